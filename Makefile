@@ -1,0 +1,63 @@
+# llmos - one Makefile. `make` builds ./llmos, `make test` runs every test,
+# `make asan` runs them under AddressSanitizer + UBSan, `make bench` runs the
+# benchmarks in bench/. Kernels are compiled for the baseline x86-64 ISA plus
+# per-function AVX2/AVX-512 paths picked at run time, so the binary runs on
+# any x86-64 machine.
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
+LDLIBS  += -lm -lcjson -lreadline -fopenmp
+
+SRC      := $(sort $(wildcard src/*/*.c))
+LIB_SRC  := $(filter-out src/cli/%,$(SRC))
+CLI_SRC  := $(filter src/cli/%,$(SRC))
+UNIT_SRC := $(sort $(wildcard tests/unit/test_*.c))
+
+BUILD   ?= build
+OBJ      = $(SRC:%.c=$(BUILD)/%.o)
+LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+.PHONY: all test asan bench clean fuzz deps
+all: llmos run $(UNIT_BIN)
+
+llmos: $(BUILD)/llmos
+	cp $< $@
+
+$(BUILD)/llmos: $(CLI_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB_OBJ)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Isrc -o $@ $^ $(LDFLAGS) $(LDLIBS)
+
+# The standalone run file: C99, libm and optional OpenMP, nothing from src/.
+run: run.c
+	$(CC) -std=c99 -O2 -Wall -Wextra -fopenmp -o $@ $< -lm
+
+deps:
+	./scripts/install-deps.sh
+
+test: all
+	LLMOS=$(CURDIR)/llmos UNIT_DIR=$(CURDIR)/$(BUILD)/tests ./tests/run.sh
+
+asan:
+	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
+	    LDFLAGS="-fsanitize=address,undefined" build-asan/llmos $(UNIT_SRC:tests/unit/%.c=build-asan/tests/%)
+	LLMOS=$(CURDIR)/build-asan/llmos UNIT_DIR=$(CURDIR)/build-asan/tests LLMOS_ASAN=1 \
+	    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+	    ./tests/run.sh
+
+bench: all
+	./bench/run.sh
+
+clean:
+	rm -rf build build-asan llmos run
+
+-include $(OBJ:.o=.d) $(UNIT_BIN:=.d)

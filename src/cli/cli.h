@@ -1,0 +1,51 @@
+/*
+ * cli.h - the llmos command line: one table in main.c maps each command
+ * name to a cmd_* function in its own cmd_<name>.c file.
+ *
+ * A command gets argv with argv[0] = its own name, returns the process exit
+ * status (0 ok, 1 failure of the work, 2 bad usage), and prints its own
+ * errors with cli_error(). Every command answers --help with a usage line,
+ * its options and an example.
+ */
+#ifndef LLMOS_CLI_H
+#define LLMOS_CLI_H
+
+#include <stdio.h>
+
+typedef int (*cmd_fn)(int argc, char **argv);
+
+typedef struct {
+    const char *name;
+    cmd_fn fn;
+    const char *summary;
+} cli_command;
+
+/* Prints "llmos: MSG\n" to stderr (MSG = the current err_msg() when fmt is NULL)
+ * and returns 1. */
+int cli_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Prints "llmos CMD: unknown option 'X' (see llmos CMD --help)" and returns 2. */
+int cli_bad_option(const char *cmd, const char *opt);
+/* Prints "llmos CMD: option 'X' needs a value" and returns 2. */
+int cli_missing_value(const char *cmd, const char *opt);
+/* 1 if arg is -h or --help. */
+int cli_is_help(const char *arg);
+/* Fetches the value of an option that takes one: returns argv[++*i] or NULL
+ * (after printing the error) when the value is missing. */
+const char *cli_value(int argc, char **argv, int *i);
+/* Default thread count: LLMOS_THREADS or the number of online CPUs. */
+int cli_default_threads(void);
+/* 1 if stderr is a terminal (progress lines redraw in place). */
+int cli_progress_tty(void);
+
+/* The commands. */
+int cmd_info(int argc, char **argv);
+int cmd_quantize(int argc, char **argv);
+int cmd_generate(int argc, char **argv);
+int cmd_logits(int argc, char **argv);
+int cmd_perplexity(int argc, char **argv);
+int cmd_tokenize(int argc, char **argv);
+int cmd_tokenizer(int argc, char **argv);
+int cmd_data(int argc, char **argv);
+int cmd_pretrain(int argc, char **argv);
+
+#endif

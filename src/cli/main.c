@@ -1,0 +1,82 @@
+/*
+ * main.c - `llmos <command> [options]`: the dispatch table. Each command
+ * lives in src/cli/cmd_<name>.c. The order below follows the pipeline:
+ * inspect a file, tokenize, build data, train, run.
+ */
+#include "cli.h"
+
+#include "../core/common.h"
+
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static const cli_command g_commands[] = {
+    {"info", cmd_info, "show a GGUF file: architecture, parameters, size, tokenizer"},
+};
+
+int cli_error(const char *fmt, ...) {
+    fputs("llmos: ", stderr);
+    if (!fmt) fputs(err_msg(), stderr);
+    else {
+        va_list ap;
+        va_start(ap, fmt);
+        vfprintf(stderr, fmt, ap);
+        va_end(ap);
+    }
+    fputc('\n', stderr);
+    return 1;
+}
+
+int cli_bad_option(const char *cmd, const char *opt) {
+    fprintf(stderr, "llmos %s: unknown option '%s' (see llmos %s --help)\n", cmd, opt, cmd);
+    return 2;
+}
+
+int cli_missing_value(const char *cmd, const char *opt) {
+    fprintf(stderr, "llmos %s: option '%s' needs a value\n", cmd, opt);
+    return 2;
+}
+
+int cli_is_help(const char *a) { return !strcmp(a, "-h") || !strcmp(a, "--help"); }
+
+const char *cli_value(int argc, char **argv, int *i) {
+    if (*i + 1 >= argc) {
+        cli_missing_value(argv[0], argv[*i]);
+        return NULL;
+    }
+    return argv[++*i];
+}
+
+int cli_default_threads(void) {
+    const char *e = getenv("LLMOS_THREADS");
+    if (e && atoi(e) > 0) return atoi(e);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (int)n : 1;
+}
+
+int cli_progress_tty(void) { return isatty(2); }
+
+static void usage(FILE *f) {
+    fprintf(f, "usage: llmos <command> [options]   (llmos <command> --help for details)\n\n"
+               "commands:\n");
+    for (size_t i = 0; i < ARRAY_LEN(g_commands); i++)
+        fprintf(f, "  %-12s %s\n", g_commands[i].name, g_commands[i].summary);
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || cli_is_help(argv[1])) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? 2 : 0;
+    }
+    if (!strcmp(argv[1], "--version")) {
+        printf("llmos %s\n", LLMOS_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < ARRAY_LEN(g_commands); i++)
+        if (!strcmp(argv[1], g_commands[i].name)) return g_commands[i].fn(argc - 1, argv + 1);
+    fprintf(stderr, "llmos: unknown command '%s'\n", argv[1]);
+    usage(stderr);
+    return 2;
+}

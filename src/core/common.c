@@ -1,0 +1,226 @@
+/*
+ * common.c - error messages, checked allocation, time, and file helpers
+ * shared by every module. See common.h for the contracts.
+ */
+#include "common.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+static _Thread_local char g_err[1024];
+
+int err_set(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(g_err, sizeof(g_err), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+int err_prefix(const char *prefix) {
+    char tmp[sizeof(g_err)];
+    memcpy(tmp, g_err, sizeof(tmp));
+    size_t n = strlen(prefix);
+    if (n > sizeof(g_err) / 2) n = sizeof(g_err) / 2;
+    memcpy(g_err, prefix, n);
+    memcpy(g_err + n, ": ", 2);
+    memcpy(g_err + n + 2, tmp, sizeof(g_err) - n - 3);
+    g_err[sizeof(g_err) - 1] = 0;
+    return -1;
+}
+
+const char *err_msg(void) { return g_err[0] ? g_err : "unknown error"; }
+
+static void oom(size_t n) {
+    fprintf(stderr, "llmos: out of memory allocating %zu bytes\n", n);
+    abort();
+}
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+void *xcalloc(size_t count, size_t size) {
+    void *p = calloc(count ? count : 1, size ? size : 1);
+    if (!p) oom(count * size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    p = realloc(p, n ? n : 1);
+    if (!p) oom(n);
+    return p;
+}
+
+char *xstrdup(const char *s) { return xstrndup(s, strlen(s)); }
+
+char *xstrndup(const char *s, size_t n) {
+    char *d = xmalloc(n + 1);
+    memcpy(d, s, n);
+    d[n] = 0;
+    return d;
+}
+
+double time_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
+char *file_read_all(const char *path, size_t *len_out) {
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        err_set("cannot open '%s': %s", path, strerror(errno));
+        return NULL;
+    }
+    size_t cap = 1 << 16, len = 0;
+    char *buf = xmalloc(cap);
+    for (;;) {
+        if (len + 1 >= cap) buf = xrealloc(buf, cap *= 2);
+        size_t got = fread(buf + len, 1, cap - len - 1, f);
+        len += got;
+        if (got == 0) break;
+    }
+    if (ferror(f)) {
+        err_set("cannot read '%s': %s", path, strerror(errno));
+        fclose(f);
+        free(buf);
+        return NULL;
+    }
+    fclose(f);
+    buf[len] = 0;
+    if (len_out) *len_out = len;
+    return buf;
+}
+
+static void fsync_dir_of(const char *path) {
+    char *copy = xstrdup(path);
+    int fd = open(dirname(copy), O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        fsync(fd);
+        close(fd);
+    }
+    free(copy);
+}
+
+int atomic_open(atomic_file *af, const char *path) {
+    memset(af, 0, sizeof(*af));
+    size_t n = strlen(path) + 32;
+    af->path = xstrdup(path);
+    af->tmp_path = xmalloc(n);
+    snprintf(af->tmp_path, n, "%s.tmp.%d", path, (int)getpid());
+    af->f = fopen(af->tmp_path, "wb");
+    if (!af->f) {
+        err_set("cannot write '%s': %s", af->tmp_path, strerror(errno));
+        free(af->path);
+        free(af->tmp_path);
+        af->path = af->tmp_path = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+int atomic_commit(atomic_file *af) {
+    int rc = 0;
+    if (fflush(af->f) != 0 || ferror(af->f) || fsync(fileno(af->f)) != 0)
+        rc = err_set("cannot write '%s': %s", af->path, strerror(errno));
+    if (fclose(af->f) != 0 && rc == 0)
+        rc = err_set("cannot write '%s': %s", af->path, strerror(errno));
+    af->f = NULL;
+    if (rc == 0 && rename(af->tmp_path, af->path) != 0)
+        rc = err_set("cannot rename '%s' to '%s': %s", af->tmp_path, af->path,
+                     strerror(errno));
+    if (rc != 0) unlink(af->tmp_path);
+    else fsync_dir_of(af->path);
+    free(af->path);
+    free(af->tmp_path);
+    af->path = af->tmp_path = NULL;
+    return rc;
+}
+
+void atomic_abort(atomic_file *af) {
+    if (af->f) fclose(af->f);
+    if (af->tmp_path) unlink(af->tmp_path);
+    free(af->path);
+    free(af->tmp_path);
+    memset(af, 0, sizeof(*af));
+}
+
+int file_write_atomic(const char *path, const void *data, size_t len) {
+    atomic_file af;
+    if (atomic_open(&af, path) != 0) return -1;
+    if (len && fwrite(data, 1, len, af.f) != len) {
+        err_set("cannot write '%s': %s", path, strerror(errno));
+        atomic_abort(&af);
+        return -1;
+    }
+    return atomic_commit(&af);
+}
+
+int parse_long(const char *opt, const char *s, long lo, long hi, long *out) {
+    char *end;
+    errno = 0;
+    long v = strtol(s, &end, 10);
+    if (errno || end == s || *end)
+        return err_set("option '%s': '%s' is not an integer", opt, s);
+    if (v < lo || v > hi)
+        return err_set("option '%s': %ld is out of range [%ld, %ld]", opt, v,
+                       lo, hi);
+    *out = v;
+    return 0;
+}
+
+int parse_double(const char *opt, const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || *end || !isfinite(v))
+        return err_set("option '%s': '%s' is not a number", opt, s);
+    *out = v;
+    return 0;
+}
+
+int parse_count(const char *opt, const char *s, double *out) {
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || end == s || !isfinite(v) || v < 0)
+        return err_set("option '%s': '%s' is not a count", opt, s);
+    switch (*end) {
+    case 0: break;
+    case 'k': case 'K': v *= 1e3; end++; break;
+    case 'm': case 'M': v *= 1e6; end++; break;
+    case 'g': case 'G': case 'b': case 'B': v *= 1e9; end++; break;
+    case 't': case 'T': v *= 1e12; end++; break;
+    default: end = (char *)"x";
+    }
+    if (*end) return err_set("option '%s': '%s' is not a count (use e.g. 15M)", opt, s);
+    *out = v;
+    return 0;
+}
+
+const char *fmt_bytes(double b, char *buf, size_t n) {
+    const char *u[] = {"B", "KB", "MB", "GB", "TB"};
+    int i = 0;
+    while (b >= 1000 && i < 4) b /= 1000, i++;
+    snprintf(buf, n, i ? "%.2f %s" : "%.0f %s", b, u[i]);
+    return buf;
+}
+
+const char *fmt_count(double c, char *buf, size_t n) {
+    const char *u[] = {"", "K", "M", "B", "T"};
+    int i = 0;
+    while (c >= 1000 && i < 4) c /= 1000, i++;
+    snprintf(buf, n, i ? "%.2f%s" : "%.0f%s", c, u[i]);
+    return buf;
+}
