@@ -14,6 +14,8 @@
 
 static const cli_command g_commands[] = {
     {"info", cmd_info, "show a GGUF file: architecture, parameters, size, tokenizer"},
+    {"tokenizer", cmd_tokenizer, "train, import and inspect tokenizers"},
+    {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
 };
 
 int cli_error(const char *fmt, ...) {

@@ -1,0 +1,14 @@
+/*
+ * cmd_tokenizer.c - `llmos tokenizer <train|import|info>`: make, bring in
+ * and inspect tokenizers (a tokenizer file is a GGUF with no tensors).
+ * Each subcommand lives in its own cmd_tokenizer_*.c file.
+ */
+#include "subcmd.h"
+
+static const cli_command g_sub[] = {
+    {"help", NULL, "(subcommands are added as they land)"},
+};
+
+int cmd_tokenizer(int argc, char **argv) {
+    return subcmd_dispatch("tokenizer", g_sub, sizeof(g_sub) / sizeof(g_sub[0]) - 1, argc, argv);
+}
