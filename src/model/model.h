@@ -31,6 +31,7 @@
 
 #include <stdint.h>
 
+#include "../core/kernels.h"
 #include "../core/types.h"
 #include "../io/gguf.h"
 #include "../tokenizer/tokenizer.h"
@@ -48,14 +49,6 @@ typedef struct {
     float rope_base;
     int tied;       /* output head shares token_embd */
 } model_config;
-
-/* A weight matrix of `rows` rows, each `cols` elements of `type`, row-major
- * (a GGUF tensor with ne = {cols, rows}). */
-typedef struct {
-    tensor_type type;
-    const void *data;
-    int64_t rows, cols;
-} matrix;
 
 typedef struct {
     const float *attn_norm; /* (C) */
