@@ -48,10 +48,10 @@ int cmd_info(int argc, char **argv) {
 
     const char *arch = gguf_get_str(g, "general.architecture");
     char b1[32], b2[32], b3[32];
-    printf("file:          %s (GGUF v%u, %s)\n", path, g->version, fmt_bytes((double)g->map_size, b1, sizeof b1));
-    printf("architecture:  %s\n", arch ? arch : "(none)");
+    printf("file:           %s (GGUF v%u, %s)\n", path, g->version, fmt_bytes((double)g->map_size, b1, sizeof b1));
+    printf("architecture:   %s\n", arch ? arch : "(none)");
     const char *name = gguf_get_str(g, "general.name");
-    if (name) printf("name:          %s\n", name);
+    if (name) printf("name:           %s\n", name);
     if (arch) {
         static const char *keys[][2] = {
             {"context_length", "context length"}, {"embedding_length", "dim"},
@@ -64,12 +64,16 @@ int cmd_info(int argc, char **argv) {
             double v;
             snprintf(k, sizeof k, "%s.%s", arch, keys[i][0]);
             if (gguf_find(g, k) && gguf_get_float(g, k, &v) == 0)
-                printf("%-15s%g\n", strcat(strcpy((char[64]){0}, keys[i][1]), ":"), v);
+            {
+                char label[64];
+                snprintf(label, sizeof label, "%s:", keys[i][1]);
+                printf("%-16s%g\n", label, v);
+            }
         }
     }
     const char *tm = gguf_get_str(g, "tokenizer.ggml.model");
     const gguf_kv *toks = gguf_find(g, "tokenizer.ggml.tokens");
-    if (tm) printf("tokenizer:     %s, %" PRIu64 " tokens\n", tm, toks ? toks->n : 0);
+    if (tm) printf("tokenizer:      %s, %" PRIu64 " tokens\n", tm, toks ? toks->n : 0);
 
     uint64_t n_params = 0, n_bytes = 0;
     for (uint64_t i = 0; i < g->n_tensors; i++) {
@@ -78,11 +82,11 @@ int cmd_info(int argc, char **argv) {
     }
     if (g->n_tensors) {
         double bpp = n_params ? (double)n_bytes / n_params : 0;
-        printf("parameters:    N = %s (%" PRIu64 ")\n", fmt_count((double)n_params, b1, sizeof b1), n_params);
-        printf("size:          N x %.4g bytes = %s of tensor data (file %s)\n", bpp,
+        printf("parameters:     N = %s (%" PRIu64 ")\n", fmt_count((double)n_params, b1, sizeof b1), n_params);
+        printf("size:           N x %.4g bytes = %s of tensor data (file %s)\n", bpp,
                fmt_bytes((double)n_bytes, b2, sizeof b2), fmt_bytes((double)g->map_size, b3, sizeof b3));
     }
-    printf("tensors:       %" PRIu64 "\n", g->n_tensors);
+    printf("tensors:        %" PRIu64 "\n", g->n_tensors);
     if (meta) {
         printf("metadata (%" PRIu64 " keys):\n", g->n_kv);
         for (uint64_t i = 0; i < g->n_kv; i++) print_kv(&g->kv[i]);

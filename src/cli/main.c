@@ -15,6 +15,7 @@
 static const cli_command g_commands[] = {
     {"info", cmd_info, "show a GGUF file: architecture, parameters, size, tokenizer"},
     {"tokenizer", cmd_tokenizer, "train, import and inspect tokenizers"},
+    {"quantize", cmd_quantize, "convert a model to f32, f16, bf16, q8_0 or q4_0"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
 };
 
