@@ -245,7 +245,12 @@ gguf_file *gguf_open(const char *path) {
     }
     close(fd);
     if (parse(g) != 0) {
-        err_prefix(path);
+        /* names in the message come from the file: keep it on one line */
+        char msg[1024];
+        snprintf(msg, sizeof msg, "%s: %s", path, err_msg());
+        for (char *p = msg; *p; p++)
+            if ((unsigned char)*p < 0x20 || *p == 0x7f) *p = '?';
+        err_set("%s", msg);
         gguf_close(g);
         return NULL;
     }
@@ -322,7 +327,14 @@ int64_t gguf_arr_i(const gguf_kv *kv, uint64_t i) {
     LLMOS_ASSERT(kv->type == GGUF_ARRAY && kv->arr && i < kv->n);
     gguf_kv tmp = {.type = kv->arr_type};
     widen(&tmp, (const uint8_t *)kv->arr + i * g_scalar_size[kv->arr_type]);
-    if (kv->arr_type == GGUF_F32 || kv->arr_type == GGUF_F64) return (int64_t)tmp.v.f;
+    if (kv->arr_type == GGUF_F32 || kv->arr_type == GGUF_F64) {
+        /* saturate: converting an out-of-range double is undefined */
+        double f = tmp.v.f;
+        if (f != f) return 0;
+        if (f >= 9223372036854775808.0) return INT64_MAX;
+        if (f < -9223372036854775808.0) return INT64_MIN;
+        return (int64_t)f;
+    }
     if (kv->arr_type == GGUF_I8 || kv->arr_type == GGUF_I16 || kv->arr_type == GGUF_I32 ||
         kv->arr_type == GGUF_I64)
         return tmp.v.i;
