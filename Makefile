@@ -57,6 +57,14 @@ asan:
 bench: all
 	./bench/run.sh
 
+# libFuzzer harness on the GGUF reader (clang + libclang-rt from Debian).
+FUZZ_SRC := tests/fuzz/fuzz_gguf.c src/io/gguf.c src/core/common.c src/core/types.c
+fuzz: $(BUILD)/fuzz_gguf
+$(BUILD)/fuzz_gguf: $(FUZZ_SRC) $(wildcard src/io/*.h src/core/*.h)
+	@mkdir -p $(dir $@)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -fno-sanitize-recover=undefined -Isrc -o $@ $(FUZZ_SRC) -lm
+
 clean:
 	rm -rf build build-asan llmos run
 

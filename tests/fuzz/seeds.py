@@ -1,0 +1,81 @@
+"""seeds.py - writes a seed corpus for the GGUF fuzzer: small files (under
+4 KB) that together use every metadata value type, arrays of each element
+type, every tensor type, 1 to 4 dimensions, a custom alignment, version 2,
+and a tiny llama model with a tokenizer.
+
+    seeds.py OUTDIR
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'py'))
+import gguf_py as G  # noqa: E402
+
+
+def all_kv():
+    return [
+        ('general.architecture', G.STRING, 'llama'),
+        ('u8', G.U8, 200), ('i8', G.I8, -100), ('u16', G.U16, 60000), ('i16', G.I16, -30000),
+        ('u32', G.U32, 4000000000), ('i32', G.I32, -2000000000), ('f32', G.F32, 1.5),
+        ('bool', G.BOOL, True), ('str', G.STRING, 'h\u00e9llo'), ('u64', G.U64, 2 ** 63 + 5),
+        ('i64', G.I64, -2 ** 62), ('f64', G.F64, -2.25),
+        ('a.u8', G.ARRAY, (G.U8, [1, 2, 3])), ('a.i32', G.ARRAY, (G.I32, [-1, 5])),
+        ('a.f32', G.ARRAY, (G.F32, [0.5, -1e30])), ('a.str', G.ARRAY, (G.STRING, ['a', '', 'bc'])),
+        ('a.u64', G.ARRAY, (G.U64, [7])), ('a.f64', G.ARRAY, (G.F64, [3.0, 4.0])),
+        ('a.bool', G.ARRAY, (G.BOOL, [1, 0])), ('a.empty', G.ARRAY, (G.I16, [])),
+    ]
+
+
+def tensors(rng):
+    out = []
+    for i, (tn, tt) in enumerate(G.TYPE_IDS.items()):
+        ne = [32, 2] if i % 2 else [64]
+        x = rng.standard_normal(int(np.prod(ne))).astype(np.float32)
+        out.append(('t.' + tn, tt, ne, G.quantize(tt, x)))
+    out.append(('t.4d', G.T_F32, [1, 2, 1, 3], np.arange(6, dtype='<f4').tobytes()))
+    return out
+
+
+def tiny_llama(rng):
+    C, V, F = 32, 40, 64
+    kv = [('general.architecture', G.STRING, 'llama'),
+          ('llama.context_length', G.U32, 16), ('llama.embedding_length', G.U32, C),
+          ('llama.block_count', G.U32, 1), ('llama.feed_forward_length', G.U32, F),
+          ('llama.attention.head_count', G.U32, 2), ('llama.attention.head_count_kv', G.U32, 1),
+          ('llama.rope.freq_base', G.F32, 5000.0),
+          ('llama.attention.layer_norm_rms_epsilon', G.F32, 1e-5),
+          ('tokenizer.ggml.model', G.STRING, 'gpt2'), ('tokenizer.ggml.pre', G.STRING, 'gpt-2'),
+          ('tokenizer.ggml.tokens', G.ARRAY, (G.STRING, [chr(65 + i % 26) * (1 + i // 26) for i in range(V)])),
+          ('tokenizer.ggml.token_type', G.ARRAY, (G.I32, [1] * V)),
+          ('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['A A'])),
+          ('tokenizer.ggml.bos_token_id', G.U32, 0), ('tokenizer.ggml.eos_token_id', G.U32, 1)]
+    shapes = {'token_embd.weight': [C, V], 'output_norm.weight': [C],
+              'blk.0.attn_norm.weight': [C], 'blk.0.attn_q.weight': [C, C],
+              'blk.0.attn_k.weight': [C, C // 2], 'blk.0.attn_v.weight': [C, C // 2],
+              'blk.0.attn_output.weight': [C, C], 'blk.0.ffn_norm.weight': [C],
+              'blk.0.ffn_gate.weight': [C, F], 'blk.0.ffn_up.weight': [C, F],
+              'blk.0.ffn_down.weight': [F, C]}
+    ts = []
+    for name, ne in shapes.items():
+        tt = G.T_Q4_0 if len(ne) == 2 else G.T_F32
+        x = rng.standard_normal(int(np.prod(ne))).astype(np.float32)
+        ts.append((name, tt, ne, G.quantize(tt, x)))
+    return kv, ts
+
+
+def main(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    rng = np.random.default_rng(7)
+    G.write(os.path.join(outdir, 'empty.gguf'), [], [])
+    G.write(os.path.join(outdir, 'kv.gguf'), all_kv(), [])
+    G.write(os.path.join(outdir, 'tensors.gguf'), [('general.alignment', G.U32, 32)], tensors(rng))
+    G.write(os.path.join(outdir, 'align64.gguf'), [('general.alignment', G.U32, 64)], tensors(rng)[:3])
+    G.write(os.path.join(outdir, 'v2.gguf'), all_kv()[:4], tensors(rng)[:1], version=2)
+    kv, ts = tiny_llama(rng)
+    G.write(os.path.join(outdir, 'llama.gguf'), kv, ts)
+
+
+if __name__ == '__main__':
+    main(sys.argv[1])

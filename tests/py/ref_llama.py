@@ -1,0 +1,138 @@
+"""ref_llama.py - float64 PyTorch forward of the 'llama' architecture, the
+independent reference for llmos's engine. Reads a GGUF with gguf_py (not with
+llmos's C code) and dequantizes every weight to float64, so that for a
+quantized file the only difference left to llmos is its activation rounding.
+
+    ref_llama.py MODEL --tokens 1,2,3 [--all]    -> {"tokens": [...], "logits": ...}
+    ref_llama.py MODEL --tokens 1,2,3 --greedy N -> {"tokens": [...], "ids": [N ids]}
+
+The architecture as llama.cpp defines it:
+  x = token_embd[token]
+  per layer: h = x + Wo . attn(rope(Wq . n), rope(Wk . n), Wv . n), n = rmsnorm(x) * attn_norm
+             x = h + Wdown . (silu(Wgate . m) * (Wup . m)),           m = rmsnorm(h) * ffn_norm
+  logits = output . (rmsnorm(x) * output_norm), output = token_embd when absent
+RMSNorm: x / sqrt(mean(x^2) + eps), eps = llama.attention.layer_norm_rms_epsilon.
+RoPE rotates adjacent pairs (x[2i], x[2i+1]) of each head by pos * theta_i,
+theta_i = base^(-2i/D), base = llama.rope.freq_base. Attention is causal with
+scale 1/sqrt(D); query head h reads kv head h // (H / KVH).
+"""
+import json
+import os
+import sys
+
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import gguf_py as G  # noqa: E402
+
+torch.set_num_threads(1)
+
+
+class Llama:
+    def __init__(self, path):
+        r = G.Reader(path)
+        arch = r.get('general.architecture')
+        assert arch == 'llama', arch
+        g = lambda k, d=None: r.get('llama.' + k, d)  # noqa: E731
+        self.C = int(g('embedding_length'))
+        self.L = int(g('block_count'))
+        self.H = int(g('attention.head_count'))
+        self.KVH = int(g('attention.head_count_kv', self.H))
+        self.D = self.C // self.H
+        self.eps = float(g('attention.layer_norm_rms_epsilon'))
+        self.base = float(g('rope.freq_base', 10000.0))
+        self.n_rot = int(g('rope.dimension_count', self.D))
+
+        def w(name):
+            a = r.tensor_f64(name)
+            return None if a is None else torch.from_numpy(a)
+        self.emb = w('token_embd.weight')                       # (V, C)
+        self.out = w('output.weight')
+        if self.out is None:
+            self.out = self.emb                                  # tied
+        self.out_norm = w('output_norm.weight')
+        self.layers = []
+        for l in range(self.L):
+            p = 'blk.%d.' % l
+            self.layers.append({k: w(p + k + '.weight') for k in (
+                'attn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output',
+                'ffn_norm', 'ffn_gate', 'ffn_up', 'ffn_down')})
+
+    def rmsnorm(self, x, wt):
+        return x / torch.sqrt((x * x).mean(-1, keepdim=True) + self.eps) * wt
+
+    def rope(self, x):
+        """x: (T, heads, D); rotates adjacent pairs of the first n_rot dims."""
+        T = x.shape[0]
+        i = torch.arange(0, self.n_rot, 2, dtype=torch.float64)
+        theta = self.base ** (-i / self.n_rot)                  # (n_rot/2)
+        ang = torch.arange(T, dtype=torch.float64)[:, None] * theta[None, :]
+        cos, sin = torch.cos(ang)[:, None, :], torch.sin(ang)[:, None, :]
+        x = x.clone()
+        a, b = x[..., 0:self.n_rot:2].clone(), x[..., 1:self.n_rot:2].clone()
+        x[..., 0:self.n_rot:2] = a * cos - b * sin
+        x[..., 1:self.n_rot:2] = a * sin + b * cos
+        return x
+
+    def forward(self, tokens):
+        """Logits for every position: (T, V) float64."""
+        T = len(tokens)
+        x = self.emb[torch.tensor(tokens, dtype=torch.long)]
+        mask = torch.full((T, T), float('-inf'), dtype=torch.float64).triu(1)
+        rep = self.H // self.KVH
+        for lw in self.layers:
+            n = self.rmsnorm(x, lw['attn_norm'])
+            q = self.rope((n @ lw['attn_q'].T).view(T, self.H, self.D))
+            k = self.rope((n @ lw['attn_k'].T).view(T, self.KVH, self.D))
+            v = (n @ lw['attn_v'].T).view(T, self.KVH, self.D)
+            k = k.repeat_interleave(rep, dim=1)                  # head h -> kv h // rep
+            v = v.repeat_interleave(rep, dim=1)
+            att = torch.einsum('thd,shd->hts', q, k) / (self.D ** 0.5) + mask
+            att = torch.softmax(att, dim=-1)
+            o = torch.einsum('hts,shd->thd', att, v).reshape(T, self.H * self.D)
+            x = x + o @ lw['attn_output'].T
+            m = self.rmsnorm(x, lw['ffn_norm'])
+            gate = m @ lw['ffn_gate'].T
+            x = x + (gate * torch.sigmoid(gate) * (m @ lw['ffn_up'].T)) @ lw['ffn_down'].T
+        return self.rmsnorm(x, self.out_norm) @ self.out.T
+
+
+def main(argv):
+    if len(argv) < 2 or argv[1] in ('-h', '--help'):
+        print(__doc__)
+        return 0 if len(argv) >= 2 else 2
+    path, tokens, all_pos, greedy = argv[1], None, False, 0
+    i = 2
+    while i < len(argv):
+        if argv[i] == '--tokens':
+            tokens = [int(t) for t in argv[i + 1].split(',')]
+            i += 2
+        elif argv[i] == '--all':
+            all_pos = True
+            i += 1
+        elif argv[i] == '--greedy':
+            greedy = int(argv[i + 1])
+            i += 2
+        else:
+            sys.stderr.write('ref_llama.py: unknown option %s\n' % argv[i])
+            return 2
+    m = Llama(path)
+    with torch.no_grad():
+        if greedy:
+            seq = list(tokens)
+            ids = []
+            for _ in range(greedy):
+                nxt = int(m.forward(seq)[-1].argmax())
+                ids.append(nxt)
+                seq.append(nxt)
+            json.dump({'tokens': tokens, 'ids': ids}, sys.stdout)
+        else:
+            lg = m.forward(tokens)
+            out = lg.tolist() if all_pos else lg[-1].tolist()
+            json.dump({'tokens': tokens, 'logits': out}, sys.stdout)
+    sys.stdout.write('\n')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))
