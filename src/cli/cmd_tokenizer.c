@@ -6,9 +6,9 @@
 #include "subcmd.h"
 
 static const cli_command g_sub[] = {
-    {"help", NULL, "(subcommands are added as they land)"},
+    {"train", cmd_tokenizer_train, "learn a byte-level BPE tokenizer from text"},
 };
 
 int cmd_tokenizer(int argc, char **argv) {
-    return subcmd_dispatch("tokenizer", g_sub, sizeof(g_sub) / sizeof(g_sub[0]) - 1, argc, argv);
+    return subcmd_dispatch("tokenizer", g_sub, sizeof(g_sub) / sizeof(g_sub[0]), argc, argv);
 }
