@@ -9,7 +9,8 @@ cd "$(dirname "$0")/.."
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
 # (libFuzzer), node (llama.cpp oracles).
 APT_PKGS="build-essential libcjson-dev libreadline-dev gnuplot-nox xz-utils zstd
-          python3-torch python3-numpy nodejs npm clang libclang-rt-14-dev tmux"
+          python3-torch python3-numpy nodejs npm clang libclang-rt-14-dev tmux
+          python3-sentencepiece"
 
 missing=()
 for p in $APT_PKGS; do
