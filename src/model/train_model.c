@@ -1,0 +1,627 @@
+/*
+ * train_model.c - the trainable llama model: size table, initialization,
+ * GGUF in and out, and the forward/backward pairs of every layer (see
+ * train_model.h). Shapes: B batch, T time, N = B*T tokens, C dim, H query
+ * heads, KVH key/value heads, D head dim, F ffn dim, V vocabulary.
+ *
+ * Every loop that writes shared memory is split by output element with a
+ * static OpenMP schedule, so a run is bit-identical to a rerun with the
+ * same thread count (the resume test depends on it).
+ */
+#include "train_model.h"
+
+#include "../core/common.h"
+#include "../core/gemm.h"
+#include "../core/types.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* random numbers                                                            */
+
+uint64_t train_rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+double train_rng_normal(uint64_t *s) {
+    /* Box-Muller on two 53-bit uniforms in (0, 1] and [0, 1) */
+    const double u1 = ((train_rng_next(s) >> 11) + 1.0) * 0x1.0p-53;
+    const double u2 = (train_rng_next(s) >> 11) * 0x1.0p-53;
+    return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}
+
+/* ------------------------------------------------------------------------ */
+/* size table                                                                */
+
+static void table_add(train_model *m, size_t *off, const char *name, int n_dims, int64_t ne0,
+                      int64_t ne1) {
+    train_tensor *t = &m->tensors[m->n_tensors++];
+    snprintf(t->name, sizeof(t->name), "%s", name);
+    t->n_dims = n_dims;
+    t->ne[0] = ne0;
+    t->ne[1] = n_dims == 2 ? ne1 : 1;
+    t->offset = *off;
+    t->size = (size_t)(ne0 * t->ne[1]);
+    t->decay = n_dims == 2;
+    *off += t->size;
+}
+
+static void build_table(train_model *m) {
+    const model_config *c = &m->cfg;
+    const int C = c->dim, HD = c->n_heads * c->head_dim, KVD = c->n_kv_heads * c->head_dim;
+    const int F = c->ffn_dim, V = c->vocab_size, L = c->n_layers;
+    m->tensors = xcalloc((size_t)(9 * L + 3), sizeof(train_tensor));
+    size_t off = 0;
+    char nm[64];
+    table_add(m, &off, "token_embd.weight", 2, C, V);
+    table_add(m, &off, "output_norm.weight", 1, C, 1);
+    if (!c->tied) table_add(m, &off, "output.weight", 2, C, V);
+    for (int l = 0; l < L; l++) {
+#define ADD(suffix, nd, a, b)                                                                  \
+    snprintf(nm, sizeof(nm), "blk.%d." suffix ".weight", l);                                   \
+    table_add(m, &off, nm, nd, a, b)
+        ADD("attn_norm", 1, C, 1);
+        ADD("attn_q", 2, C, HD);
+        ADD("attn_k", 2, C, KVD);
+        ADD("attn_v", 2, C, KVD);
+        ADD("attn_output", 2, HD, C);
+        ADD("ffn_norm", 1, C, 1);
+        ADD("ffn_gate", 2, C, F);
+        ADD("ffn_up", 2, C, F);
+        ADD("ffn_down", 2, F, C);
+#undef ADD
+    }
+    m->n_params = off;
+}
+
+static void point_views(train_model *m, float *base, float **tok, float **onorm, float **out,
+                        train_layer *ls) {
+    int i = 0;
+    train_tensor *t = m->tensors;
+    *tok = base + t[i++].offset;
+    *onorm = base + t[i++].offset;
+    *out = m->cfg.tied ? *tok : base + t[i++].offset;
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        train_layer *w = &ls[l];
+        w->attn_norm = base + t[i++].offset;
+        w->wq = base + t[i++].offset;
+        w->wk = base + t[i++].offset;
+        w->wv = base + t[i++].offset;
+        w->wo = base + t[i++].offset;
+        w->ffn_norm = base + t[i++].offset;
+        w->w_gate = base + t[i++].offset;
+        w->w_up = base + t[i++].offset;
+        w->w_down = base + t[i++].offset;
+    }
+}
+
+train_model *train_model_new(const model_config *cfg, int B, int T) {
+    train_model *m = xcalloc(1, sizeof(*m));
+    m->cfg = *cfg;
+    const model_config *c = &m->cfg;
+    LLMOS_ASSERT(c->n_heads % c->n_kv_heads == 0 && c->head_dim % 2 == 0);
+    build_table(m);
+    m->params = xcalloc(m->n_params, sizeof(float));
+    m->grads = xcalloc(m->n_params, sizeof(float));
+    m->layers = xcalloc((size_t)c->n_layers, sizeof(train_layer));
+    m->g_layers = xcalloc((size_t)c->n_layers, sizeof(train_layer));
+    point_views(m, m->params, &m->tok_embd, &m->out_norm, &m->output, m->layers);
+    point_views(m, m->grads, &m->g_tok_embd, &m->g_out_norm, &m->g_output, m->g_layers);
+
+    /* activations: first count, then carve */
+    m->B = B, m->T = T;
+    const size_t N = (size_t)B * T, C = c->dim, HD = (size_t)c->n_heads * c->head_dim;
+    const size_t KVD = (size_t)c->n_kv_heads * c->head_dim, F = c->ffn_dim, V = c->vocab_size;
+    const size_t H = c->n_heads, D = c->head_dim, L = c->n_layers;
+    const size_t per_layer = N * C * 4 + N * 2 + N * HD * 2 + N * KVD * 2 + B * H * T * T + N * F * 3;
+    const size_t sizes[] = {
+        per_layer * L,                  /* layers */
+        N * C, N * C, N, N * V, N,      /* x_final xnf rstdf logits losses */
+        T * D / 2, T * D / 2,           /* rope cos sin */
+        N * C, N * C, N * HD, N * KVD, N * KVD, N * HD, /* d_res d_xn d_q d_k d_v d_y */
+        (size_t)B * c->n_kv_heads * T,  /* d_att */
+        N * F, N * F, N * F, N * C,     /* d_gate d_up d_act d_h */
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
+    m->n_acts = total;
+    m->acts = xcalloc(total, sizeof(float));
+    float *p = m->acts;
+    m->la = xcalloc(L, sizeof(train_layer_acts));
+    for (size_t l = 0; l < L; l++) {
+        train_layer_acts *a = &m->la[l];
+        a->x = p, p += N * C;
+        a->xn1 = p, p += N * C;
+        a->rstd1 = p, p += N;
+        a->q = p, p += N * HD;
+        a->k = p, p += N * KVD;
+        a->v = p, p += N * KVD;
+        a->att = p, p += B * H * T * T;
+        a->y = p, p += N * HD;
+        a->h = p, p += N * C;
+        a->xn2 = p, p += N * C;
+        a->rstd2 = p, p += N;
+        a->gate = p, p += N * F;
+        a->up = p, p += N * F;
+        a->act = p, p += N * F;
+    }
+    m->x_final = p, p += N * C;
+    m->xnf = p, p += N * C;
+    m->rstdf = p, p += N;
+    m->logits = p, p += N * V;
+    m->losses = p, p += N;
+    m->rope_cos = p, p += T * D / 2;
+    m->rope_sin = p, p += T * D / 2;
+    m->d_res = p, p += N * C;
+    m->d_xn = p, p += N * C;
+    m->d_q = p, p += N * HD;
+    m->d_k = p, p += N * KVD;
+    m->d_v = p, p += N * KVD;
+    m->d_y = p, p += N * HD;
+    m->d_att = p, p += (size_t)B * c->n_kv_heads * T;
+    m->d_gate = p, p += N * F;
+    m->d_up = p, p += N * F;
+    m->d_act = p, p += N * F;
+    m->d_h = p, p += N * C;
+    LLMOS_ASSERT(p == m->acts + total);
+
+    /* RoPE table, computed exactly as layers.c's rope_forward does */
+    for (int t = 0; t < T; t++)
+        for (int i = 0; i < (int)D; i += 2) {
+            const float theta = t * powf(c->rope_base, -(float)i / (float)D);
+            m->rope_cos[t * D / 2 + i / 2] = cosf(theta);
+            m->rope_sin[t * D / 2 + i / 2] = sinf(theta);
+        }
+    return m;
+}
+
+void train_model_free(train_model *m) {
+    if (!m) return;
+    free(m->tensors);
+    free(m->params);
+    free(m->grads);
+    free(m->layers);
+    free(m->g_layers);
+    free(m->acts);
+    free(m->la);
+    free(m);
+}
+
+size_t train_model_param_count(const train_model *m) { return m->n_params; }
+
+void train_model_init_weights(train_model *m, uint64_t seed) {
+    const double std = 0.02, std_res = 0.02 / sqrt(2.0 * m->cfg.n_layers);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *t = &m->tensors[i];
+        float *p = m->params + t->offset;
+        /* each tensor gets its own stream, so adding a tensor changes no other */
+        uint64_t s = seed ^ (0x9e3779b97f4a7c15ull * (uint64_t)(i + 1));
+        if (t->n_dims == 1) {
+            for (size_t j = 0; j < t->size; j++) p[j] = 1.0f;
+            continue;
+        }
+        const int residual = strstr(t->name, "attn_output") || strstr(t->name, "ffn_down");
+        const double sd = residual ? std_res : std;
+        for (size_t j = 0; j < t->size; j++) p[j] = (float)(sd * train_rng_normal(&s));
+    }
+}
+
+void train_model_zero_grad(train_model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+
+double train_model_flops_per_token(const model_config *c, int T) {
+    const double C = c->dim, HD = (double)c->n_heads * c->head_dim;
+    const double KVD = (double)c->n_kv_heads * c->head_dim, F = c->ffn_dim, V = c->vocab_size;
+    const double per_layer = C * HD * 2 + C * KVD * 2 + 3 * C * F;
+    const double matmul_params = c->n_layers * per_layer + V * C;
+    /* QK^T and AV over the causal half: 2 products x 2 flops x HD x (T+1)/2
+     * keys on average per query, x3 for forward + backward */
+    const double attn = c->n_layers * 3.0 * 2 * 2 * HD * (T + 1) / 2.0;
+    return 6.0 * matmul_params + attn;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GGUF                                                                      */
+
+/* Until model.c's model_config_to_gguf lands, the llama.* keys are written
+ * here (the same keys llama.cpp reads). */
+void train_config_to_gguf(const model_config *c, gguf_writer *w) {
+    gguf_set_str(w, "general.architecture", "llama");
+    gguf_set_u32(w, "llama.context_length", (uint32_t)c->ctx_len);
+    gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->dim);
+    gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers);
+    gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->ffn_dim);
+    gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads);
+    gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads);
+    gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim);
+    gguf_set_f32(w, "llama.rope.freq_base", c->rope_base);
+    gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->norm_eps);
+    gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size);
+}
+
+int train_model_config_from_gguf(const gguf_file *g, model_config *c) {
+    memset(c, 0, sizeof(*c));
+    const char *arch = gguf_get_str(g, "general.architecture");
+    if (!arch || strcmp(arch, "llama"))
+        return err_set("%s: architecture is '%s', expected 'llama'", g->path, arch ? arch : "(none)");
+    struct { const char *key; int *dst; int required; } ints[] = {
+        {"llama.embedding_length", &c->dim, 1},
+        {"llama.block_count", &c->n_layers, 1},
+        {"llama.attention.head_count", &c->n_heads, 1},
+        {"llama.attention.head_count_kv", &c->n_kv_heads, 0},
+        {"llama.feed_forward_length", &c->ffn_dim, 1},
+        {"llama.context_length", &c->ctx_len, 0},
+        {"llama.vocab_size", &c->vocab_size, 0},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(ints); i++) {
+        int64_t v;
+        if (gguf_get_int(g, ints[i].key, &v) < 0) {
+            if (ints[i].required) return err_set("%s: missing key '%s'", g->path, ints[i].key);
+            continue;
+        }
+        if (v <= 0 || v > (1 << 24)) return err_set("%s: '%s' = %lld is out of range", g->path, ints[i].key, (long long)v);
+        *ints[i].dst = (int)v;
+    }
+    if (!c->n_kv_heads) c->n_kv_heads = c->n_heads;
+    if (!c->ctx_len) c->ctx_len = 2048;
+    if (c->dim % c->n_heads || c->n_heads % c->n_kv_heads)
+        return err_set("%s: heads (%d, kv %d) do not divide dim %d", g->path, c->n_heads, c->n_kv_heads, c->dim);
+    c->head_dim = c->dim / c->n_heads;
+    double f;
+    c->norm_eps = gguf_get_float(g, "llama.attention.layer_norm_rms_epsilon", &f) == 0 ? (float)f : 1e-5f;
+    c->rope_base = gguf_get_float(g, "llama.rope.freq_base", &f) == 0 ? (float)f : 10000.0f;
+    const gguf_tensor *te = gguf_find_tensor(g, "token_embd.weight");
+    if (!te) return err_set("%s: tensor 'token_embd.weight' is missing", g->path);
+    if (!c->vocab_size) c->vocab_size = (int)te->ne[1];
+    c->tied = gguf_find_tensor(g, "output.weight") == NULL;
+    return 0;
+}
+
+int train_model_load_weights(train_model *m, const gguf_file *g) {
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *t = &m->tensors[i];
+        const gguf_tensor *gt = gguf_find_tensor(g, t->name);
+        if (!gt) return err_set("%s: tensor '%s' is missing", g->path, t->name);
+        if (gt->ne[0] != t->ne[0] || gt->ne[1] != t->ne[1] || gt->ne[2] != 1 || gt->ne[3] != 1)
+            return err_set("%s: tensor '%s' has shape (%lld, %lld), expected (%lld, %lld)", g->path,
+                           t->name, (long long)gt->ne[0], (long long)gt->ne[1],
+                           (long long)t->ne[0], (long long)t->ne[1]);
+        if (gt->type != TYPE_F32 && gt->type != TYPE_F16 && gt->type != TYPE_BF16)
+            return err_set("%s: tensor '%s' has type %s; training needs f32, f16 or bf16", g->path,
+                           t->name, type_name(gt->type) ? type_name(gt->type) : "unknown");
+        const size_t rb = type_row_bytes(gt->type, t->ne[0]);
+        for (int64_t r = 0; r < t->ne[1]; r++)
+            row_to_float(gt->type, (const uint8_t *)gt->data + r * rb,
+                         m->params + t->offset + r * t->ne[0], t->ne[0]);
+    }
+    return 0;
+}
+
+void train_model_to_gguf(const train_model *m, gguf_writer *w) {
+    train_config_to_gguf(&m->cfg, w);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *t = &m->tensors[i];
+        gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->params + t->offset);
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* layers: forward and backward pairs                                        */
+
+static void embedding_forward(float *x, const int *tokens, const float *emb, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) memcpy(x + (size_t)n * C, emb + (size_t)tokens[n] * C, C * sizeof(float));
+}
+
+static void embedding_backward(float *demb, const int *tokens, const float *dx, int N, int C) {
+    /* split by channel so that repeated tokens never race */
+#pragma omp parallel for schedule(static)
+    for (int c = 0; c < C; c++)
+        for (int n = 0; n < N; n++) demb[(size_t)tokens[n] * C + c] += dx[(size_t)n * C + c];
+}
+
+/* out (N, C) = x / sqrt(mean(x^2) + eps) * w, keeping rstd (N) */
+static void rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C,
+                        float eps) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *xi = x + (size_t)n * C;
+        float *o = out + (size_t)n * C;
+        float ss = 0;
+        for (int i = 0; i < C; i++) ss += xi[i] * xi[i];
+        const float r = 1.0f / sqrtf(ss / C + eps);
+        rstd[n] = r;
+        for (int i = 0; i < C; i++) o[i] = xi[i] * r * w[i];
+    }
+}
+
+/* dx (N, C) += d(rmsnorm)/dx . dout; dw (C) += sum_n dout * x * rstd */
+static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w,
+                        const float *rstd, int N, int C) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const float *xi = x + (size_t)n * C, *d = dout + (size_t)n * C;
+        float *dxi = dx + (size_t)n * C;
+        const float r = rstd[n];
+        float dot = 0;
+        for (int i = 0; i < C; i++) dot += d[i] * w[i] * xi[i];
+        const float k = dot * r * r * r / C;
+        for (int i = 0; i < C; i++) dxi[i] += d[i] * w[i] * r - xi[i] * k;
+    }
+#pragma omp parallel for schedule(static)
+    for (int i = 0; i < C; i++) {
+        float s = 0;
+        for (int n = 0; n < N; n++) s += dout[(size_t)n * C + i] * x[(size_t)n * C + i] * rstd[n];
+        dw[i] += s;
+    }
+}
+
+/* Rotates adjacent pairs of each of nh heads of every token (N, nh*D) by
+ * the angle of its position t = n % T; dir = -1 applies the inverse
+ * rotation (the backward pass of a rotation is its transpose). */
+static void rope_apply(float *x, const float *cs, const float *sn, int N, int T, int nh, int D,
+                       int dir) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        const int t = n % T;
+        const float *ct = cs + (size_t)t * D / 2, *st = sn + (size_t)t * D / 2;
+        for (int h = 0; h < nh; h++) {
+            float *p = x + ((size_t)n * nh + h) * D;
+            for (int i = 0; i < D / 2; i++) {
+                const float a = p[2 * i], b = p[2 * i + 1], c = ct[i], s = dir * st[i];
+                p[2 * i] = a * c - b * s;
+                p[2 * i + 1] = a * s + b * c;
+            }
+        }
+    }
+}
+
+/* Causal attention with grouped KV heads: query head h reads kv head
+ * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T). */
+static void attention_fwd(float *y, float *att, const float *q, const float *k, const float *v,
+                          int B, int T, int H, int KVH, int D) {
+    const int HD = H * D, KVD = KVH * D, G = H / KVH;
+    const float scale = 1.0f / sqrtf((float)D);
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < H; h++) {
+            const int kh = h / G;
+            for (int t = 0; t < T; t++) {
+                const float *qt = q + ((size_t)b * T + t) * HD + h * D;
+                float *a = att + (((size_t)b * H + h) * T + t) * T;
+                float mx = -INFINITY;
+                for (int s = 0; s <= t; s++) {
+                    const float *ks = k + ((size_t)b * T + s) * KVD + kh * D;
+                    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+                    for (int i = 0; i < D; i++) dot += qt[i] * ks[i];
+                    a[s] = dot * scale;
+                    mx = a[s] > mx ? a[s] : mx;
+                }
+                float sum = 0;
+                for (int s = 0; s <= t; s++) sum += (a[s] = expf(a[s] - mx));
+                const float inv = 1.0f / sum;
+                for (int s = 0; s <= t; s++) a[s] *= inv;
+                for (int s = t + 1; s < T; s++) a[s] = 0;
+                float *yt = y + ((size_t)b * T + t) * HD + h * D;
+                for (int i = 0; i < D; i++) yt[i] = 0;
+                for (int s = 0; s <= t; s++) {
+                    const float *vs = v + ((size_t)b * T + s) * KVD + kh * D;
+                    const float as = a[s];
+#pragma omp simd
+                    for (int i = 0; i < D; i++) yt[i] += as * vs[i];
+                }
+            }
+        }
+}
+
+/* dq (N, HD) = ..., dk, dv (N, KVD) = ... (overwritten); scratch (B*KVH*T). */
+static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dy,
+                          const float *q, const float *k, const float *v, const float *att, int B,
+                          int T, int H, int KVH, int D) {
+    const int HD = H * D, KVD = KVH * D, G = H / KVH;
+    const float scale = 1.0f / sqrtf((float)D);
+    /* one task per (batch row, kv head): it owns dk, dv of that head and dq
+     * of its G query heads */
+#pragma omp parallel for schedule(static) collapse(2)
+    for (int b = 0; b < B; b++)
+        for (int kh = 0; kh < KVH; kh++) {
+            float *datt = scratch + ((size_t)b * KVH + kh) * T;
+            for (int t = 0; t < T; t++) {
+                memset(dk + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
+                memset(dv + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
+            }
+            for (int h = kh * G; h < (kh + 1) * G; h++)
+                for (int t = 0; t < T; t++) {
+                    const float *a = att + (((size_t)b * H + h) * T + t) * T;
+                    const float *dyt = dy + ((size_t)b * T + t) * HD + h * D;
+                    const float *qt = q + ((size_t)b * T + t) * HD + h * D;
+                    float *dqt = dq + ((size_t)b * T + t) * HD + h * D;
+                    float sum = 0;
+                    for (int s = 0; s <= t; s++) {
+                        const float *vs = v + ((size_t)b * T + s) * KVD + kh * D;
+                        float *dvs = dv + ((size_t)b * T + s) * KVD + kh * D;
+                        const float as = a[s];
+                        float dot = 0;
+#pragma omp simd reduction(+ : dot)
+                        for (int i = 0; i < D; i++) {
+                            dot += dyt[i] * vs[i];
+                            dvs[i] += as * dyt[i];
+                        }
+                        datt[s] = dot;
+                        sum += as * dot;
+                    }
+                    for (int i = 0; i < D; i++) dqt[i] = 0;
+                    for (int s = 0; s <= t; s++) {
+                        const float ds = a[s] * (datt[s] - sum) * scale;
+                        const float *ks = k + ((size_t)b * T + s) * KVD + kh * D;
+                        float *dks = dk + ((size_t)b * T + s) * KVD + kh * D;
+#pragma omp simd
+                        for (int i = 0; i < D; i++) {
+                            dqt[i] += ds * ks[i];
+                            dks[i] += ds * qt[i];
+                        }
+                    }
+                }
+        }
+}
+
+static void swiglu_fwd(float *out, const float *g, const float *u, size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+}
+
+static void swiglu_bwd(float *dg, float *du, const float *dout, const float *g, const float *u,
+                       size_t n) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < n; i++) {
+        const float sig = 1.0f / (1.0f + expf(-g[i]));
+        const float silu = g[i] * sig;
+        du[i] = dout[i] * silu;
+        dg[i] = dout[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));
+    }
+}
+
+/* Softmax cross-entropy, fused: logits (N, V) become probabilities; losses
+ * (N) gets -log p[target] (0 where the target does not count). Returns the
+ * total weight of the counted targets. */
+static float crossentropy_fwd(float *logits, float *losses, const int *targets,
+                              const float *mask, int N, int V) {
+    float wsum = 0;
+#pragma omp parallel for schedule(static) reduction(+ : wsum)
+    for (int n = 0; n < N; n++) {
+        float *l = logits + (size_t)n * V;
+        float mx = l[0];
+        for (int i = 1; i < V; i++) mx = l[i] > mx ? l[i] : mx;
+        float sum = 0;
+        for (int i = 0; i < V; i++) sum += (l[i] = expf(l[i] - mx));
+        const float inv = 1.0f / sum;
+        const int tg = targets[n];
+        const float w = tg < 0 ? 0.0f : mask ? mask[n] : 1.0f;
+        /* -log softmax = log(sum) - (logit - max), where l[tg] now holds exp(logit - max) */
+        losses[n] = w != 0 ? (logf(sum) - logf(l[tg])) : 0.0f;
+        for (int i = 0; i < V; i++) l[i] *= inv;
+        wsum += w;
+    }
+    return wsum;
+}
+
+static void crossentropy_bwd(float *probs, const int *targets, const float *mask, float dscale,
+                             int N, int V) {
+#pragma omp parallel for schedule(static)
+    for (int n = 0; n < N; n++) {
+        float *p = probs + (size_t)n * V;
+        const int tg = targets[n];
+        const float w = tg < 0 ? 0.0f : mask ? mask[n] : 1.0f;
+        const float d = w * dscale;
+        if (d == 0) {
+            memset(p, 0, (size_t)V * sizeof(float));
+            continue;
+        }
+        for (int i = 0; i < V; i++) p[i] *= d;
+        p[tg] -= d;
+    }
+}
+
+/* ------------------------------------------------------------------------ */
+/* the model                                                                 */
+
+float train_model_forward(train_model *m, const int *tokens, const int *targets,
+                          const float *mask, int B, int T) {
+    const model_config *c = &m->cfg;
+    LLMOS_ASSERT(B <= m->B && T <= m->T && B > 0 && T > 0);
+    const int N = B * T, C = c->dim, H = c->n_heads, KVH = c->n_kv_heads, D = c->head_dim;
+    const int HD = H * D, KVD = KVH * D, F = c->ffn_dim, V = c->vocab_size, L = c->n_layers;
+    /* the activation layout is for (m->B, m->T); a smaller batch uses the
+     * front of each buffer, att with the smaller T stride */
+    m->cur_B = B, m->cur_T = T;
+    embedding_forward(m->la[0].x, tokens, m->tok_embd, N, C);
+    for (int l = 0; l < L; l++) {
+        train_layer_acts *a = &m->la[l];
+        const train_layer *w = &m->layers[l];
+        float *next = l + 1 < L ? m->la[l + 1].x : m->x_final;
+        rmsnorm_fwd(a->xn1, a->rstd1, a->x, w->attn_norm, N, C, c->norm_eps);
+        gemm_nt(a->q, a->xn1, w->wq, N, C, HD, 0);
+        gemm_nt(a->k, a->xn1, w->wk, N, C, KVD, 0);
+        gemm_nt(a->v, a->xn1, w->wv, N, C, KVD, 0);
+        rope_apply(a->q, m->rope_cos, m->rope_sin, N, T, H, D, 1);
+        rope_apply(a->k, m->rope_cos, m->rope_sin, N, T, KVH, D, 1);
+        attention_fwd(a->y, a->att, a->q, a->k, a->v, B, T, H, KVH, D);
+        memcpy(a->h, a->x, (size_t)N * C * sizeof(float));
+        gemm_nt(a->h, a->y, w->wo, N, HD, C, 1);
+        rmsnorm_fwd(a->xn2, a->rstd2, a->h, w->ffn_norm, N, C, c->norm_eps);
+        gemm_nt(a->gate, a->xn2, w->w_gate, N, C, F, 0);
+        gemm_nt(a->up, a->xn2, w->w_up, N, C, F, 0);
+        swiglu_fwd(a->act, a->gate, a->up, (size_t)N * F);
+        memcpy(next, a->h, (size_t)N * C * sizeof(float));
+        gemm_nt(next, a->act, w->w_down, N, F, C, 1);
+    }
+    rmsnorm_fwd(m->xnf, m->rstdf, m->x_final, m->out_norm, N, C, c->norm_eps);
+    gemm_nt(m->logits, m->xnf, m->output, N, C, V, 0);
+    m->targets = targets;
+    m->mask = mask;
+    if (!targets) return 0;
+    m->loss_weight_sum = crossentropy_fwd(m->logits, m->losses, targets, mask, N, V);
+    if (m->loss_weight_sum == 0) return 0;
+    double total = 0;
+    for (int n = 0; n < N; n++) {
+        const float w = targets[n] < 0 ? 0.0f : mask ? mask[n] : 1.0f;
+        total += (double)w * m->losses[n];
+    }
+    return (float)(total / m->loss_weight_sum);
+}
+
+void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
+    const model_config *c = &m->cfg;
+    const int B = m->cur_B, T = m->cur_T;
+    const int N = B * T, C = c->dim, H = c->n_heads, KVH = c->n_kv_heads, D = c->head_dim;
+    const int HD = H * D, KVD = KVH * D, F = c->ffn_dim, V = c->vocab_size, L = c->n_layers;
+    LLMOS_ASSERT(m->targets);
+    if (m->loss_weight_sum == 0) return;
+    float *d_res = m->d_res, *d_h = m->d_h;
+
+    crossentropy_bwd(m->logits, m->targets, m->mask, loss_scale / m->loss_weight_sum, N, V);
+    gemm_tn(m->g_output, m->logits, m->xnf, N, C, V, 1);
+    gemm_nn(m->d_xn, m->logits, m->output, N, C, V, 0);
+    memset(d_res, 0, (size_t)N * C * sizeof(float));
+    rmsnorm_bwd(d_res, m->g_out_norm, m->d_xn, m->x_final, m->out_norm, m->rstdf, N, C);
+
+    for (int l = L - 1; l >= 0; l--) {
+        const train_layer_acts *a = &m->la[l];
+        const train_layer *w = &m->layers[l];
+        train_layer *g = &m->g_layers[l];
+        /* ffn: x_next = h + act . w_down^T */
+        gemm_tn(g->w_down, d_res, a->act, N, F, C, 1);
+        gemm_nn(m->d_act, d_res, w->w_down, N, F, C, 0);
+        swiglu_bwd(m->d_gate, m->d_up, m->d_act, a->gate, a->up, (size_t)N * F);
+        gemm_tn(g->w_gate, m->d_gate, a->xn2, N, C, F, 1);
+        gemm_tn(g->w_up, m->d_up, a->xn2, N, C, F, 1);
+        gemm_nn(m->d_xn, m->d_gate, w->w_gate, N, C, F, 0);
+        gemm_nn(m->d_xn, m->d_up, w->w_up, N, C, F, 1);
+        memcpy(d_h, d_res, (size_t)N * C * sizeof(float));
+        rmsnorm_bwd(d_h, g->ffn_norm, m->d_xn, a->h, w->ffn_norm, a->rstd2, N, C);
+        /* attention: h = x + y . wo^T */
+        gemm_tn(g->wo, d_h, a->y, N, HD, C, 1);
+        gemm_nn(m->d_y, d_h, w->wo, N, HD, C, 0);
+        attention_bwd(m->d_q, m->d_k, m->d_v, m->d_att, m->d_y, a->q, a->k, a->v, a->att, B, T,
+                      H, KVH, D);
+        rope_apply(m->d_q, m->rope_cos, m->rope_sin, N, T, H, D, -1);
+        rope_apply(m->d_k, m->rope_cos, m->rope_sin, N, T, KVH, D, -1);
+        gemm_tn(g->wq, m->d_q, a->xn1, N, C, HD, 1);
+        gemm_tn(g->wk, m->d_k, a->xn1, N, C, KVD, 1);
+        gemm_tn(g->wv, m->d_v, a->xn1, N, C, KVD, 1);
+        gemm_nn(m->d_xn, m->d_q, w->wq, N, C, HD, 0);
+        gemm_nn(m->d_xn, m->d_k, w->wk, N, C, KVD, 1);
+        gemm_nn(m->d_xn, m->d_v, w->wv, N, C, KVD, 1);
+        rmsnorm_bwd(d_h, g->attn_norm, m->d_xn, a->x, w->attn_norm, a->rstd1, N, C);
+        /* d_h is now the gradient of this layer's input */
+        float *tmp = d_res;
+        d_res = d_h;
+        d_h = tmp;
+    }
+    embedding_backward(m->g_tok_embd, tokens, d_res, N, C);
+}

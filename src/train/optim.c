@@ -1,0 +1,101 @@
+/*
+ * optim.c - AdamW, learning-rate schedules and gradient clipping (see
+ * optim.h). The arithmetic follows torch.optim.AdamW (PyTorch 1.13, the
+ * single-tensor path) operation by operation, in float, so that a trajectory
+ * matches PyTorch's to rounding.
+ */
+#include "optim.h"
+
+#include "../core/common.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+adamw *adamw_new(size_t n, float beta1, float beta2, float eps, float weight_decay) {
+    adamw *o = xcalloc(1, sizeof(*o));
+    o->beta1 = beta1, o->beta2 = beta2, o->eps = eps, o->weight_decay = weight_decay;
+    o->n = n;
+    o->m = xcalloc(n, sizeof(float));
+    o->v = xcalloc(n, sizeof(float));
+    return o;
+}
+
+void adamw_free(adamw *o) {
+    if (!o) return;
+    free(o->m);
+    free(o->v);
+    free(o);
+}
+
+void adamw_step(adamw *o, train_model *tm, float lr) {
+    LLMOS_ASSERT(o->n == tm->n_params);
+    o->t++;
+    const double bc1 = 1.0 - pow(o->beta1, (double)o->t);
+    const double bc2 = 1.0 - pow(o->beta2, (double)o->t);
+    const float step_size = (float)(lr / bc1);
+    const float bc2_sqrt = (float)sqrt(bc2);
+    const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
+    for (int ti = 0; ti < tm->n_tensors; ti++) {
+        const train_tensor *t = &tm->tensors[ti];
+        float *p = tm->params + t->offset, *g = tm->grads + t->offset;
+        float *m = o->m + t->offset, *v = o->v + t->offset;
+        const float decay = t->decay ? (float)(1.0 - (double)lr * o->weight_decay) : 1.0f;
+        const long n = (long)t->size;
+#pragma omp parallel for schedule(static)
+        for (long i = 0; i < n; i++) {
+            const float gi = g[i];
+            const float pi = p[i] * decay;
+            m[i] = m[i] * b1 + gi * (1.0f - b1);
+            v[i] = v[i] * b2 + (1.0f - b2) * gi * gi;
+            const float denom = sqrtf(v[i]) / bc2_sqrt + eps;
+            p[i] = pi - step_size * (m[i] / denom);
+        }
+    }
+}
+
+double lr_at(const lr_schedule *s, int64_t step) {
+    if (s->warmup > 0 && step <= s->warmup) return s->lr * (double)step / (double)s->warmup;
+    if (s->kind == SCHED_CONSTANT || s->total <= s->warmup) return s->lr;
+    double p = (double)(step - s->warmup) / (double)(s->total - s->warmup);
+    if (p > 1) p = 1;
+    const double lo = s->lr * s->min_ratio;
+    if (s->kind == SCHED_LINEAR) return s->lr - (s->lr - lo) * p;
+    return lo + (s->lr - lo) * 0.5 * (1.0 + cos(M_PI * p));
+}
+
+int sched_from_name(const char *name) {
+    if (!strcmp(name, "cosine")) return SCHED_COSINE;
+    if (!strcmp(name, "linear")) return SCHED_LINEAR;
+    if (!strcmp(name, "constant")) return SCHED_CONSTANT;
+    return -1;
+}
+
+const char *sched_name(sched_kind k) {
+    return k == SCHED_COSINE ? "cosine" : k == SCHED_LINEAR ? "linear" : "constant";
+}
+
+double grad_global_norm(const train_model *m) {
+    double total = 0;
+    for (int ti = 0; ti < m->n_tensors; ti++) {
+        const train_tensor *t = &m->tensors[ti];
+        const float *g = m->grads + t->offset;
+        double s = 0;
+        const long n = (long)t->size;
+#pragma omp parallel for schedule(static) reduction(+ : s)
+        for (long i = 0; i < n; i++) s += (double)g[i] * g[i];
+        total += s;
+    }
+    return sqrt(total);
+}
+
+double grad_clip(train_model *m, double clip) {
+    const double norm = grad_global_norm(m);
+    if (clip <= 0 || !(norm > clip)) return norm;
+    const float coef = (float)(clip / (norm + 1e-6));
+    const long n = (long)m->n_params;
+    float *g = m->grads;
+#pragma omp parallel for schedule(static)
+    for (long i = 0; i < n; i++) g[i] *= coef;
+    return norm;
+}
