@@ -17,6 +17,7 @@ static const cli_command g_commands[] = {
     {"tokenizer", cmd_tokenizer, "train, import and inspect tokenizers"},
     {"quantize", cmd_quantize, "convert a model to f32, f16, bf16, q8_0 or q4_0"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
+    {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
 };
 
 int cli_error(const char *fmt, ...) {

@@ -1,0 +1,416 @@
+/*
+ * pretrain.c - the pretraining loop (see pretrain.h): sample a batch, run
+ * forward and backward over the micro-batches, clip, AdamW, log, evaluate,
+ * checkpoint. Everything that decides the numbers (initialization, batches,
+ * schedule) is a function of the seed and the step, so a resumed run is
+ * bit-identical to an uninterrupted one.
+ */
+#include "pretrain.h"
+
+#include "../core/common.h"
+#include "../core/gemm.h"
+#include "../core/types.h"
+#include "../data/shard.h"
+#include "../model/train_model.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void pretrain_opts_default(pretrain_opts *o) {
+    memset(o, 0, sizeof(*o));
+    o->batch = 8;
+    o->accum = 1;
+    o->lr = 1e-3;
+    o->min_ratio = 0.1;
+    o->weight_decay = 0.1;
+    o->beta1 = 0.9;
+    o->beta2 = 0.95;
+    o->eps = 1e-8;
+    o->clip = 1.0;
+    o->warmup = -1;
+    o->sched = SCHED_COSINE;
+    o->seed = 1;
+    o->eval_every = 100;
+    o->eval_batches = 8;
+    o->save_every = 500;
+}
+
+/* "dir/base.gguf" + ".ckpt.gguf" -> "dir/base.ckpt.gguf" */
+static char *path_beside(const char *out, const char *suffix) {
+    size_t n = strlen(out);
+    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
+    char *p = xmalloc(n + strlen(suffix) + 1);
+    memcpy(p, out, n);
+    strcpy(p + n, suffix);
+    return p;
+}
+
+/* ---- checkpoints ---- */
+
+static int config_equal(const model_config *a, const model_config *b) {
+    return a->dim == b->dim && a->n_layers == b->n_layers && a->n_heads == b->n_heads &&
+           a->n_kv_heads == b->n_kv_heads && a->ffn_dim == b->ffn_dim &&
+           a->vocab_size == b->vocab_size && a->tied == b->tied;
+}
+
+/* Writes the model (and, with opt, the optimizer state and train.* keys). */
+static int save_gguf(const char *path, const gguf_file *tok_g, const train_model *m,
+                     const adamw *opt, int64_t step, const pretrain_opts *o, int64_t total_steps) {
+    gguf_writer *w = gguf_writer_from_file(tok_g, 0);
+    /* keep only the tokenizer's keys from the tokenizer file */
+    for (uint64_t i = 0; i < tok_g->n_kv; i++)
+        if (strncmp(tok_g->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, tok_g->kv[i].key);
+    train_model_to_gguf(m, w);
+    gguf_set_str(w, "general.name", "llmos pretrain");
+    gguf_set_u32(w, "general.file_type", 0); /* all f32 */
+    char **names = NULL;
+    if (opt) {
+        gguf_set_u64(w, "train.step", (uint64_t)step);
+        gguf_set_u64(w, "train.total_steps", (uint64_t)total_steps);
+        gguf_set_u64(w, "train.seed", o->seed);
+        gguf_set_u64(w, "train.data_position", (uint64_t)step); /* the sampler is keyed by step */
+        gguf_set_u64(w, "train.optim_t", (uint64_t)opt->t);
+        gguf_set_f32(w, "train.lr", (float)o->lr);
+        gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
+        gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
+        gguf_set_u32(w, "train.ctx", (uint32_t)m->T);
+        names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
+        for (int i = 0; i < m->n_tensors; i++) {
+            const train_tensor *t = &m->tensors[i];
+            names[2 * i] = xmalloc(strlen(t->name) + 16);
+            names[2 * i + 1] = xmalloc(strlen(t->name) + 16);
+            sprintf(names[2 * i], "optim.m.%s", t->name);
+            sprintf(names[2 * i + 1], "optim.v.%s", t->name);
+            gguf_writer_add_tensor_ref(w, names[2 * i], TYPE_F32, t->n_dims, t->ne, opt->m + t->offset);
+            gguf_writer_add_tensor_ref(w, names[2 * i + 1], TYPE_F32, t->n_dims, t->ne, opt->v + t->offset);
+        }
+    }
+    const int rc = gguf_writer_save(w, path);
+    gguf_writer_free(w);
+    if (names) {
+        for (int i = 0; i < 2 * m->n_tensors; i++) free(names[i]);
+        free(names);
+    }
+    return rc;
+}
+
+static int load_checkpoint(const char *path, train_model *m, adamw *opt, int64_t *step) {
+    gguf_file *g = gguf_open(path);
+    if (!g) return -1;
+    int rc = -1;
+    model_config c;
+    int64_t v;
+    if (train_model_config_from_gguf(g, &c) < 0) goto done;
+    if (!config_equal(&c, &m->cfg)) {
+        err_set("%s: the checkpoint's model (dim %d, %d layers) differs from this run's", path, c.dim, c.n_layers);
+        goto done;
+    }
+    if (train_model_load_weights(m, g) < 0) goto done;
+    if (gguf_get_int(g, "train.step", step) < 0 || gguf_get_int(g, "train.optim_t", &v) < 0) {
+        err_set("%s: not a training checkpoint (no train.step)", path);
+        goto done;
+    }
+    opt->t = v;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *t = &m->tensors[i];
+        char name[96];
+        for (int k = 0; k < 2; k++) {
+            snprintf(name, sizeof(name), "optim.%c.%s", k ? 'v' : 'm', t->name);
+            const gguf_tensor *gt = gguf_find_tensor(g, name);
+            if (!gt || gt->type != TYPE_F32 || gguf_tensor_nelems(gt) != (int64_t)t->size) {
+                err_set("%s: tensor '%s' is missing or has the wrong shape", path, name);
+                goto done;
+            }
+            memcpy((k ? opt->v : opt->m) + t->offset, gt->data, t->size * sizeof(float));
+        }
+    }
+    rc = 0;
+done:
+    gguf_close(g);
+    return rc;
+}
+
+/* Keeps the log's lines whose "step" is at most `step`. */
+static int log_rewind(const char *path, int64_t step) {
+    size_t len;
+    if (access(path, F_OK) != 0) return 0;
+    char *s = file_read_all(path, &len);
+    if (!s) return -1;
+    char *out = xmalloc(len + 1);
+    size_t n = 0;
+    for (char *line = s; *line;) {
+        char *end = strchr(line, '\n');
+        const size_t l = end ? (size_t)(end - line + 1) : strlen(line);
+        const char *p = strstr(line, "\"step\":");
+        if (p && p < line + l && strtoll(p + 7, NULL, 10) <= step) {
+            memcpy(out + n, line, l);
+            n += l;
+        }
+        line += l;
+    }
+    const int rc = file_write_atomic(path, out, n);
+    free(s);
+    free(out);
+    return rc;
+}
+
+/* ---- evaluation ---- */
+
+static double evaluate(train_model *m, const dataset *d, int B, int T, int n_batches,
+                       int *tok, int *tgt) {
+    const int64_t windows = dataset_val_windows(d, T);
+    if (windows == 0) return NAN;
+    int nb = (int)MIN((int64_t)n_batches, (windows + B - 1) / B);
+    if (nb < 1) nb = 1;
+    double sum = 0;
+    for (int i = 0; i < nb; i++) {
+        if (dataset_val_batch(d, i, B, T, tok, tgt) < 0) return NAN;
+        sum += train_model_forward(m, tok, tgt, NULL, B, T);
+    }
+    return sum / nb;
+}
+
+/* ---- plot ---- */
+
+static void plot_losses(const char *png, const double *steps, const float *loss, int64_t n,
+                        const double *vsteps, const double *vloss, int nv) {
+    FILE *p = popen("gnuplot 2>/dev/null", "w");
+    if (!p) return;
+    fprintf(p, "set terminal pngcairo size 900,540\nset output '%s'\n", png);
+    fprintf(p, "set xlabel 'step'\nset ylabel 'loss (nats/token)'\nset grid\n"
+               "set title 'llmos pretrain'\n");
+    fprintf(p, "plot '-' with lines title 'train loss'%s\n",
+            nv > 0 ? ", '-' with linespoints title 'validation loss'" : "");
+    for (int64_t i = 0; i < n; i++) fprintf(p, "%g %g\n", steps[i], loss[i]);
+    fprintf(p, "e\n");
+    if (nv > 0) {
+        for (int i = 0; i < nv; i++) fprintf(p, "%g %g\n", vsteps[i], vloss[i]);
+        fprintf(p, "e\n");
+    }
+    if (pclose(p) != 0) fprintf(stderr, "llmos: warning: gnuplot failed; no loss curve drawn\n");
+}
+
+static const char *fmt_eta(double s, char *buf, size_t n) {
+    if (!(s >= 0) || s > 1e7) snprintf(buf, n, "?");
+    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(fmod(s, 3600) / 60));
+    else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
+    else snprintf(buf, n, "%ds", (int)s);
+    return buf;
+}
+
+/* ---- the loop ---- */
+
+int pretrain_run(const pretrain_opts *o) {
+    int rc = -1;
+    char *tok_path = o->tokenizer_path ? xstrdup(o->tokenizer_path) : NULL;
+    if (!tok_path) {
+        tok_path = xmalloc(strlen(o->data_dir) + 32);
+        sprintf(tok_path, "%s/tokenizer.gguf", o->data_dir);
+    }
+    char *ckpt_path = path_beside(o->out_path, ".ckpt.gguf");
+    char *log_path = path_beside(o->out_path, ".log.jsonl");
+    char *png_path = path_beside(o->out_path, ".loss.png");
+    gguf_file *tok_g = NULL;
+    dataset *ds = NULL;
+    train_model *m = NULL;
+    adamw *opt = NULL;
+    FILE *logf = NULL, *dumpf = NULL;
+    int *tok = NULL, *tgt = NULL;
+    float *losses = NULL;
+    double *steps_x = NULL, *vsteps = NULL, *vloss = NULL;
+    int nv = 0;
+
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+    const int threads = omp_get_max_threads();
+
+    tok_g = gguf_open(tok_path);
+    if (!tok_g) goto done;
+    const gguf_kv *tokens_kv = gguf_find(tok_g, "tokenizer.ggml.tokens");
+    if (!tokens_kv || tokens_kv->type != GGUF_ARRAY || tokens_kv->n == 0) {
+        err_set("%s: no tokenizer in this file (tokenizer.ggml.tokens is missing)", tok_path);
+        goto done;
+    }
+    const int vocab = (int)tokens_kv->n;
+
+    model_config cfg = o->cfg;
+    gguf_file *init_g = NULL;
+    if (o->init_path) {
+        if (!(init_g = gguf_open(o->init_path))) goto done;
+        if (train_model_config_from_gguf(init_g, &cfg) < 0) {
+            gguf_close(init_g);
+            goto done;
+        }
+        if (o->cfg.ctx_len > 0) cfg.ctx_len = o->cfg.ctx_len;
+        if (cfg.vocab_size != vocab) {
+            err_set("%s: the model's vocabulary (%d) differs from the tokenizer's (%d, %s)",
+                    o->init_path, cfg.vocab_size, vocab, tok_path);
+            gguf_close(init_g);
+            goto done;
+        }
+    }
+    cfg.vocab_size = vocab;
+    const int T = cfg.ctx_len, B = o->batch;
+
+    if (!(ds = dataset_open(o->data_dir, (uint32_t)vocab))) goto done;
+    m = train_model_new(&cfg, B, T);
+    if (init_g) {
+        const int r = train_model_load_weights(m, init_g);
+        gguf_close(init_g);
+        if (r < 0) goto done;
+    } else {
+        train_model_init_weights(m, o->seed);
+    }
+    opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay);
+
+    const int64_t tokens_per_step = (int64_t)B * T * o->accum;
+    int64_t total = o->steps > 0 ? o->steps
+                    : (o->tokens > 0 ? o->tokens : 20 * (int64_t)m->n_params) / tokens_per_step;
+    if (total < 1) total = 1;
+    lr_schedule sched = {o->sched, o->lr, o->min_ratio,
+                         o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
+
+    int64_t step0 = 0;
+    if (o->resume) {
+        if (access(ckpt_path, F_OK) != 0) {
+            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
+            goto done;
+        }
+        if (load_checkpoint(ckpt_path, m, opt, &step0) < 0) goto done;
+        if (log_rewind(log_path, step0) < 0) goto done;
+    }
+    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
+        err_set("cannot write '%s': %s", log_path, strerror(errno));
+        goto done;
+    }
+    if (o->dump_batches && !(dumpf = fopen(o->dump_batches, "wb"))) {
+        err_set("cannot write '%s': %s", o->dump_batches, strerror(errno));
+        goto done;
+    }
+
+    const double flops_tok = train_model_flops_per_token(&cfg, T);
+    const double peak = o->peak_gflops > 0 ? o->peak_gflops : gemm_peak_gflops(threads);
+    const double bytes_per_token = ds->val && ds->val->n_tokens ? (double)ds->val->n_bytes / ds->val->n_tokens : 0;
+    {
+        char b1[32], b2[32], b3[32];
+        if (!o->quiet)
+            fprintf(stderr,
+                    "llmos pretrain: %s parameters (dim %d, %d layers, %d/%d heads, ffn %d, ctx %d, vocab %d%s)\n"
+                    "  %s train tokens in %d shard(s), %s val tokens; %lld steps of %lld tokens "
+                    "(batch %d x %d, accum %d), lr %g %s, warmup %lld\n"
+                    "  %d threads, gemm %s, peak %.0f GFLOP/s; %s%s\n",
+                    fmt_count((double)m->n_params, b1, sizeof(b1)), cfg.dim, cfg.n_layers, cfg.n_heads,
+                    cfg.n_kv_heads, cfg.ffn_dim, T, vocab, cfg.tied ? ", tied head" : "",
+                    fmt_count((double)ds->train_tokens, b2, sizeof(b2)), ds->n_train,
+                    fmt_count(ds->val ? (double)ds->val->n_tokens : 0, b3, sizeof(b3)),
+                    (long long)total, (long long)tokens_per_step, B, T, o->accum, o->lr,
+                    sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(), peak,
+                    o->resume ? "resuming at step " : "fresh start", "");
+        if (o->resume && !o->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
+    }
+
+    tok = xmalloc(sizeof(int) * (size_t)B * T);
+    tgt = xmalloc(sizeof(int) * (size_t)B * T);
+    losses = xmalloc(sizeof(float) * (size_t)(total + 1));
+    steps_x = xmalloc(sizeof(double) * (size_t)(total + 1));
+    vsteps = xmalloc(sizeof(double) * (size_t)(total / MAX(1, o->eval_every) + 3));
+    vloss = xmalloc(sizeof(double) * (size_t)(total / MAX(1, o->eval_every) + 3));
+    int64_t n_losses = 0, last_good = step0;
+    const int tty = isatty(2);
+    double t_start = time_now(), val = NAN, val_bpb = NAN;
+    int64_t tokens_done = 0;
+
+    for (int64_t step = step0 + 1; step <= total; step++) {
+        const double t0 = time_now();
+        train_model_zero_grad(m);
+        double loss = 0;
+        for (int mi = 0; mi < o->accum; mi++) {
+            if (dataset_train_batch(ds, o->seed, step, mi, B, T, tok, tgt) < 0) goto done;
+            if (dumpf) {
+                fwrite(tok, sizeof(int), (size_t)B * T, dumpf);
+                fwrite(tgt, sizeof(int), (size_t)B * T, dumpf);
+            }
+            loss += train_model_forward(m, tok, tgt, NULL, B, T) / o->accum;
+            train_model_backward(m, tok, 1.0f / o->accum);
+        }
+        const float lossf = (float)loss;
+        const double norm = grad_clip(m, o->clip);
+        if (!isfinite(lossf) || !isfinite(norm)) {
+            fprintf(logf, "{\"step\":%lld,\"error\":\"%s is %s\"}\n", (long long)step,
+                    isfinite(lossf) ? "gradient norm" : "loss", isfinite(lossf) ? "not finite" : "not finite");
+            fflush(logf);
+            if (tty && !o->quiet) fputc('\n', stderr);
+            if (last_good > 0 && access(ckpt_path, F_OK) == 0)
+                err_set("%s is %s at step %lld: training stopped; the last good checkpoint is '%s' (step %lld)",
+                        isfinite(lossf) ? "the gradient norm" : "the loss",
+                        isnan(isfinite(lossf) ? norm : lossf) ? "nan" : "inf", (long long)step, ckpt_path,
+                        (long long)last_good);
+            else
+                err_set("%s is %s at step %lld: training stopped (no checkpoint saved yet; try a lower --lr)",
+                        isfinite(lossf) ? "the gradient norm" : "the loss",
+                        isnan(isfinite(lossf) ? norm : lossf) ? "nan" : "inf", (long long)step);
+            goto done;
+        }
+        const double lr = lr_at(&sched, step);
+        adamw_step(opt, m, (float)lr);
+        const double dt = time_now() - t0;
+        tokens_done += tokens_per_step;
+        const double tps = tokens_per_step / dt;
+        const double gflops = flops_tok * tps / 1e9;
+        losses[n_losses] = lossf;
+        steps_x[n_losses++] = (double)step;
+        fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%lld,"
+                      "\"tok_per_s\":%.1f,\"gflops\":%.2f}\n",
+                (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops);
+
+        const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
+        if (do_eval && ds->val) {
+            val = evaluate(m, ds, B, T, o->eval_batches, tok, tgt);
+            val_bpb = bytes_per_token > 0 ? val / log(2.0) / bytes_per_token : NAN;
+            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_bpb\":%.6g}\n", (long long)step, val, val_bpb);
+            vsteps[nv] = (double)step;
+            vloss[nv++] = val;
+        }
+        fflush(logf);
+        if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0 || step == total)) {
+            const double el = time_now() - t_start;
+            char eta[32];
+            fmt_eta(el / (double)(step - step0) * (double)(total - step), eta, sizeof(eta));
+            fprintf(stderr,
+                    "%sstep %lld/%lld | loss %.4f | val %.4f (%.3f bpb) | %.0f tok/s | %.1f GFLOP/s "
+                    "(%.0f%% of %.0f) | lr %.2e | ETA %s%s",
+                    tty ? "\r\033[K" : "", (long long)step, (long long)total, lossf, val, val_bpb,
+                    tokens_done / el, flops_tok * tokens_done / el / 1e9,
+                    100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak, lr, eta,
+                    tty && !do_eval ? "" : "\n");
+            (void)gflops;
+        }
+        if (o->save_every > 0 && step % o->save_every == 0) {
+            if (save_gguf(ckpt_path, tok_g, m, opt, step, o, total) < 0) goto done;
+            last_good = step;
+        }
+    }
+    if (tty && !o->quiet) fputc('\n', stderr);
+    /* the final checkpoint (for continuing) and the plain model */
+    if (last_good != total && save_gguf(ckpt_path, tok_g, m, opt, total, o, total) < 0) goto done;
+    if (save_gguf(o->out_path, tok_g, m, NULL, total, o, total) < 0) goto done;
+    if (n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
+    if (!o->quiet) {
+        fprintf(stderr, "llmos pretrain: wrote '%s' (log '%s'%s%s)\n", o->out_path, log_path,
+                access(png_path, F_OK) == 0 ? ", curve " : "", access(png_path, F_OK) == 0 ? png_path : "");
+    }
+    rc = 0;
+done:
+    if (logf) fclose(logf);
+    if (dumpf) fclose(dumpf);
+    free(tok), free(tgt), free(losses), free(steps_x), free(vsteps), free(vloss);
+    adamw_free(opt);
+    train_model_free(m);
+    dataset_close(ds);
+    gguf_close(tok_g);
+    free(tok_path), free(ckpt_path), free(log_path), free(png_path);
+    return rc;
+}
