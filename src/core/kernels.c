@@ -1,39 +1,268 @@
 /*
- * kernels.c - matmul for every weight type: the portable reference path.
- * Each output row is a dot product of an input row with a weight row,
- * computed in float. Threads split the weight rows.
+ * kernels.c - matmul for every weight type: the dispatcher, the portable C
+ * path, and the activation converters the paths share.
+ *
+ * matmul converts the activations once per call when the path wants them in
+ * another form (q8_0 blocks for quantized weights, bf16 for vdpbf16ps), then
+ * splits the weight rows into one contiguous range per thread: in generation
+ * (n = 1) each thread streams its own part of the matrix from memory once.
+ * The path is chosen once, from the CPU's features (kernels_x86.c), unless
+ * LLMOS_KERNELS or kernels_select says otherwise.
  */
 #include "kernels.h"
 
 #include "common.h"
+#include "kernels_impl.h"
 
+#include <math.h>
+#include <omp.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* ---------------------------------------------------------------- portable */
+
 static float dot_f32(const float *a, const float *b, int64_t n) {
-    float s = 0;
-    for (int64_t i = 0; i < n; i++) s += a[i] * b[i];
-    return s;
+    /* Eight partial sums: independent chains the compiler can vectorize. */
+    float s[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) s[j] += a[i + j] * b[i + j];
+    float t = 0;
+    for (; i < n; i++) t += a[i] * b[i];
+    return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + t;
 }
 
-void matmul(float *out, const float *x, const matrix *w, int n) {
-    const int64_t rows = w->rows, cols = w->cols;
+/* f32, f16, bf16 weights: each row converted to float once, then dotted
+ * with every token. */
+static void mm_float_portable(float *out, int64_t ldo, const void *xv, size_t xs, const matrix *w,
+                              int n, int64_t r0, int64_t r1) {
+    const int64_t cols = w->cols;
     const size_t rb = type_row_bytes(w->type, cols);
-#pragma omp parallel
-    {
-        float *tmp = w->type == TYPE_F32 ? NULL : xmalloc(cols * sizeof(float));
-#pragma omp for schedule(static)
-        for (int64_t r = 0; r < rows; r++) {
-            const void *row = (const char *)w->data + r * rb;
-            const float *wr = row;
-            if (tmp) {
-                row_to_float(w->type, row, tmp, cols);
-                wr = tmp;
-            }
-            for (int t = 0; t < n; t++) out[(int64_t)t * rows + r] = dot_f32(x + (int64_t)t * cols, wr, cols);
+    float *tmp = w->type == TYPE_F32 ? NULL : xmalloc(cols * sizeof(float));
+    for (int64_t r = r0; r < r1; r++) {
+        const void *row = (const char *)w->data + r * rb;
+        const float *wr = row;
+        if (tmp) {
+            row_to_float(w->type, row, tmp, cols);
+            wr = tmp;
         }
-        free(tmp);
+        for (int t = 0; t < n; t++)
+            out[t * ldo + r] = dot_f32((const float *)((const char *)xv + t * xs), wr, cols);
+    }
+    free(tmp);
+}
+
+/* The int8 values and scale of block b of a natural-order ACT_Q8 row. */
+static const int8_t *xq_block(const void *x, int64_t b, float *d) {
+    const char *slot = (const char *)x + (b / 2) * XQ_SLOT_BYTES;
+    memcpy(d, slot + 128 + (b % 2) * 32, sizeof(float));
+    return (const int8_t *)slot + (b % 2) * 32;
+}
+
+static void mm_q8_0_portable(float *out, int64_t ldo, const void *xv, size_t xs, const matrix *w,
+                             int n, int64_t r0, int64_t r1) {
+    const int64_t nb = w->cols / QK;
+    for (int64_t r = r0; r < r1; r++) {
+        const block_q8_0 *wb = (const block_q8_0 *)w->data + r * nb;
+        for (int t = 0; t < n; t++) {
+            const void *x = (const char *)xv + t * xs;
+            float s = 0;
+            for (int64_t b = 0; b < nb; b++) {
+                float dx;
+                const int8_t *q = xq_block(x, b, &dx);
+                int32_t is = 0;
+                for (int j = 0; j < QK; j++) is += wb[b].qs[j] * q[j];
+                s += fp16_to_fp32(wb[b].d) * dx * (float)is;
+            }
+            out[t * ldo + r] = s;
+        }
     }
 }
 
-const char *kernels_path(void) { return "portable"; }
+static void mm_q4_0_portable(float *out, int64_t ldo, const void *xv, size_t xs, const matrix *w,
+                             int n, int64_t r0, int64_t r1) {
+    const int64_t nb = w->cols / QK;
+    for (int64_t r = r0; r < r1; r++) {
+        const block_q4_0 *wb = (const block_q4_0 *)w->data + r * nb;
+        for (int t = 0; t < n; t++) {
+            const void *x = (const char *)xv + t * xs;
+            float s = 0;
+            for (int64_t b = 0; b < nb; b++) {
+                float dx;
+                const int8_t *q = xq_block(x, b, &dx);
+                int32_t is = 0;
+                for (int j = 0; j < QK / 2; j++)
+                    is += ((wb[b].qs[j] & 0xf) - 8) * q[j] + ((wb[b].qs[j] >> 4) - 8) * q[j + QK / 2];
+                s += fp16_to_fp32(wb[b].d) * dx * (float)is;
+            }
+            out[t * ldo + r] = s;
+        }
+    }
+}
+
+/* ---------------------------------------------------- activation converters */
+
+size_t act_row_bytes(int act, int64_t cols) {
+    if (act == ACT_Q8) return (size_t)((cols / QK + 1) / 2) * XQ_SLOT_BYTES;
+    if (act == ACT_BF16) return (size_t)((cols + 31) / 32) * 64;
+    return (size_t)cols * sizeof(float);
+}
+
+void act_q8_row(const float *x, void *dst, int64_t cols, tensor_type wtype, int permute) {
+    const int64_t nb = cols / QK;
+    const int32_t c = wtype == TYPE_Q8_0 ? 128 : 8;
+    memset(dst, 0, act_row_bytes(ACT_Q8, cols));
+    for (int64_t b = 0; b < nb; b++) {
+        const float *xb = x + b * QK;
+        char *slot = (char *)dst + (b / 2) * XQ_SLOT_BYTES;
+        int half = (int)(b % 2);
+        int perm = permute && wtype == TYPE_Q4_0 && (b / 2) * 2 + 1 < nb;
+        float amax = 0;
+        for (int j = 0; j < QK; j++) amax = fmaxf(amax, fabsf(xb[j]));
+        float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
+        float dq = fp16_to_fp32(fp32_to_fp16(d));
+        for (int j = 0; j < QK; j++) {
+            int pos = perm ? (j / 16) * 32 + half * 16 + j % 16 : half * 32 + j;
+            ((int8_t *)slot)[pos] = (int8_t)roundf(xb[j] * id);
+        }
+        /* The scale goes to the lanes holding this block's values. */
+        for (int l = 0; l < 16; l++)
+            if ((perm ? (l / 4) % 2 : l / 8) == half) memcpy(slot + 128 + 4 * l, &dq, 4);
+    }
+    for (int64_t p = 0; p < (nb + 1) / 2; p++) {
+        char *slot = (char *)dst + p * XQ_SLOT_BYTES;
+        const int8_t *q = (const int8_t *)slot;
+        for (int l = 0; l < 16; l++) {
+            int32_t off = -c * (q[4 * l] + q[4 * l + 1] + q[4 * l + 2] + q[4 * l + 3]);
+            memcpy(slot + 64 + 4 * l, &off, 4);
+        }
+    }
+}
+
+static void act_q8_row_natural(const float *x, void *dst, int64_t cols, tensor_type wtype) {
+    act_q8_row(x, dst, cols, wtype, 0);
+}
+
+void act_bf16_row(const float *x, void *dst, int64_t cols, tensor_type wtype) {
+    (void)wtype;
+    uint16_t *d = dst;
+    int64_t padded = (cols + 31) / 32 * 32;
+    for (int64_t i = 0; i < cols; i++) d[i] = fp32_to_bf16(x[i]);
+    for (int64_t i = cols; i < padded; i++) d[i] = 0;
+}
+
+static const kernel_set g_portable = {
+    .name = "portable",
+    .mm = {mm_float_portable, mm_float_portable, mm_float_portable, mm_q8_0_portable,
+           mm_q4_0_portable},
+    .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
+    .to_q8 = act_q8_row_natural,
+    .to_bf16 = act_bf16_row,
+};
+
+/* ---------------------------------------------------------------- dispatch */
+
+const char *const kernels_path_names[] = {"portable", "avx2", "avx512", "avx512vnni", "avx512bf16",
+                                          NULL};
+
+static const kernel_set *set_by_name(const char *name) {
+    if (!strcmp(name, "portable")) return &g_portable;
+    if (!strcmp(name, "avx2")) return kernels_x86_avx2();
+    if (!strcmp(name, "avx512")) return kernels_x86_avx512();
+    if (!strcmp(name, "avx512vnni")) return kernels_x86_avx512vnni();
+    if (!strcmp(name, "avx512bf16")) return kernels_x86_avx512bf16();
+    return NULL;
+}
+
+static const kernel_set *best_set(void) {
+    for (int i = (int)ARRAY_LEN(kernels_path_names) - 2; i >= 0; i--) {
+        const kernel_set *k = set_by_name(kernels_path_names[i]);
+        if (k) return k;
+    }
+    return &g_portable;
+}
+
+static const kernel_set *g_set;
+static pthread_once_t g_once = PTHREAD_ONCE_INIT;
+
+static void init_set(void) {
+    const char *e = getenv("LLMOS_KERNELS");
+    if (e && *e && strcmp(e, "auto")) {
+        g_set = set_by_name(e);
+        if (!g_set) fprintf(stderr, "llmos: LLMOS_KERNELS='%s' is not available here, using auto\n", e);
+    }
+    if (!g_set) g_set = best_set();
+}
+
+static const kernel_set *current_set(void) {
+    pthread_once(&g_once, init_set);
+    return g_set;
+}
+
+int kernels_select(const char *name) {
+    pthread_once(&g_once, init_set);
+    if (!name || !strcmp(name, "auto")) {
+        g_set = best_set();
+        return 0;
+    }
+    int known = 0;
+    for (int i = 0; kernels_path_names[i]; i++) known |= !strcmp(name, kernels_path_names[i]);
+    if (!known) return err_set("unknown kernel path '%s'", name);
+    const kernel_set *k = set_by_name(name);
+    if (!k) return err_set("kernel path '%s' is not supported by this CPU", name);
+    g_set = k;
+    return 0;
+}
+
+const char *kernels_path(void) { return current_set()->name; }
+
+static int type_slot(tensor_type t) {
+    switch (t) {
+    case TYPE_F32: return SLOT_F32;
+    case TYPE_F16: return SLOT_F16;
+    case TYPE_BF16: return SLOT_BF16;
+    case TYPE_Q8_0: return SLOT_Q8_0;
+    case TYPE_Q4_0: return SLOT_Q4_0;
+    default: break;
+    }
+    LLMOS_ASSERT(!"matmul: unsupported weight type");
+    return -1;
+}
+
+void matmul(float *out, const float *x, const matrix *w, int n) {
+    const kernel_set *k = current_set();
+    const int slot = type_slot(w->type);
+    const int act = k->act[slot];
+    const int64_t rows = w->rows, cols = w->cols;
+    const matmul_fn fn = k->mm[slot];
+    if (n <= 0 || rows <= 0) return;
+
+    size_t xs = act_row_bytes(act, cols);
+    void *buf = NULL;
+    const void *xa = x;
+    if (act != ACT_F32) {
+        buf = aligned_alloc(64, xs * n);
+        LLMOS_ASSERT(buf);
+        xa = buf;
+    }
+    act_fn conv = act == ACT_Q8 ? k->to_q8 : k->to_bf16;
+
+    /* Small products are not worth waking the other threads for. */
+    int nth = omp_get_max_threads();
+    if ((double)rows * cols * n < 65536) nth = 1;
+#pragma omp parallel num_threads(nth)
+    {
+        if (buf) {
+#pragma omp for schedule(static)
+            for (int t = 0; t < n; t++) conv(x + (int64_t)t * cols, (char *)buf + t * xs, cols, w->type);
+        }
+        /* One contiguous range of rows per thread, in multiples of 16. */
+        int id = omp_get_thread_num(), nt = omp_get_num_threads();
+        int64_t chunk = (rows + nt - 1) / nt;
+        chunk = (chunk + 15) / 16 * 16;
+        int64_t r0 = id * chunk, r1 = MIN(rows, r0 + chunk);
+        if (r0 < r1) fn(out, rows, xa, xs, w, n, r0, r1);
+    }
+    free(buf);
+}

@@ -25,7 +25,20 @@ typedef struct {
  * processing or training (matrix-matrix). out must not alias x. */
 void matmul(float *out, const float *x, const matrix *w, int n);
 
-/* Name of the kernel path in use ("avx512", "avx2", "portable"), for logs. */
+/* Name of the kernel path in use, for logs: "portable", "avx2" (AVX2, FMA,
+ * F16C), "avx512" (F, BW, VL), "avx512vnni" (+ VNNI: integer dots for q8_0
+ * and q4_0) or "avx512bf16" (+ BF16: vdpbf16ps for bf16 weights, which
+ * rounds the activations to bf16). The best one the CPU has is chosen at
+ * the first call; the environment variable LLMOS_KERNELS=NAME picks
+ * another. On every path q8_0 and q4_0 weights meet activations quantized
+ * to q8_0 blocks, as llama.cpp does. */
 const char *kernels_path(void);
+
+/* Selects a path by name (NULL or "auto": the best available). Returns 0,
+ * or -1 with err_set when the name is unknown or this CPU lacks the path.
+ * Not thread-safe: call it while no matmul runs (tests, benchmarks). */
+int kernels_select(const char *name);
+/* NULL-terminated list of every path name, slowest first. */
+extern const char *const kernels_path_names[];
 
 #endif

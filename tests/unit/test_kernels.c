@@ -1,0 +1,146 @@
+/*
+ * test_kernels.c - every matmul path this CPU can run, for every weight
+ * type, against a naive float64 reference written here from the type
+ * definitions alone (types.h), on random inputs of awkward sizes: rows
+ * that do not fill a register tile or split evenly between threads, rows
+ * with tails shorter than a vector, odd counts of q8_0/q4_0 blocks, token
+ * counts that cross the prompt-processing token blocks.
+ *
+ * The reference quantizes the activations with the ggml reference quantizer
+ * (row_from_float to q8_0) for quantized weights, and rounds them to bf16
+ * for bf16 weights on the avx512bf16 path: the same inputs the kernels
+ * see, so any difference is the kernels' float summation order, bounded
+ * here by 1e-5 of the sum of |terms|. A single activation quantized one
+ * step off shows up as about 1/cols of that sum, far above the bound.
+ */
+#include "core/common.h"
+#include "core/kernels.h"
+#include "core/types.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static unsigned g_seed = 12345;
+static float frand(void) { /* uniform in [-1, 1) */
+    g_seed = g_seed * 1103515245u + 12345u;
+    return ((g_seed >> 8) & 0xffff) / 32768.0f - 1.0f;
+}
+
+static int g_fail = 0, g_checks = 0;
+
+/* Reference out[t][r] and its error bound. */
+static void reference(const matrix *w, const float *x, int n, int bf16_act, double *ref,
+                      double *bound) {
+    const int64_t K = w->cols;
+    const size_t rb = type_row_bytes(w->type, K);
+    float *wf = malloc(K * sizeof(float)), *xf = malloc(K * sizeof(float));
+    int quant = w->type == TYPE_Q8_0 || w->type == TYPE_Q4_0;
+    block_q8_0 *xq = quant ? malloc(K / QK * sizeof(block_q8_0)) : NULL;
+    for (int t = 0; t < n; t++) {
+        const float *xt = x + (int64_t)t * K;
+        if (quant) {
+            row_from_float(TYPE_Q8_0, xt, xq, K);
+            row_to_float(TYPE_Q8_0, xq, xf, K);
+        } else {
+            for (int64_t k = 0; k < K; k++) xf[k] = bf16_act ? bf16_to_fp32(fp32_to_bf16(xt[k])) : xt[k];
+        }
+        for (int64_t r = 0; r < w->rows; r++) {
+            row_to_float(w->type, (const char *)w->data + r * rb, wf, K);
+            double s = 0, a = 0;
+            for (int64_t k = 0; k < K; k++) {
+                s += (double)wf[k] * xf[k];
+                a += fabs((double)wf[k] * xf[k]);
+            }
+            ref[t * w->rows + r] = s;
+            bound[t * w->rows + r] = 1e-5 * a + 1e-30;
+        }
+    }
+    free(wf);
+    free(xf);
+    free(xq);
+}
+
+static void check(const char *path, tensor_type type, int64_t rows, int64_t cols, int n, int ties) {
+    const size_t rb = type_row_bytes(type, cols);
+    float *wf = malloc(cols * sizeof(float));
+    void *wd = malloc(rows * rb); /* exact size: reads past the end show under ASan */
+    for (int64_t r = 0; r < rows; r++) {
+        float scale = r % 7 == 3 ? 100.0f : r % 7 == 5 ? 1e-3f : 1.0f;
+        for (int64_t k = 0; k < cols; k++) wf[k] = frand() * scale;
+        row_from_float(type, wf, (char *)wd + r * rb, cols);
+    }
+    float *x = malloc((size_t)n * cols * sizeof(float));
+    for (int64_t i = 0; i < n * cols; i++) x[i] = frand() * (i % 13 == 0 ? 4.0f : 1.0f);
+    if (ties) /* amax 127 makes d = 1: every x.5 is a rounding tie */
+        for (int64_t i = 0; i < n * cols; i++)
+            x[i] = i % QK == 0 ? 127.0f : (float)((int)(frand() * 120) + ((i % 3) ? 0.5 : 0.0));
+    matrix w = {type, wd, rows, cols};
+    float *out = malloc((size_t)n * rows * sizeof(float));
+    double *ref = malloc((size_t)n * rows * sizeof(double)), *bound = malloc((size_t)n * rows * sizeof(double));
+    for (int64_t i = 0; i < n * rows; i++) out[i] = NAN;
+    matmul(out, x, &w, n);
+    reference(&w, x, n, type == TYPE_BF16 && !strcmp(path, "avx512bf16"), ref, bound);
+    int bad = 0;
+    for (int64_t i = 0; i < n * rows; i++) {
+        double e = fabs(out[i] - ref[i]);
+        if (!(e <= bound[i])) {
+            if (bad < 3)
+                fprintf(stderr,
+                        "FAIL path %s type %s rows %lld cols %lld n %d ties %d: out[t=%lld][r=%lld] = "
+                        "%.9g, reference %.9g (error %.3g > %.3g)\n",
+                        path, type_name(type), (long long)rows, (long long)cols, n, ties,
+                        (long long)(i / rows), (long long)(i % rows), out[i], ref[i], e, bound[i]);
+            bad++;
+        }
+    }
+    g_fail += bad > 0;
+    g_checks++;
+    free(wf);
+    free(wd);
+    free(x);
+    free(out);
+    free(ref);
+    free(bound);
+}
+
+int main(void) {
+    omp_set_num_threads(2); /* the row split between threads is part of what is tested */
+    if (kernels_select("no-such-path") == 0) {
+        fprintf(stderr, "FAIL kernels_select accepted an unknown name\n");
+        return 1;
+    }
+    static const int64_t float_cols[] = {1, 5, 16, 31, 33, 96, 160, 300};
+    static const int64_t quant_cols[] = {32, 64, 96, 160, 256, 288, 800};
+    static const struct { int64_t rows; int n; } shapes[] = {
+        {1, 1}, {5, 1}, {17, 1}, {67, 1}, {4, 2}, {17, 3}, {33, 7}, {64, 13}, {6, 50},
+    };
+    static const tensor_type types[] = {TYPE_F32, TYPE_F16, TYPE_BF16, TYPE_Q8_0, TYPE_Q4_0};
+    int paths = 0;
+    for (int p = 0; kernels_path_names[p]; p++) {
+        const char *path = kernels_path_names[p];
+        if (kernels_select(path) != 0) {
+            printf("skip %s: %s\n", path, err_msg());
+            continue;
+        }
+        paths++;
+        int before = g_fail;
+        for (size_t ti = 0; ti < ARRAY_LEN(types); ti++) {
+            tensor_type type = types[ti];
+            int quant = type == TYPE_Q8_0 || type == TYPE_Q4_0;
+            const int64_t *cols = quant ? quant_cols : float_cols;
+            size_t ncols = quant ? ARRAY_LEN(quant_cols) : ARRAY_LEN(float_cols);
+            for (size_t c = 0; c < ncols; c++)
+                for (size_t s = 0; s < ARRAY_LEN(shapes); s++)
+                    check(path, type, shapes[s].rows, cols[c], shapes[s].n, 0);
+            if (quant)
+                for (size_t c = 0; c < ncols; c++) check(path, type, 9, cols[c], 3, 1);
+        }
+        printf("%-11s %s\n", path, g_fail == before ? "ok" : "FAILED");
+    }
+    kernels_select(NULL);
+    printf("%d paths, %d checks, %d failed; default path %s\n", paths, g_checks, g_fail, kernels_path());
+    return g_fail ? 1 : 0;
+}
