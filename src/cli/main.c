@@ -14,8 +14,12 @@
 
 static const cli_command g_commands[] = {
     {"info", cmd_info, "show a GGUF file: architecture, parameters, size, tokenizer"},
+    {"tokenize", cmd_tokenize, "show the token ids and pieces of a text"},
     {"tokenizer", cmd_tokenizer, "train, import and inspect tokenizers"},
     {"quantize", cmd_quantize, "convert a model to f32, f16, bf16, q8_0 or q4_0"},
+    {"generate", cmd_generate, "generate text from a prompt"},
+    {"logits", cmd_logits, "print the logits of a token sequence as JSON"},
+    {"perplexity", cmd_perplexity, "perplexity and bits per byte of a text file"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
     {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
 };

@@ -1,0 +1,335 @@
+/*
+ * model.c - loading a 'llama' GGUF and running it: the inference forward
+ * pass with a KV cache. Prompt processing feeds many tokens per call
+ * (matrix-matrix work in matmul); generation feeds one (matrix-vector).
+ * The math is written out at the top of model.h.
+ */
+#include "model.h"
+
+#include "../core/common.h"
+#include "layers.h"
+
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* ------------------------------------------------------------------------ */
+/* Configuration                                                            */
+
+static int get_dim(const gguf_file *g, const char *key, int64_t lo, int64_t hi, int *out) {
+    int64_t v;
+    if (gguf_get_int(g, key, &v)) return -1;
+    if (v < lo || v > hi)
+        return err_set("'%s' = %lld is out of range [%lld, %lld]", key, (long long)v,
+                       (long long)lo, (long long)hi);
+    *out = (int)v;
+    return 0;
+}
+
+int model_config_from_gguf(const gguf_file *g, model_config *c) {
+    memset(c, 0, sizeof(*c));
+    const char *arch = gguf_get_str(g, "general.architecture");
+    if (!arch) return err_set("missing key 'general.architecture'");
+    if (strcmp(arch, "llama"))
+        return err_set("architecture '%s' is not supported (only 'llama')", arch);
+    if (get_dim(g, "llama.embedding_length", 1, 1 << 16, &c->dim) ||
+        get_dim(g, "llama.block_count", 1, 1024, &c->n_layers) ||
+        get_dim(g, "llama.attention.head_count", 1, 4096, &c->n_heads) ||
+        get_dim(g, "llama.feed_forward_length", 1, 1 << 18, &c->ffn_dim) ||
+        get_dim(g, "llama.context_length", 1, 1 << 24, &c->ctx_len))
+        return -1;
+    c->n_kv_heads = c->n_heads;
+    if (gguf_find(g, "llama.attention.head_count_kv") &&
+        get_dim(g, "llama.attention.head_count_kv", 1, c->n_heads, &c->n_kv_heads))
+        return -1;
+    if (c->dim % c->n_heads)
+        return err_set("embedding_length %d is not a multiple of head_count %d", c->dim, c->n_heads);
+    if (c->n_heads % c->n_kv_heads)
+        return err_set("head_count %d is not a multiple of head_count_kv %d", c->n_heads, c->n_kv_heads);
+    c->head_dim = c->dim / c->n_heads;
+    if (c->head_dim % 2) return err_set("head dimension %d is odd (RoPE needs pairs)", c->head_dim);
+    int rope_dim = c->head_dim;
+    if (gguf_find(g, "llama.rope.dimension_count") &&
+        get_dim(g, "llama.rope.dimension_count", 1, 1 << 16, &rope_dim))
+        return -1;
+    if (rope_dim != c->head_dim)
+        return err_set("partial RoPE (rope.dimension_count %d, head dim %d) is not supported",
+                       rope_dim, c->head_dim);
+    double eps = 1e-5, base = 10000.0;
+    if (gguf_find(g, "llama.attention.layer_norm_rms_epsilon") &&
+        gguf_get_float(g, "llama.attention.layer_norm_rms_epsilon", &eps))
+        return -1;
+    if (gguf_find(g, "llama.rope.freq_base") && gguf_get_float(g, "llama.rope.freq_base", &base))
+        return -1;
+    if (!(eps > 0 && eps < 1)) return err_set("rms epsilon %g is out of range", eps);
+    if (!(base > 1)) return err_set("rope freq_base %g is out of range", base);
+    c->norm_eps = (float)eps;
+    c->rope_base = (float)base;
+    return 0;
+}
+
+void model_config_to_gguf(const model_config *c, gguf_writer *w) {
+    gguf_set_str(w, "general.architecture", "llama");
+    gguf_set_u32(w, "llama.context_length", c->ctx_len);
+    gguf_set_u32(w, "llama.embedding_length", c->dim);
+    gguf_set_u32(w, "llama.block_count", c->n_layers);
+    gguf_set_u32(w, "llama.feed_forward_length", c->ffn_dim);
+    gguf_set_u32(w, "llama.rope.dimension_count", c->head_dim);
+    gguf_set_u32(w, "llama.attention.head_count", c->n_heads);
+    gguf_set_u32(w, "llama.attention.head_count_kv", c->n_kv_heads);
+    gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->norm_eps);
+    gguf_set_f32(w, "llama.rope.freq_base", c->rope_base);
+    gguf_set_u32(w, "llama.vocab_size", c->vocab_size);
+}
+
+int64_t model_param_count(const model_config *c, int64_t *non_embedding) {
+    int64_t C = c->dim, F = c->ffn_dim, D = c->head_dim, V = c->vocab_size;
+    int64_t per_layer = 2 * C + C * c->n_heads * D * 2 + 2 * C * c->n_kv_heads * D + 3 * C * F;
+    int64_t body = c->n_layers * per_layer + C;
+    if (non_embedding) *non_embedding = body + (c->tied ? 0 : 0);
+    return body + V * C + (c->tied ? 0 : V * C);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Loading                                                                  */
+
+static int get_matrix(const gguf_file *g, const char *name, int64_t rows, int64_t cols, matrix *m) {
+    const gguf_tensor *t = gguf_find_tensor(g, name);
+    if (!t) return err_set("missing tensor '%s'", name);
+    if (t->n_dims != 2 || t->ne[0] != cols || t->ne[1] != rows)
+        return err_set("tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]", name,
+                       (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                       (long long)t->ne[3], (long long)cols, (long long)rows);
+    *m = (matrix){t->type, t->data, rows, cols};
+    return 0;
+}
+
+/* Norm weights are used as f32; other types are converted into dst. */
+static int get_vector(const gguf_file *g, const char *name, int64_t n, float *dst, const float **out) {
+    const gguf_tensor *t = gguf_find_tensor(g, name);
+    if (!t) return err_set("missing tensor '%s'", name);
+    if (gguf_tensor_nelems(t) != n || t->ne[0] != n)
+        return err_set("tensor '%s' has %lld elements, expected %lld", name,
+                       (long long)gguf_tensor_nelems(t), (long long)n);
+    if (t->type == TYPE_F32 && ((uintptr_t)t->data % 4) == 0) {
+        *out = t->data;
+        return 0;
+    }
+    if (type_block_size(t->type) != 1 && n % type_block_size(t->type))
+        return err_set("tensor '%s': bad size for its type", name);
+    row_to_float(t->type, t->data, dst, n);
+    *out = dst;
+    return 0;
+}
+
+static int load_weights(model *m) {
+    const gguf_file *g = m->file;
+    model_config *c = &m->cfg;
+    const gguf_tensor *emb = gguf_find_tensor(g, "token_embd.weight");
+    if (!emb) return err_set("missing tensor 'token_embd.weight'");
+    if (emb->n_dims != 2 || emb->ne[0] != c->dim || emb->ne[1] < 1 || emb->ne[1] > (1 << 24))
+        return err_set("tensor 'token_embd.weight' has shape [%lld, %lld], expected [%d, n_vocab]",
+                       (long long)emb->ne[0], (long long)emb->ne[1], c->dim);
+    c->vocab_size = (int)emb->ne[1];
+    int64_t C = c->dim, QD = (int64_t)c->n_heads * c->head_dim, KD = (int64_t)c->n_kv_heads * c->head_dim;
+    if (get_matrix(g, "token_embd.weight", c->vocab_size, C, &m->tok_embd)) return -1;
+    c->tied = gguf_find_tensor(g, "output.weight") == NULL;
+    if (c->tied) m->output = m->tok_embd;
+    else if (get_matrix(g, "output.weight", c->vocab_size, C, &m->output)) return -1;
+    m->norm_f32 = xmalloc(sizeof(float) * C * (2 * c->n_layers + 1));
+    if (get_vector(g, "output_norm.weight", C, m->norm_f32, &m->out_norm)) return -1;
+    m->layers = xcalloc(c->n_layers, sizeof(layer_weights));
+    for (int l = 0; l < c->n_layers; l++) {
+        layer_weights *w = &m->layers[l];
+        char n[96];
+#define NAME(s) (snprintf(n, sizeof n, "blk.%d.%s.weight", l, s), n)
+        if (get_vector(g, NAME("attn_norm"), C, m->norm_f32 + C * (1 + 2 * l), &w->attn_norm) ||
+            get_vector(g, NAME("ffn_norm"), C, m->norm_f32 + C * (2 + 2 * l), &w->ffn_norm) ||
+            get_matrix(g, NAME("attn_q"), QD, C, &w->wq) ||
+            get_matrix(g, NAME("attn_k"), KD, C, &w->wk) ||
+            get_matrix(g, NAME("attn_v"), KD, C, &w->wv) ||
+            get_matrix(g, NAME("attn_output"), C, QD, &w->wo) ||
+            get_matrix(g, NAME("ffn_gate"), c->ffn_dim, C, &w->w_gate) ||
+            get_matrix(g, NAME("ffn_up"), c->ffn_dim, C, &w->w_up) ||
+            get_matrix(g, NAME("ffn_down"), C, c->ffn_dim, &w->w_down))
+            return -1;
+#undef NAME
+    }
+    return 0;
+}
+
+model *model_load(const char *path) {
+    gguf_file *g = gguf_open(path);
+    if (!g) return NULL;
+    model *m = xcalloc(1, sizeof(*m));
+    m->file = g;
+    if (model_config_from_gguf(g, &m->cfg) || load_weights(m)) goto fail;
+    if (gguf_find(g, "tokenizer.ggml.model")) {
+        m->tok = tok_from_gguf(g);
+        if (!m->tok) goto fail;
+        if (tok_vocab_size(m->tok) > m->cfg.vocab_size)
+            { err_set("tokenizer has %d tokens but token_embd has %d rows", tok_vocab_size(m->tok),
+                      m->cfg.vocab_size); goto fail; }
+    }
+    return m;
+fail:
+    err_prefix(path);
+    model_free(m);
+    return NULL;
+}
+
+void model_free(model *m) {
+    if (!m) return;
+    if (m->tok) tok_free(m->tok);
+    gguf_close(m->file);
+    free(m->layers);
+    free(m->norm_f32);
+    free(m);
+}
+
+void model_set_threads(int n) {
+    if (n > 0) omp_set_num_threads(n);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Forward                                                                  */
+
+struct model_state {
+    int n_ctx, n_batch;
+    float *key_cache;   /* (L, n_ctx, KVH*D) */
+    float *value_cache; /* (L, n_ctx, KVH*D) */
+    float *x;           /* (n_batch, C) residual stream */
+    float *xb;          /* (n_batch, C) normed input */
+    float *q;           /* (n_batch, H*D) */
+    float *k, *v;       /* (n_batch, KVH*D) */
+    float *att_out;     /* (n_batch, H*D) */
+    float *tmp;         /* (n_batch, C) */
+    float *hb, *hb2;    /* (n_batch, F) */
+    float *att;         /* (threads, n_ctx) attention scores */
+    int n_att;          /* threads the att scratch was made for */
+    float *logits;      /* (n_batch, V) */
+};
+
+model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
+    const model_config *c = &m->cfg;
+    LLMOS_ASSERT(n_ctx > 0 && n_batch > 0);
+    model_state *s = xcalloc(1, sizeof(*s));
+    s->n_ctx = n_ctx;
+    s->n_batch = n_batch;
+    size_t kvd = (size_t)c->n_kv_heads * c->head_dim, qd = (size_t)c->n_heads * c->head_dim;
+    s->key_cache = xcalloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
+    s->value_cache = xcalloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
+    s->x = xmalloc(sizeof(float) * n_batch * c->dim);
+    s->xb = xmalloc(sizeof(float) * n_batch * c->dim);
+    s->tmp = xmalloc(sizeof(float) * n_batch * c->dim);
+    s->q = xmalloc(sizeof(float) * n_batch * qd);
+    s->att_out = xmalloc(sizeof(float) * n_batch * qd);
+    s->k = xmalloc(sizeof(float) * n_batch * kvd);
+    s->v = xmalloc(sizeof(float) * n_batch * kvd);
+    s->hb = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
+    s->hb2 = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
+    s->n_att = omp_get_max_threads();
+    s->att = xmalloc(sizeof(float) * s->n_att * n_ctx);
+    s->logits = xmalloc(sizeof(float) * n_batch * c->vocab_size);
+    return s;
+}
+
+void model_state_free(model_state *s) {
+    if (!s) return;
+    free(s->key_cache), free(s->value_cache), free(s->x), free(s->xb), free(s->tmp);
+    free(s->q), free(s->att_out), free(s->k), free(s->v), free(s->hb), free(s->hb2);
+    free(s->att), free(s->logits);
+    free(s);
+}
+
+/* Causal attention of n new tokens (at pos..pos+n-1) against the cache of
+ * layer l, which already holds them. Output (n, H*D). */
+static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
+    const int H = c->n_heads, D = c->head_dim, group = c->n_heads / c->n_kv_heads;
+    const size_t kvd = (size_t)c->n_kv_heads * D;
+    const float *kc = s->key_cache + (size_t)l * s->n_ctx * kvd;
+    const float *vc = s->value_cache + (size_t)l * s->n_ctx * kvd;
+    const float scale = 1.0f / sqrtf((float)D);
+#pragma omp parallel for collapse(2) schedule(dynamic, 1)
+    for (int t = 0; t < n; t++)
+        for (int h = 0; h < H; h++) {
+            int tid = omp_get_thread_num();
+            float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * s->n_ctx;
+            const float *q = s->q + ((size_t)t * H + h) * D;
+            const int kvh = h / group, len = pos + t + 1;
+            for (int p = 0; p < len; p++) {
+                const float *k = kc + (size_t)p * kvd + (size_t)kvh * D;
+                float dot = 0;
+                for (int i = 0; i < D; i++) dot += q[i] * k[i];
+                att[p] = dot * scale;
+            }
+            softmax_forward(att, att, len);
+            float *out = s->att_out + ((size_t)t * H + h) * D;
+            memset(out, 0, sizeof(float) * D);
+            for (int p = 0; p < len; p++) {
+                const float *v = vc + (size_t)p * kvd + (size_t)kvh * D;
+                const float a = att[p];
+                for (int i = 0; i < D; i++) out[i] += a * v[i];
+            }
+        }
+}
+
+const float *model_forward(const model *m, model_state *s, const int *tokens, int n, int pos, int all) {
+    const model_config *c = &m->cfg;
+    const int C = c->dim, F = c->ffn_dim, V = c->vocab_size;
+    const size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
+    if (n < 1 || pos < 0 || pos + n > s->n_ctx) {
+        err_set("context full: %d + %d tokens exceed the context of %d", pos, n, s->n_ctx);
+        return NULL;
+    }
+    for (int i = 0; i < n; i++)
+        if (tokens[i] < 0 || tokens[i] >= V) {
+            err_set("token id %d is out of range [0, %d)", tokens[i], V);
+            return NULL;
+        }
+    if (n > s->n_batch) { /* run in slices; only the last slice's logits are kept */
+        LLMOS_ASSERT(!all);
+        const float *r = NULL;
+        for (int i = 0; i < n; i += s->n_batch)
+            if (!(r = model_forward(m, s, tokens + i, MIN(s->n_batch, n - i), pos + i, 0))) return NULL;
+        return r;
+    }
+    const size_t erb = type_row_bytes(m->tok_embd.type, C);
+    for (int t = 0; t < n; t++)
+        row_to_float(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)tokens[t] * erb,
+                     s->x + (size_t)t * C, C);
+
+    for (int l = 0; l < c->n_layers; l++) {
+        const layer_weights *w = &m->layers[l];
+        for (int t = 0; t < n; t++)
+            rmsnorm_forward(s->xb + (size_t)t * C, s->x + (size_t)t * C, w->attn_norm, C, c->norm_eps);
+        matmul(s->q, s->xb, &w->wq, n);
+        matmul(s->k, s->xb, &w->wk, n);
+        matmul(s->v, s->xb, &w->wv, n);
+        for (int t = 0; t < n; t++) {
+            rope_forward(s->q + (size_t)t * c->n_heads * c->head_dim, c->n_heads, c->head_dim, pos + t, c->rope_base);
+            rope_forward(s->k + (size_t)t * kvd, c->n_kv_heads, c->head_dim, pos + t, c->rope_base);
+        }
+        size_t off = ((size_t)l * s->n_ctx + pos) * kvd;
+        memcpy(s->key_cache + off, s->k, sizeof(float) * n * kvd);
+        memcpy(s->value_cache + off, s->v, sizeof(float) * n * kvd);
+        attention(c, s, l, n, pos);
+        matmul(s->tmp, s->att_out, &w->wo, n);
+        for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
+
+        for (int t = 0; t < n; t++)
+            rmsnorm_forward(s->xb + (size_t)t * C, s->x + (size_t)t * C, w->ffn_norm, C, c->norm_eps);
+        matmul(s->hb, s->xb, &w->w_gate, n);
+        matmul(s->hb2, s->xb, &w->w_up, n);
+        swiglu_forward(s->hb, s->hb, s->hb2, (size_t)n * F);
+        matmul(s->tmp, s->hb, &w->w_down, n);
+        for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
+    }
+
+    const int first = all ? 0 : n - 1, count = n - first;
+    for (int t = first; t < n; t++)
+        rmsnorm_forward(s->xb + (size_t)(t - first) * C, s->x + (size_t)t * C, m->out_norm, C, c->norm_eps);
+    matmul(s->logits, s->xb, &m->output, count);
+    return s->logits;
+}
