@@ -1,6 +1,7 @@
 """gen_model.py - random tiny 'llama' GGUF models for the engine tests.
 
     gen_model.py OUTDIR [--configs gqa,mqa,mha] [--types f32,f16,bf16,q8_0,q4_0]
+    gen_model.py --ties OUTDIR   (files whose values sit on rounding edges)
 
 writes OUTDIR/<config>-<type>.gguf for each pair. Each model has a gpt2-style
 byte-level BPE vocabulary (the 256 GPT-2 byte characters, merges learned here
@@ -197,10 +198,42 @@ def build(name, ftype):
     return kv, tensors
 
 
+def ties_tensor():
+    """A (4, 64) f32 matrix whose values sit on the rounding edges of every
+    type: q8_0 blocks scaled to d = 1 holding exact halves (roundf rounds
+    them away from zero), q4_0 blocks scaled to d = 1, values halfway between
+    neighbouring f16 and bf16 numbers (ties to even), f16 subnormals and
+    values past the f16 range."""
+    halves = [127.0] + [k + 0.5 for k in range(-8, 8)] + [-(k + 0.5) for k in range(15)]
+    q4 = [-8.0] + [k + 0.5 for k in range(-8, 7)] + [float(k) for k in range(-8, 8)]
+    f16_ties = [1 + 2 ** -11, 1 + 3 * 2 ** -11, -(1 + 2 ** -11), 2049.0, 2051.0, 6e-8, 3e-8,
+                -6e-5, 65519.0, 65520.0, 70000.0, -1e6]
+    bf16_ties = [1 + 2 ** -8, 1 + 3 * 2 ** -8, -(1 + 2 ** -8), 257.0, 259.0, 1e-40, 3e38, -3e38]
+    row3 = (f16_ties + bf16_ties + [0.0] * 64)[:64]
+    rows = [halves + halves[::-1], q4 + q4[::-1], [0.0] * 32 + halves, row3]
+    return np.array(rows, dtype=np.float32)
+
+
+def write_ties(outdir, types):
+    """OUTDIR/ties-<type>.gguf: ties_tensor() stored as each type, with a
+    norm-like 1-D tensor that stays f32."""
+    a = ties_tensor()
+    for t in types:
+        tt = G.TYPE_IDS[t]
+        kv = [('general.architecture', G.STRING, 'ties'), ('general.file_type', G.U32, FILE_TYPE[t])]
+        tensors = [('ties.weight', tt, [64, 4], G.quantize(tt, a)),
+                   ('ties_norm.weight', G.T_F32, [64], G.quantize(G.T_F32, a[0]))]
+        G.write(os.path.join(outdir, 'ties-%s.gguf' % t), kv, tensors)
+
+
 def main(argv):
     if len(argv) < 2 or argv[1] in ('-h', '--help'):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
+    if argv[1] == '--ties':
+        os.makedirs(argv[2], exist_ok=True)
+        write_ties(argv[2], ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'])
+        return 0
     outdir = argv[1]
     configs = list(CONFIGS)
     types = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0']

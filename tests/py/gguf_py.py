@@ -219,7 +219,13 @@ def f32_to_bf16_bits(x):
 
 
 def quantize(ttype, x):
-    """x: float array (any shape, last axis = ne[0]); returns bytes."""
+    """x: float array (any shape, last axis = ne[0]); returns bytes.
+    Values past the f16 range become infinities, as in C."""
+    with np.errstate(over='ignore'):
+        return _quantize(ttype, x)
+
+
+def _quantize(ttype, x):
     x = np.ascontiguousarray(x, dtype=np.float32).reshape(-1)
     if ttype == T_F32:
         return x.astype('<f4').tobytes()

@@ -5,6 +5,14 @@ quantized file the only difference left to llmos is its activation rounding.
 
     ref_llama.py MODEL --tokens 1,2,3 [--all]    -> {"tokens": [...], "logits": ...}
     ref_llama.py MODEL --tokens 1,2,3 --greedy N -> {"tokens": [...], "ids": [N ids]}
+    --emulate: also round the way llama.cpp's CPU path does (see below)
+
+With emulate=True the forward rounds what llama.cpp's CPU backend rounds, to
+measure how large that rounding's effect is on a given model (the tests use
+it to size their tolerances): the input of every matmul is rounded to the
+weight's "dot type" (f16 for f16 weights, bf16 for bf16, 32-element q8_0
+blocks for q8_0 and q4_0), and the attention runs on an f16 KV cache (K, V,
+the queries and the softmax probabilities rounded to f16).
 
 The architecture as llama.cpp defines it:
   x = token_embd[token]
@@ -29,7 +37,9 @@ torch.set_num_threads(1)
 
 
 class Llama:
-    def __init__(self, path):
+    def __init__(self, path, emulate=False):
+        self.emulate = emulate
+        self.wtype = {}
         r = G.Reader(path)
         arch = r.get('general.architecture')
         assert arch == 'llama', arch
@@ -45,7 +55,11 @@ class Llama:
 
         def w(name):
             a = r.tensor_f64(name)
-            return None if a is None else torch.from_numpy(a)
+            if a is None:
+                return None
+            t = torch.from_numpy(a)
+            self.wtype[t.data_ptr()] = r.tensor(name)['type']
+            return t
         self.emb = w('token_embd.weight')                       # (V, C)
         self.out = w('output.weight')
         if self.out is None:
@@ -57,6 +71,26 @@ class Llama:
             self.layers.append({k: w(p + k + '.weight') for k in (
                 'attn_norm', 'attn_q', 'attn_k', 'attn_v', 'attn_output',
                 'ffn_norm', 'ffn_gate', 'ffn_up', 'ffn_down')})
+
+    def round_act(self, x, wtype):
+        """x rounded to the dot type llama.cpp pairs with weights of wtype."""
+        if not self.emulate or wtype == G.T_F32:
+            return x
+        if wtype == G.T_F16:
+            return x.to(torch.float16).to(torch.float64)
+        if wtype == G.T_BF16:
+            return x.to(torch.float32).to(torch.bfloat16).to(torch.float64)
+        b = x.reshape(-1, 32)                                  # q8_0 blocks
+        d = b.abs().amax(dim=1, keepdim=True) / 127
+        q = torch.round(b / torch.where(d == 0, torch.ones_like(d), d))
+        return (q * d.to(torch.float16).to(torch.float64)).reshape(x.shape)
+
+    def mm(self, x, w):
+        """x @ w.T with x rounded for w's type when emulating."""
+        return self.round_act(x, self.wtype.get(w.data_ptr(), G.T_F32)) @ w.T
+
+    def kv_round(self, x):
+        return x.to(torch.float16).to(torch.float64) if self.emulate else x
 
     def rmsnorm(self, x, wt):
         return x / torch.sqrt((x * x).mean(-1, keepdim=True) + self.eps) * wt
@@ -82,31 +116,35 @@ class Llama:
         rep = self.H // self.KVH
         for lw in self.layers:
             n = self.rmsnorm(x, lw['attn_norm'])
-            q = self.rope((n @ lw['attn_q'].T).view(T, self.H, self.D))
-            k = self.rope((n @ lw['attn_k'].T).view(T, self.KVH, self.D))
-            v = (n @ lw['attn_v'].T).view(T, self.KVH, self.D)
+            q = self.rope(self.mm(n, lw['attn_q']).view(T, self.H, self.D))
+            k = self.rope(self.mm(n, lw['attn_k']).view(T, self.KVH, self.D))
+            v = self.mm(n, lw['attn_v']).view(T, self.KVH, self.D)
+            q, k, v = self.kv_round(q), self.kv_round(k), self.kv_round(v)
             k = k.repeat_interleave(rep, dim=1)                  # head h -> kv h // rep
             v = v.repeat_interleave(rep, dim=1)
             att = torch.einsum('thd,shd->hts', q, k) / (self.D ** 0.5) + mask
-            att = torch.softmax(att, dim=-1)
+            att = self.kv_round(torch.softmax(att, dim=-1))
             o = torch.einsum('hts,shd->thd', att, v).reshape(T, self.H * self.D)
-            x = x + o @ lw['attn_output'].T
+            x = x + self.mm(o, lw['attn_output'])
             m = self.rmsnorm(x, lw['ffn_norm'])
-            gate = m @ lw['ffn_gate'].T
-            x = x + (gate * torch.sigmoid(gate) * (m @ lw['ffn_up'].T)) @ lw['ffn_down'].T
-        return self.rmsnorm(x, self.out_norm) @ self.out.T
+            gate = self.mm(m, lw['ffn_gate'])
+            x = x + self.mm(gate * torch.sigmoid(gate) * self.mm(m, lw['ffn_up']), lw['ffn_down'])
+        return self.mm(self.rmsnorm(x, self.out_norm), self.out)
 
 
 def main(argv):
     if len(argv) < 2 or argv[1] in ('-h', '--help'):
         print(__doc__)
         return 0 if len(argv) >= 2 else 2
-    path, tokens, all_pos, greedy = argv[1], None, False, 0
+    path, tokens, all_pos, greedy, emulate = argv[1], None, False, 0, False
     i = 2
     while i < len(argv):
         if argv[i] == '--tokens':
             tokens = [int(t) for t in argv[i + 1].split(',')]
             i += 2
+        elif argv[i] == '--emulate':
+            emulate = True
+            i += 1
         elif argv[i] == '--all':
             all_pos = True
             i += 1
@@ -116,7 +154,7 @@ def main(argv):
         else:
             sys.stderr.write('ref_llama.py: unknown option %s\n' % argv[i])
             return 2
-    m = Llama(path)
+    m = Llama(path, emulate)
     with torch.no_grad():
         if greedy:
             seq = list(tokens)

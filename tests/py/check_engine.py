@@ -1,0 +1,211 @@
+"""check_engine.py - compares llmos's engine with the independent references
+on the random tiny models of gen_model.py. Used by tests/t_engine_torch.sh and
+tests/t_engine_llamacpp.sh.
+
+    check_engine.py torch    LLMOS MODELDIR FILE...
+    check_engine.py llamacpp LLMOS MODELDIR FILE...
+
+Errors are relative to the logit scale: max |ours - ref| / max |ref| over
+all positions and the whole vocabulary.
+
+Tolerances. f32: 1e-4 (activations and weights are f32; what is left is
+float32 summation order, ~1e-6 measured). Other types: the reference takes
+the dequantized weights, so the only error left is how the engine rounds
+activations. A llama.cpp-style CPU engine rounds each matmul input to the
+weight's dot type (f16 for f16: 2^-11 relative; bf16: 2^-8; q8_0 blocks
+for q8_0 and q4_0: amax/254 per element) and keeps K/V in f16. Those random
+models amplify rounding differently (their attention is sharp), so rather
+than one constant per type the budget is measured per file: the float64
+reference run once more with exactly that rounding emulated (ref_llama.py
+--emulate; it reproduces llama.cpp's own error to ~1e-3 of itself). The
+tolerance is 2 x that budget + 1e-4: an engine that rounds like llama.cpp or
+less passes, a wrong block layout or scale (errors of order 1) does not.
+
+Greedy runs are compared token by token. A divergence is accepted only on a
+near tie: where the two chose differently, the reference's logits of the two
+tokens must differ by less than the tolerance (x logit scale); then the
+comparison stops there, since later tokens follow different prefixes.
+"""
+import json
+import os
+import random
+import subprocess
+import sys
+
+import numpy as np
+import torch
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, HERE)
+import gguf_py as G  # noqa: E402
+from ref_llama import Llama  # noqa: E402
+
+ROOT = os.path.abspath(os.path.join(HERE, '..', '..'))
+N_PROMPT = 48
+N_GEN = 64
+F32_TOL = 1e-4
+
+
+def sh(args):
+    p = subprocess.run(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError('%s: exit %d: %s' % (' '.join(args[:3]), p.returncode, p.stderr.strip()[-500:]))
+    return p.stdout
+
+
+def prompt_ids(vocab, eos, n, seed):
+    r = random.Random(seed)
+    return [r.choice([i for i in range(vocab) if i != eos]) for _ in range(n)]
+
+
+class File:
+    def __init__(self, path):
+        self.path = path
+        self.name = os.path.basename(path)[:-5]
+        rd = G.Reader(path)
+        self.vocab = len(rd.get('tokenizer.ggml.tokens')[1])
+        self.eos = int(rd.get('tokenizer.ggml.eos_token_id'))
+        self.ftype = self.name.split('-')[-1]
+        self.prompt = prompt_ids(self.vocab, self.eos, N_PROMPT, 11)
+        with torch.no_grad():
+            self.ref = Llama(path)
+            self.exact = self.ref.forward(self.prompt).numpy()
+            self.scale = float(np.abs(self.exact).max())
+            if self.ftype == 'f32':
+                self.budget = 0.0
+                self.tol = F32_TOL
+            else:
+                emu = Llama(path, emulate=True).forward(self.prompt).numpy()
+                self.budget = float(np.abs(emu - self.exact).max()) / self.scale
+                self.tol = 2 * self.budget + 1e-4
+
+    def rel(self, a, b=None):
+        b = self.exact if b is None else b
+        a = np.asarray(a, dtype=np.float64)
+        if a.shape != b.shape:
+            raise RuntimeError('%s: logits shape %s, expected %s' % (self.name, a.shape, b.shape))
+        return float(np.abs(a - b).max()) / self.scale
+
+    def ref_logits(self, ids):
+        with torch.no_grad():
+            return self.ref.forward(ids).numpy()
+
+
+def llmos_logits(llmos, path, ids, all_pos=True):
+    args = [llmos, 'logits', path, '--tokens', ','.join(map(str, ids))]
+    out = json.loads(sh(args + (['--all'] if all_pos else [])))
+    if out.get('tokens') != ids:
+        raise RuntimeError('llmos logits echoed tokens %s' % out.get('tokens'))
+    return np.asarray(out['logits'], dtype=np.float64)
+
+
+def llmos_greedy(llmos, path, ids, n):
+    out = sh([llmos, 'generate', path, '--ids', ','.join(map(str, ids)), '-n', str(n),
+              '--temp', '0', '--print-ids']).strip()
+    return [int(t) for t in out.replace(',', ' ').split()] if out else []
+
+
+def compare_greedy(ours, teacher_logits, prompt_len, gap_tol, eos, n):
+    """ours: our generated ids; teacher_logits: reference logits over
+    prompt + ours (teacher forcing). Returns (status, steps, gap)."""
+    for k, tok in enumerate(ours):
+        lg = teacher_logits[prompt_len - 1 + k]
+        best = int(lg.argmax())
+        if tok != best:
+            gap = float(lg[best] - lg[tok])
+            return ('near-tie' if gap <= gap_tol else 'DIFFERENT'), k, gap
+    if len(ours) < n and (not ours or ours[-1] != eos):
+        return 'SHORT', len(ours), 0.0
+    return 'same', len(ours), 0.0
+
+
+def run_torch(llmos, files):
+    fails = 0
+    print('%-10s %10s %10s %10s %10s  %s' % ('file', 'scale', 'err', 'budget', 'tol', 'greedy'))
+    for f in files:
+        ours = llmos_logits(llmos, f.path, f.prompt)
+        err = f.rel(ours)
+        last = llmos_logits(llmos, f.path, f.prompt, all_pos=False)
+        last_err = float(np.abs(last - ours[-1]).max()) / f.scale
+        ok = err <= f.tol and last_err <= max(f.tol, 1e-5)
+        # generation (one token at a time through the KV cache) vs float64
+        p = f.prompt[:8]
+        gen = llmos_greedy(llmos, f.path, p, N_GEN)
+        teacher = f.ref_logits(p + gen) if gen else None
+        st, k, gap = compare_greedy(gen, teacher, len(p), f.tol * f.scale, f.eos, N_GEN) \
+            if gen else ('EMPTY', 0, 0.0)
+        ok = ok and st in ('same', 'near-tie')
+        fails += not ok
+        print('%-10s %10.3f %10.2e %10.2e %10.2e  %s %d%s%s' % (
+            f.name, f.scale, err, f.budget, f.tol, st, k, ' (gap %.2e)' % gap if gap else '',
+            '' if last_err <= max(f.tol, 1e-5) else '  LAST-ONLY logits differ: %.2e' % last_err))
+    return fails
+
+
+def llamacpp_batch(jobs):
+    p = subprocess.run(['node', os.path.join(ROOT, 'tests/js/llamacpp.mjs'), 'batch'],
+                       input=json.dumps(jobs), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        raise RuntimeError('llamacpp.mjs: %s' % p.stderr.strip()[-1000:])
+    return json.loads(p.stdout)
+
+
+def run_llamacpp(llmos, files):
+    """llama.cpp on its f32 path (f32 KV cache, no flash attention) and on
+    its default path (f16 KV cache) vs llmos."""
+    jobs = []
+    ours = {}
+    for f in files:
+        p = f.prompt[:8]
+        gen = llmos_greedy(llmos, f.path, p, N_GEN)
+        ours[f.name] = (llmos_logits(llmos, f.path, f.prompt), gen)
+        jobs += [dict(cmd='logits', model=f.path, ids=f.prompt, kv='f32', fa=False),
+                 dict(cmd='greedy', model=f.path, ids=p, n=N_GEN, kv='f32', fa=False),
+                 dict(cmd='logits', model=f.path, ids=p + gen, kv='f32', fa=False),
+                 dict(cmd='logits', model=f.path, ids=f.prompt, kv='f16', fa='auto')]
+    res = llamacpp_batch(jobs)
+    for r in res:
+        if 'error' in r:
+            raise RuntimeError('llama.cpp: %s' % r['error'])
+    fails = 0
+    print('%-10s %10s %10s %10s %10s %10s  %s' % ('file', 'scale', 'err', 'tol', 'err(f16kv)',
+                                                   'tol', 'greedy vs llama.cpp'))
+    for i, f in enumerate(files):
+        lc, lc_greedy, lc_teacher, lc16 = res[4 * i: 4 * i + 4]
+        our_logits, gen = ours[f.name]
+        lc_logits = np.asarray(lc['logits'])
+        err = f.rel(our_logits, lc_logits)
+        # llama.cpp's default path adds f16 K/V rounding, ~1e-3 of the scale
+        err16 = f.rel(our_logits, np.asarray(lc16['logits']))
+        tol16 = max(5e-3, 2 * f.tol)
+        same_prefix = 0
+        for a, b in zip(gen, lc_greedy['ids']):
+            if a != b:
+                break
+            same_prefix += 1
+        st, k, gap = compare_greedy(gen, np.asarray(lc_teacher['logits']), 8, f.tol * f.scale,
+                                    f.eos, N_GEN)
+        identical = gen == lc_greedy['ids']
+        ok = err <= f.tol and err16 <= tol16 and (identical or st == 'near-tie')
+        fails += not ok
+        print('%-10s %10.3f %10.2e %10.2e %10.2e %10.2e  %s' % (
+            f.name, f.scale, err, f.tol, err16, tol16,
+            'identical %d/%d' % (len(gen), N_GEN) if identical else
+            'first %d identical, then %s at %d (gap %.2e)' % (same_prefix, st, k, gap)))
+    return fails
+
+
+def main(argv):
+    mode, llmos, mdir = argv[1], argv[2], argv[3]
+    files = [File(os.path.join(mdir, n)) for n in argv[4:]]
+    try:
+        fails = run_torch(llmos, files) if mode == 'torch' else run_llamacpp(llmos, files)
+    except RuntimeError as e:
+        print('error: %s' % e)
+        return 1
+    print('%d of %d files outside tolerance' % (fails, len(files)))
+    return 1 if fails else 0
+
+
+if __name__ == '__main__':
+    sys.exit(main(sys.argv))

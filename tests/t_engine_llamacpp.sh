@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# t_engine_llamacpp.sh - the same random tiny models in llama.cpp (npm
+# node-llama-cpp, tests/js/llamacpp.mjs) and in llmos: logits at 48
+# positions close (llama.cpp's f32 path: f32 KV cache, no flash attention,
+# within the tolerances of t_engine_torch; its default f16 KV cache within
+# 5e-3 of the logit scale), greedy generation identical for 64 steps (a
+# divergence passes only on a near tie), and files written by
+# `llmos quantize` load in llama.cpp and give the same logits.
+set -eu
+cd "$ROOT"
+[ -d tests/oracle/node_modules/node-llama-cpp ] || { echo "node-llama-cpp missing (scripts/install-deps.sh)"; exit 1; }
+$PY tests/py/gen_model.py "$T/m"
+files=()
+for c in gqa mqa mha; do
+    for t in f32 f16 bf16 q8_0 q4_0; do files+=("$c-$t.gguf"); done
+done
+# our quantizer's files, from the f32 models
+for c in gqa mqa; do
+    for t in f16 bf16 q8_0 q4_0; do
+        "$LLMOS" quantize "$T/m/$c-f32.gguf" "$T/m/$c-ours-$t.gguf" "$t" >/dev/null
+        files+=("$c-ours-$t.gguf")
+    done
+done
+$PY tests/py/check_engine.py llamacpp "$LLMOS" "$T/m" "${files[@]}"
