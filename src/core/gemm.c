@@ -207,7 +207,7 @@ void gemm_f32(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_cs, c
     float *Ap = buf_reserve(&g_apack, &g_apack_n, (size_t)mpad * GEMM_KC);
     float *Bp = buf_reserve(&g_bpack, &g_bpack_n, (size_t)((nc_max + NR - 1) / NR * NR) * GEMM_KC);
 
-#pragma omp parallel
+#pragma omp parallel if ((double)M * N * K >= 262144.0)
     {
         float tmp[GEMM_MAX_MR * GEMM_MAX_NR] __attribute__((aligned(64)));
         for (int jc = 0; jc < N; jc += GEMM_NC) {

@@ -312,14 +312,19 @@ void train_model_to_gguf(const train_model *m, gguf_writer *w) {
 /* ------------------------------------------------------------------------ */
 /* layers: forward and backward pairs                                        */
 
+/* Threads only pay off above some work (waking them costs microseconds, a
+ * lot more when the cores are shared): run small loops on one thread. The
+ * decision depends on sizes only, so results stay reproducible. */
+#define PAR(work) ((work) >= 65536)
+
 static void embedding_forward(float *x, const int *tokens, const float *emb, int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int n = 0; n < N; n++) memcpy(x + (size_t)n * C, emb + (size_t)tokens[n] * C, C * sizeof(float));
 }
 
 static void embedding_backward(float *demb, const int *tokens, const float *dx, int N, int C) {
     /* split by channel so that repeated tokens never race */
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int c = 0; c < C; c++)
         for (int n = 0; n < N; n++) demb[(size_t)tokens[n] * C + c] += dx[(size_t)n * C + c];
 }
@@ -327,7 +332,7 @@ static void embedding_backward(float *demb, const int *tokens, const float *dx, 
 /* out (N, C) = x / sqrt(mean(x^2) + eps) * w, keeping rstd (N) */
 static void rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C,
                         float eps) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int n = 0; n < N; n++) {
         const float *xi = x + (size_t)n * C;
         float *o = out + (size_t)n * C;
@@ -342,7 +347,7 @@ static void rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w,
 /* dx (N, C) += d(rmsnorm)/dx . dout; dw (C) += sum_n dout * x * rstd */
 static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w,
                         const float *rstd, int N, int C) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int n = 0; n < N; n++) {
         const float *xi = x + (size_t)n * C, *d = dout + (size_t)n * C;
         float *dxi = dx + (size_t)n * C;
@@ -352,7 +357,7 @@ static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x,
         const float k = dot * r * r * r / C;
         for (int i = 0; i < C; i++) dxi[i] += d[i] * w[i] * r - xi[i] * k;
     }
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int i = 0; i < C; i++) {
         float s = 0;
         for (int n = 0; n < N; n++) s += dout[(size_t)n * C + i] * x[(size_t)n * C + i] * rstd[n];
@@ -365,7 +370,7 @@ static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x,
  * rotation (the backward pass of a rotation is its transpose). */
 static void rope_apply(float *x, const float *cs, const float *sn, int N, int T, int nh, int D,
                        int dir) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * nh * D))
     for (int n = 0; n < N; n++) {
         const int t = n % T;
         const float *ct = cs + (size_t)t * D / 2, *st = sn + (size_t)t * D / 2;
@@ -386,7 +391,7 @@ static void attention_fwd(float *y, float *att, const float *q, const float *k, 
                           int B, int T, int H, int KVH, int D) {
     const int HD = H * D, KVD = KVH * D, G = H / KVH;
     const float scale = 1.0f / sqrtf((float)D);
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) if (PAR((size_t)B * H * T * T * D / 2))
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const int kh = h / G;
@@ -427,7 +432,7 @@ static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const
     const float scale = 1.0f / sqrtf((float)D);
     /* one task per (batch row, kv head): it owns dk, dv of that head and dq
      * of its G query heads */
-#pragma omp parallel for schedule(static) collapse(2)
+#pragma omp parallel for schedule(static) collapse(2) if (PAR((size_t)B * H * T * T * D))
     for (int b = 0; b < B; b++)
         for (int kh = 0; kh < KVH; kh++) {
             float *datt = scratch + ((size_t)b * KVH + kh) * T;
@@ -471,13 +476,13 @@ static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const
 }
 
 static void swiglu_fwd(float *out, const float *g, const float *u, size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR(n * 4))
     for (size_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
 }
 
 static void swiglu_bwd(float *dg, float *du, const float *dout, const float *g, const float *u,
                        size_t n) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR(n * 4))
     for (size_t i = 0; i < n; i++) {
         const float sig = 1.0f / (1.0f + expf(-g[i]));
         const float silu = g[i] * sig;
@@ -492,7 +497,7 @@ static void swiglu_bwd(float *dg, float *du, const float *dout, const float *g, 
 static float crossentropy_fwd(float *logits, float *losses, const int *targets,
                               const float *mask, int N, int V) {
     float wsum = 0;
-#pragma omp parallel for schedule(static) reduction(+ : wsum)
+#pragma omp parallel for schedule(static) reduction(+ : wsum) if (PAR((size_t)N * V * 4))
     for (int n = 0; n < N; n++) {
         float *l = logits + (size_t)n * V;
         float mx = l[0];
@@ -512,7 +517,7 @@ static float crossentropy_fwd(float *logits, float *losses, const int *targets,
 
 static void crossentropy_bwd(float *probs, const int *targets, const float *mask, float dscale,
                              int N, int V) {
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * V))
     for (int n = 0; n < N; n++) {
         float *p = probs + (size_t)n * V;
         const int tg = targets[n];

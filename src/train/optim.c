@@ -42,7 +42,7 @@ void adamw_step(adamw *o, train_model *tm, float lr) {
         float *m = o->m + t->offset, *v = o->v + t->offset;
         const float decay = t->decay ? (float)(1.0 - (double)lr * o->weight_decay) : 1.0f;
         const long n = (long)t->size;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 65536)
         for (long i = 0; i < n; i++) {
             const float gi = g[i];
             const float pi = p[i] * decay;
@@ -82,7 +82,7 @@ double grad_global_norm(const train_model *m) {
         const float *g = m->grads + t->offset;
         double s = 0;
         const long n = (long)t->size;
-#pragma omp parallel for schedule(static) reduction(+ : s)
+#pragma omp parallel for schedule(static) reduction(+ : s) if (n >= 65536)
         for (long i = 0; i < n; i++) s += (double)g[i] * g[i];
         total += s;
     }
@@ -95,7 +95,7 @@ double grad_clip(train_model *m, double clip) {
     const float coef = (float)(clip / (norm + 1e-6));
     const long n = (long)m->n_params;
     float *g = m->grads;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for schedule(static) if (n >= 65536)
     for (long i = 0; i < n; i++) g[i] *= coef;
     return norm;
 }
