@@ -7,7 +7,7 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
-LDLIBS  += -lm -lcjson -lreadline -fopenmp
+LDLIBS  += -lm -lcjson -lreadline -lcurl -lz -fopenmp
 
 SRC      := $(sort $(wildcard src/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(SRC))

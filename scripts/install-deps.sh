@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 # Build and run: compiler, cJSON, readline, plotting, compressors for the
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
 # (libFuzzer), node (llama.cpp oracles).
-APT_PKGS="build-essential libcjson-dev libreadline-dev gnuplot-nox xz-utils zstd
+APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
           python3-torch python3-numpy nodejs npm clang libclang-rt-14-dev tmux
           python3-sentencepiece"
 

@@ -5,9 +5,10 @@
 #include "subcmd.h"
 
 static const cli_command g_sub[] = {
-    {"help", NULL, "(subcommands are added as they land)"},
+    {"build", cmd_data_build, "build a cleaned, deduplicated, mixed corpus (train.jsonl, val.jsonl)"},
+    {"stats", cmd_data_stats, "documents, bytes and tokens per source of a built corpus"},
 };
 
 int cmd_data(int argc, char **argv) {
-    return subcmd_dispatch("data", g_sub, sizeof(g_sub) / sizeof(g_sub[0]) - 1, argc, argv);
+    return subcmd_dispatch("data", g_sub, sizeof(g_sub) / sizeof(g_sub[0]), argc, argv);
 }
