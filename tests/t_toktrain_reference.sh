@@ -26,7 +26,7 @@ words = [r.choice(parts) if r.random() < 0.5 else
          for _ in range(60000)]
 open("rand.txt", "w").write(" ".join(words))
 PY
-merges=300
+merges=250
 vocab=$((256 + merges + 7))
 $LLMOS tokenizer train --quiet --threads 2 --vocab-size $vocab --out ours.gguf src.txt rand.txt
 $PY "$ROOT/tests/py/tok_dump.py" merges ours.gguf > ours.txt

@@ -333,9 +333,14 @@ int cmd_tokenizer_train(int argc, char **argv) {
         rc = 2;
         goto done;
     }
-    if (vocab < 256 + n_specials) {
-        rc = cli_error("vocabulary size %ld is too small: it must hold the 256 byte tokens and %d "
-                       "special tokens (at least %d)", vocab, n_specials, 256 + n_specials);
+    merge_view mv = {quiet, cli_progress_tty(), 0};
+    toktrain_opts o = {
+        .vocab_size = (int)vocab, .min_count = (int)min_count,
+        .specials = (const char *const *)specials, .n_specials = n_specials,
+        .progress = show_merge_progress, .progress_ctx = &mv,
+    };
+    if (toktrain_check_opts(&o)) {
+        rc = cli_error(NULL);
         goto done;
     }
     if (collect_inputs(&il, n_in, inputs)) {
@@ -368,17 +373,15 @@ int cmd_tokenizer_train(int argc, char **argv) {
         fprintf(stderr, " in %.1f s\n", t_read);
     }
     if (!c.done) {
-        rc = cli_error("no text to train on: the input%s %s empty", n_in > 1 ? "s" : "",
-                       n_in > 1 ? "are" : "is");
+        if (c.n_binary)
+            rc = cli_error("no text to train on: the input holds only binary files (%zu skipped)",
+                           c.n_binary);
+        else
+            rc = cli_error("no text to train on: the input%s %s empty", n_in > 1 ? "s" : "",
+                           n_in > 1 ? "are" : "is");
         goto done;
     }
 
-    merge_view mv = {quiet, c.tty, 0};
-    toktrain_opts o = {
-        .vocab_size = (int)vocab, .min_count = (int)min_count,
-        .specials = (const char *const *)specials, .n_specials = n_specials,
-        .progress = show_merge_progress, .progress_ctx = &mv,
-    };
     double t1 = time_now();
     if (toktrain_learn(c.tt, &o)) {
         rc = cli_error(NULL);

@@ -582,6 +582,11 @@ static int check_opts(const toktrain_opts *o, const char *const *specials, int n
     return 0;
 }
 
+int toktrain_check_opts(const toktrain_opts *o) {
+    if (o->specials) return check_opts(o, o->specials, o->n_specials);
+    return check_opts(o, toktrain_default_specials, TOKTRAIN_N_DEFAULT_SPECIALS);
+}
+
 /* 1 if bytes (p, n) equal a special token's text. */
 static int is_special_text(const toktrain *t, const uint8_t *p, size_t n) {
     for (int i = 0; i < t->n_specials; i++)

@@ -108,6 +108,10 @@ void toktrain_sync(toktrain *t);
 uint64_t toktrain_bytes(const toktrain *t);
 uint64_t toktrain_n_words(const toktrain *t);
 
+/* Checks the options without training: 0, or -1 with err_set (the same
+ * checks as toktrain_learn's, so a caller can fail before reading input). */
+int toktrain_check_opts(const toktrain_opts *o);
+
 /* Learns the merges. Returns 0, or -1 with err_set when the options are
  * invalid (vocabulary smaller than 256 + specials, a special that is empty
  * or repeated) or no text was added. May be called once. */

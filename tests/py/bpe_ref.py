@@ -65,6 +65,7 @@ def train(counts, n_merges, min_count):
                     out.append(syms[i])
                     i += 1
             w[0] = out
+        words = [w for w in words if len(w[0]) > 1]  # single symbols hold no pairs
     return merges
 
 
