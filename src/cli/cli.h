@@ -47,6 +47,7 @@ int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
 int cmd_data(int argc, char **argv);
+int cmd_data_chats(int argc, char **argv);
 int cmd_data_build(int argc, char **argv);
 int cmd_data_stats(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
