@@ -46,10 +46,13 @@ int cmd_perplexity(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
+int cmd_tokenizer_import(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_data_chats(int argc, char **argv);
 int cmd_data_build(int argc, char **argv);
 int cmd_data_stats(int argc, char **argv);
+int cmd_data_tokenize(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_chat(int argc, char **argv);
 
 #endif

@@ -22,6 +22,7 @@ static const cli_command g_commands[] = {
     {"perplexity", cmd_perplexity, "perplexity and bits per byte of a text file"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
     {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
+    {"chat", cmd_chat, "talk to an assistant model in the terminal (or answer one -p question)"},
 };
 
 int cli_error(const char *fmt, ...) {

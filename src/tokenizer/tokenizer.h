@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "../io/gguf.h"
+#include "pretok.h"
 
 typedef struct tokenizer tokenizer;
 
@@ -61,5 +62,44 @@ size_t tok_encode(const tokenizer *t, const char *text, size_t len, int add_bos,
 const char *tok_decode(const tokenizer *t, int id, size_t *len);
 /* The token's text as stored in the vocabulary. */
 const char *tok_text(const tokenizer *t, int id);
+
+
+/* ---- Building and inspecting (importers, trainers, tools) ---- */
+
+/* A vocabulary to build a tokenizer from. Strings are copied; lens may be
+ * NULL for NUL-terminated texts; types/scores may be NULL (all normal, no
+ * scores). merges ("left right", gpt2 only) in rank order. Ids are -1 when
+ * absent. pre is the tokenizer.ggml.pre name (gpt2), NULL for "gpt-2". */
+typedef struct {
+    tok_kind kind;
+    const char *pre;
+    int n_vocab;
+    const char *const *tokens;
+    const uint32_t *lens;
+    const int32_t *types;
+    const float *scores;
+    int n_merges;
+    const char *const *merges;
+    int bos, eos, eot, unk, pad;
+    int add_bos, add_eos;
+    const char *chat_template;
+} tok_spec;
+
+/* NULL with err_set when the vocabulary is inconsistent (a merge naming an
+ * unknown token, an id out of range, a missing byte token). */
+tokenizer *tok_new(const tok_spec *spec);
+
+/* tok_encode on n_threads threads: long texts are cut at places where the
+ * pre-tokenizer necessarily starts a new piece, so the ids are the same
+ * as with one thread. */
+size_t tok_encode_mt(const tokenizer *t, const char *text, size_t len, int add_bos,
+                     int parse_special, int **ids, int n_threads);
+
+/* The pre-tokenizer of a gpt2 tokenizer and its name in the file. */
+pretok_kind tok_get_pretok(const tokenizer *t);
+const char *tok_pre_name(const tokenizer *t);
+int tok_n_merges(const tokenizer *t);
+/* token_type of id (1 normal, 2 unknown, 3 control, 4 user-defined, 6 byte). */
+int tok_type(const tokenizer *t, int id);
 
 #endif

@@ -1,0 +1,134 @@
+/*
+ * spm.c - SentencePiece BPE encoding (llama.cpp's "llama" tokenizer, the
+ * Llama 1/2 vocabulary), done the way llama.cpp's llm_tokenizer_spm does:
+ *
+ *   1. Spaces become U+2581 ("▁"); the caller has already put one space in
+ *      front when the leading-space rule asks for it.
+ *   2. The text is cut into UTF-8 characters by the length its lead byte
+ *      announces (a stray byte is a character of its own).
+ *   3. Every adjacent pair whose concatenation is a token is a candidate,
+ *      scored by that token's score. The best candidate (highest score,
+ *      leftmost among equals) is merged and new candidates are formed with
+ *      its neighbours, until none is left. There is no pre-tokenizer: merges
+ *      may cross spaces.
+ *   4. Each remaining symbol is its token, or when its text is not in the
+ *      vocabulary (a character the vocabulary lacks), one <0xNN> byte token
+ *      per byte (the unknown token if the vocabulary has no byte tokens).
+ */
+#include "tok_internal.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct {
+    size_t off; /* in the escaped text */
+    size_t n;   /* 0 once merged into its left neighbour */
+    int prev, next;
+} spm_sym;
+
+typedef struct {
+    float score;
+    int left, right;
+    size_t size;
+} spm_bigram;
+
+/* a before b in the queue: higher score, then smaller left. */
+static inline int bigram_before(const spm_bigram *a, const spm_bigram *b) {
+    if (a->score != b->score) return a->score > b->score;
+    return a->left < b->left;
+}
+
+typedef struct {
+    spm_bigram *v;
+    size_t n, cap;
+} bigram_heap;
+
+static void heap_push(bigram_heap *h, spm_bigram b) {
+    if (h->n == h->cap) {
+        h->cap = h->cap ? h->cap * 2 : 64;
+        h->v = xrealloc(h->v, h->cap * sizeof(spm_bigram));
+    }
+    size_t i = h->n++;
+    while (i > 0) {
+        size_t p = (i - 1) / 2;
+        if (!bigram_before(&b, &h->v[p])) break;
+        h->v[i] = h->v[p];
+        i = p;
+    }
+    h->v[i] = b;
+}
+
+static spm_bigram heap_pop(bigram_heap *h) {
+    spm_bigram top = h->v[0], v = h->v[--h->n];
+    size_t i = 0;
+    for (;;) {
+        size_t c = 2 * i + 1;
+        if (c >= h->n) break;
+        if (c + 1 < h->n && bigram_before(&h->v[c + 1], &h->v[c])) c++;
+        if (!bigram_before(&h->v[c], &v)) break;
+        h->v[i] = h->v[c];
+        i = c;
+    }
+    if (h->n) h->v[i] = v;
+    return top;
+}
+
+static void try_bigram(const tokenizer *t, const char *s, const spm_sym *sym, int left, int right, bigram_heap *h) {
+    if (left < 0 || right < 0) return;
+    size_t n = sym[left].n + sym[right].n;
+    int id = tok_lookup(t, s + sym[left].off, n);
+    if (id < 0) return;
+    spm_bigram b = {t->score ? t->score[id] : 0.0f, left, right, n};
+    heap_push(h, b);
+}
+
+void spm_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out) {
+    if (!len) return;
+    size_t spaces = 0;
+    for (size_t i = 0; i < len; i++) spaces += text[i] == ' ';
+    size_t n = len + 2 * spaces;
+    char *s = xmalloc(n);
+    for (size_t i = 0, o = 0; i < len; i++) {
+        if (text[i] == ' ') {
+            memcpy(s + o, "\xE2\x96\x81", 3);
+            o += 3;
+        } else s[o++] = text[i];
+    }
+    static const unsigned char utf8_len[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
+    spm_sym *sym = xmalloc(n * sizeof(spm_sym));
+    int m = 0;
+    for (size_t off = 0; off < n;) {
+        size_t l = MIN((size_t)utf8_len[(unsigned char)s[off] >> 4], n - off);
+        sym[m] = (spm_sym){off, l, m - 1, off + l == n ? -1 : m + 1};
+        off += l;
+        m++;
+    }
+    bigram_heap h = {0};
+    for (int i = 1; i < m; i++) try_bigram(t, s, sym, i - 1, i, &h);
+    while (h.n) {
+        spm_bigram b = heap_pop(&h);
+        spm_sym *l = &sym[b.left], *r = &sym[b.right];
+        if (!l->n || !r->n || l->n + r->n != b.size) continue; /* stale */
+        l->n += r->n;
+        r->n = 0;
+        l->next = r->next;
+        if (r->next >= 0) sym[r->next].prev = b.left;
+        try_bigram(t, s, sym, l->prev, b.left, &h);
+        try_bigram(t, s, sym, b.left, l->next, &h);
+    }
+    for (int i = 0; i != -1; i = sym[i].next) {
+        int id = tok_lookup(t, s + sym[i].off, sym[i].n);
+        if (id >= 0) {
+            ids_push(out, id);
+            continue;
+        }
+        for (size_t k = 0; k < sym[i].n; k++) {
+            int b = t->byte_id[(unsigned char)s[sym[i].off + k]];
+            if (b < 0) b = t->unk;
+            if (b >= 0) ids_push(out, b);
+        }
+    }
+    free(h.v);
+    free(sym);
+    free(s);
+}
