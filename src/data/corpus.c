@@ -253,6 +253,20 @@ static int map_has(u64map *m, uint64_t k) {
     return m->keys[map_slot(m, k)] == k;
 }
 
+/* A line that may be boilerplate: >= 12 bytes and >= 3 words (so that
+ * headings such as "DESCRIPTION" or "SEE ALSO" stay). */
+static int boiler_candidate(const char *s, size_t n) {
+    size_t words = 0, bytes = 0;
+    int in = 0;
+    for (size_t i = 0; i < n; i++) {
+        int sp = s[i] == ' ' || s[i] == '\t';
+        if (!sp) bytes++;
+        if (!sp && !in) words++;
+        in = !sp;
+    }
+    return bytes >= 12 && words >= 3;
+}
+
 /* Line spans of a text, trimmed of surrounding blanks. */
 static uint64_t line_key(const char *s, size_t n) {
     while (n && (*s == ' ' || *s == '\t')) { s++; n--; }
@@ -279,7 +293,7 @@ static void remove_boilerplate(corpus *c) {
             for (size_t i = 0; i < d->len;) {
                 const char *nl = memchr(d->text + i, '\n', d->len - i);
                 size_t e = nl ? (size_t)(nl - d->text) : d->len;
-                if (trimmed_len(d->text + i, e - i) >= 8) {
+                if (boiler_candidate(d->text + i, e - i)) {
                     size_t k = map_get(&m, line_key(d->text + i, e - i));
                     if (m.aux[k] != (uint32_t)di) { /* count each document once */
                         m.aux[k] = (uint32_t)di;
@@ -302,7 +316,7 @@ static void remove_boilerplate(corpus *c) {
                     size_t e = nl ? (size_t)(nl - d->text) : d->len;
                     size_t ll = e - i + (nl ? 1 : 0);
                     int drop = 0;
-                    if (trimmed_len(d->text + i, e - i) >= 8) {
+                    if (boiler_candidate(d->text + i, e - i)) {
                         uint64_t k = line_key(d->text + i, e - i) | 1;
                         size_t sl = map_slot(&m, k);
                         drop = m.keys[sl] == k && m.vals[sl] >= min_docs;
@@ -712,6 +726,10 @@ static int write_outputs(corpus *c, const char *dir, const char *preset) {
         double u = unit(text_hash64(d->h, sizeof d->h, c->o.seed ^ 0x73706c6974ULL));
         if (u < c->o.val_fraction) { is_val[i] = 1; nval++; }
         if (u < best_u) { best_u = u; best = i; }
+    }
+    if (nkept == 0) {
+        free(is_val);
+        return err_set("no documents left to write (all inputs were skipped, filtered or duplicates)");
     }
     if (nval == 0 && c->o.val_fraction > 0 && nkept >= 2) { is_val[best] = 1; nval = 1; }
     /* mix: train copies per document */

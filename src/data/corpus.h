@@ -11,7 +11,7 @@
  *               Windows-1252 (Latin-1 for the bytes cp1252 leaves undefined),
  *               control characters dropped, CR/LF unified, trailing spaces
  *               cut, runs of blank lines shortened to one.
- *   2. boilerplate  lines (>= 8 bytes) that recur in >= 30% of a source's
+ *   2. boilerplate  lines (>= 3 words) that recur in >= 30% of a source's
  *               documents (and in >= 8 of them) are navigation, headers or
  *               footers: they are removed.
  *   3. chunk    documents longer than chunk_bytes are cut at paragraph

@@ -19,6 +19,9 @@
  *             serialization; a character vector (a novel, one line per
  *             element) is a document.
  *   fortunes  files of entries separated by "%" lines.
+ *   dpkg      the files a package installed (/var/lib/dpkg/info/PKG.list)
+ *             under the source's path globs, e.g. the man pages of
+ *             "manpages" only, whatever else the machine has.
  * Documentation trees go through the generic readers (corpus_read.c).
  * Paths are globbed and resolved with realpath, so a tree reached through
  * two names (/usr/share/perl/5.36 -> 5.36.0) is read once.
@@ -28,6 +31,7 @@
 #include "../core/common.h"
 
 #include <errno.h>
+#include <fnmatch.h>
 #include <glob.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +40,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
-typedef enum { K_DICTD, K_WORDNET, K_SWORD_TEXT, K_SWORD_COMM, K_RDATA, K_FORTUNES, K_TREE, K_TREE_ANY } src_kind;
+typedef enum { K_DICTD, K_WORDNET, K_SWORD_TEXT, K_SWORD_COMM, K_RDATA, K_FORTUNES, K_TREE, K_TREE_ANY, K_DPKG } src_kind;
 
 typedef struct {
     const char *name, *license, *package; /* package: space-separated, may be "" */
@@ -66,8 +70,8 @@ static const preset_src k_debian[] = {
      "*/_sources/* */genindex* */py-modindex.html */search.html */whatsnew/changelog.html"},
     {"vim-doc", "Vim", "vim-runtime", 1, K_TREE, "/usr/share/vim/vim*/doc", ""},
     {"perl-doc", "GPL-1+ or Artistic", "perl-doc", 1, K_TREE, "/usr/share/perl/5.*/pod", ""},
-    {"man", "free (see /usr/share/doc/*/copyright)", "manpages manpages-dev", 1, K_TREE, "/usr/share/man/man*",
-     "*.3perl* */man1/perl*"},
+    /* only the pages of these two packages: other packages' pages vary by machine */
+    {"man", "free (see /usr/share/doc/manpages/copyright)", "manpages manpages-dev", 1, K_DPKG, "/usr/share/man/man*", ""},
     {"postgres-doc", "PostgreSQL", "postgresql-doc-15", 1, K_TREE, "/usr/share/doc/postgresql-doc-*/html",
      "*/bookindex.html"},
     {"gnu-info", "GFDL-1.3+", "gnu-standards", 1, K_TREE, "/usr/share/info",
@@ -520,11 +524,57 @@ static void read_fortunes(corpus *c, int src, const char *dir) {
     globfree(&g);
 }
 
+static int cmp_cstr(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
+
+/* ---- files of packages --------------------------------------------------------------------------- */
+
+static void read_dpkg(corpus *c, int src, const preset_src *s) {
+    char pk[256];
+    snprintf(pk, sizeof pk, "%s", s->package);
+    for (char *save = NULL, *p = strtok_r(pk, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+        char lp[512];
+        size_t n;
+        snprintf(lp, sizeof lp, "/var/lib/dpkg/info/%s.list", p);
+        char *list = file_read_all(lp, &n);
+        if (!list) {
+            snprintf(lp, sizeof lp, "/var/lib/dpkg/info/%s:all.list", p);
+            list = file_read_all(lp, &n);
+        }
+        if (!list) { corpus_skip(c, CORPUS_SKIP_UNREADABLE, lp, err_msg()); continue; }
+        char **files = NULL;
+        size_t nf = 0;
+        for (char *save2 = NULL, *f = strtok_r(list, "\n", &save2); f; f = strtok_r(NULL, "\n", &save2)) {
+            int want = 0;
+            char pats[512];
+            snprintf(pats, sizeof pats, "%s", s->paths);
+            for (char *save3 = NULL, *g = strtok_r(pats, " ", &save3); g && !want; g = strtok_r(NULL, " ", &save3)) {
+                size_t gl = strlen(g);
+                char pre[512];
+                snprintf(pre, sizeof pre, "%s/*", g);
+                want = fnmatch(pre, f, 0) == 0 && gl > 0;
+            }
+            struct stat st;
+            if (want && lstat(f, &st) == 0 && S_ISREG(st.st_mode)) {
+                files = xrealloc(files, (nf + 1) * sizeof *files);
+                files[nf++] = f;
+            }
+        }
+        qsort(files, nf, sizeof *files, cmp_cstr);
+        for (size_t k = 0; k < nf; k++) corpus_read_path(c, src, files[k], s->exclude, 0);
+        free(files);
+        free(list);
+    }
+}
+
 /* ---- presets ---------------------------------------------------------------------------------------- */
 
 static void read_source(corpus *c, const preset_src *s, char ***seen, size_t *nseen) {
     int src = corpus_source(c, s->name, s->license);
     corpus_set_weight(c, s->name, s->weight);
+    if (s->kind == K_DPKG) {
+        read_dpkg(c, src, s);
+        return;
+    }
     char *paths = xstrdup(s->paths), *save = NULL;
     for (char *pat = strtok_r(paths, " ", &save); pat; pat = strtok_r(NULL, " ", &save)) {
         glob_t g;
@@ -548,6 +598,7 @@ static void read_source(corpus *c, const preset_src *s, char ***seen, size_t *ns
             case K_SWORD_COMM: read_sword(c, src, real, 1); break;
             case K_RDATA: read_rdata(c, src, real); break;
             case K_FORTUNES: read_fortunes(c, src, real); break;
+            case K_DPKG: break;
             case K_TREE: case K_TREE_ANY: corpus_read_path(c, src, real, s->exclude, s->kind == K_TREE_ANY); break;
             }
         }

@@ -166,7 +166,10 @@ void corpus_read_buffer(corpus *c, int src, const char *name, char *buf, size_t 
     char *t = NULL;
     size_t tl = 0;
     switch (f) {
-    case FMT_HTML: t = text_from_html(buf, len, &tl); break;
+    case FMT_HTML:
+        if (memmem(buf, MIN(len, (size_t)2048), "http-equiv=\"refresh\"", 20)) { free(buf); return; } /* a redirect */
+        t = text_from_html(buf, len, &tl);
+        break;
     case FMT_POD: t = text_from_pod(buf, len, &tl); break;
     case FMT_ROFF:
         if (len >= 4 && !memcmp(buf, ".so ", 4)) { free(buf); return; } /* an alias page */

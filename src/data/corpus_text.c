@@ -357,8 +357,10 @@ char *text_from_html(const char *s, size_t n, size_t *out_len) {
                 continue;
             }
             int is_void = in_list(name, k_void_tags, ARRAY_LEN(k_void_tags));
+            int page = !strcmp(name, "html") || !strcmp(name, "body") || !strcmp(name, "main") ||
+                       !strcmp(name, "article"); /* never chrome, whatever their class */
             if (!closing && !self_close && !is_void &&
-                (in_list(name, k_skip_tags, ARRAY_LEN(k_skip_tags)) || tag_is_chrome(s + j, k - j))) {
+                (in_list(name, k_skip_tags, ARRAY_LEN(k_skip_tags)) || (!page && tag_is_chrome(s + j, k - j)))) {
                 snprintf(skip_tag, sizeof skip_tag, "%s", name);
                 skip_depth = 1;
                 continue;
@@ -515,8 +517,17 @@ char *text_from_roff(const char *s, size_t n, size_t *out_len) {
         size_t e = nl ? (size_t)(nl - s) : n, len = e - i;
         const char *line = s + i;
         i = nl ? e + 1 : n;
-        if (skip_def) {
-            if (len >= 2 && line[0] == '.' && line[1] == '.') skip_def = 0;
+        if (skip_def) { /* a macro definition ends at ".." (spaces allowed between) */
+            size_t q = 0;
+            if (len && (line[0] == '.' || line[0] == '\'')) {
+                q = 1;
+                while (q < len && (line[q] == ' ' || line[q] == '\t')) q++;
+                if (q < len && line[q] == '.') {
+                    q++;
+                    while (q < len && (line[q] == ' ' || line[q] == '\t')) q++;
+                    if (q == len) skip_def = 0;
+                }
+            }
             continue;
         }
         if (len && (line[0] == '.' || line[0] == '\'')) {
