@@ -6,7 +6,7 @@
 
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
-CFLAGS  += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
+override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
 LDLIBS  += -lm -lcjson -lreadline -lcurl -lz -fopenmp
 
 SRC      := $(sort $(wildcard src/*/*.c))
