@@ -22,7 +22,7 @@ void conv_free(conv *c) {
     memset(c, 0, sizeof *c);
 }
 
-int conv_parse(const char *json, size_t len, conv *c) {
+int conv_parse(const char *json, size_t len, conv *c, int prompts) {
     memset(c, 0, sizeof *c);
     cJSON *root = cJSON_ParseWithLength(json, len);
     if (!root) return err_set("not valid JSON");
@@ -88,7 +88,7 @@ int conv_parse(const char *json, size_t len, conv *c) {
         c->msgs[c->n].content = xstrdup(content->valuestring);
         c->n++;
     }
-    if (!n_assistant) {
+    if (!n_assistant && !prompts) {
         err_set("no assistant message (nothing to learn from)");
         goto out;
     }
@@ -119,7 +119,7 @@ int conv_list_read(conv_list *l, const char *path) {
             break;
         }
         conv c;
-        if (conv_parse(line, n, &c)) {
+        if (conv_parse(line, n, &c, l->prompts)) {
             char *why = xstrdup(err_msg());
             rc = err_set("%s:%zu: %s", path, lineno, why);
             free(why);

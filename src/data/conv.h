@@ -35,11 +35,14 @@ typedef struct {
     conv *items;
     size_t n, cap;
     char *path;     /* the file read, for messages */
+    int prompts;    /* set before reading: accept conversations without an
+                       assistant message (prompts to answer, not to learn) */
 } conv_list;
 
 /* Parses one JSON object into c (strings copied). -1 with err_set (no file
- * or line prefix) when it is not a valid conversation. */
-int conv_parse(const char *json, size_t len, conv *c);
+ * or line prefix) when it is not a valid conversation. With prompts, a
+ * conversation without an assistant message is valid. */
+int conv_parse(const char *json, size_t len, conv *c, int prompts);
 void conv_free(conv *c);
 
 /* Reads every conversation of a JSONL file into l (appending). Stops at the
