@@ -20,6 +20,7 @@ static const cli_command g_commands[] = {
     {"generate", cmd_generate, "generate text from a prompt"},
     {"logits", cmd_logits, "print the logits of a token sequence as JSON"},
     {"perplexity", cmd_perplexity, "perplexity and bits per byte of a text file"},
+    {"bench", cmd_bench, "inference speed: prompt processing and generation tok/s, as llama-bench"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
     {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
     {"chat", cmd_chat, "talk to an assistant model in the terminal (or answer one -p question)"},
