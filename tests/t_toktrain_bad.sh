@@ -29,6 +29,7 @@ expect_fail 2 "vocab-size" --vocab-size abc --out out.gguf good.txt
 expect_fail 2 "no INPUT" --out out.gguf
 expect_fail 2 "unknown option" --bogus good.txt
 expect_fail 2 "empty token" --special "<|a|>,,<|b|>" --out out.gguf good.txt
+expect_fail 1 "could be a word of ordinary text" --special "<|image|>,hello" --out out.gguf good.txt
 expect_fail 1 "given twice" --special "<|user|>" --out out.gguf good.txt
 printf '{"text": "fine"}\n{"txt": "no text field"}\n' > bad.jsonl
 expect_fail 1 "line 2" --out out.gguf bad.jsonl

@@ -569,7 +569,14 @@ static void merge_maps(toktrain *t) {
 
 static int check_opts(const toktrain_opts *o, const char *const *specials, int n_specials) {
     for (int i = 0; i < n_specials; i++) {
-        if (!specials[i][0]) return err_set("special token %d is empty", i + 1);
+        size_t n = strlen(specials[i]);
+        if (!n) return err_set("special token %d is empty", i + 1);
+        /* llama.cpp looks a whole pre-token up in the vocabulary before
+         * merging ("llama-bpe"), so a special that is one pre-token of
+         * ordinary text would come out of ordinary text. */
+        if (pretok_next(PRETOK_LLAMA3, specials[i], n, 0) == n)
+            return err_set("special token '%s' could be a word of ordinary text; use a form like "
+                           "'<|%s|>'", specials[i], specials[i]);
         for (int j = 0; j < i; j++)
             if (!strcmp(specials[i], specials[j]))
                 return err_set("special token '%s' is given twice", specials[i]);

@@ -37,8 +37,11 @@
  *   256..       one token per merge, in merge order (rank = id - 256);
  *   last K ids  the special tokens, in the order given (token_type 3,
  *               control). They are reserved: no merge may produce a byte
- *               sequence equal to a special token's text, so ordinary text
- *               never becomes one.
+ *               sequence equal to a special token's text, and a special
+ *               must not be a single pre-token of ordinary text (as
+ *               "<|user|>" is not: it splits into "<|", "user", "|>"), so
+ *               ordinary text never becomes one, in llmos or in llama.cpp
+ *               (which looks whole pre-tokens up in the vocabulary).
  * The vocabulary size counts all three parts. Training stops early (a
  * smaller vocabulary) when no pair occurs at least min_count times.
  *
