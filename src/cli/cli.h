@@ -47,6 +47,7 @@ int cmd_bench(int argc, char **argv);
 int cmd_tokenize(int argc, char **argv);
 int cmd_tokenizer(int argc, char **argv);
 int cmd_tokenizer_train(int argc, char **argv);
+int cmd_tokenizer_info(int argc, char **argv);
 int cmd_tokenizer_import(int argc, char **argv);
 int cmd_data(int argc, char **argv);
 int cmd_data_chats(int argc, char **argv);

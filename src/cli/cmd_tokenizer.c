@@ -7,6 +7,7 @@
 
 static const cli_command g_sub[] = {
     {"train", cmd_tokenizer_train, "learn a byte-level BPE tokenizer from text"},
+    {"info", cmd_tokenizer_info, "show a tokenizer; bytes per token on a text"},
     {"import", cmd_tokenizer_import, "GPT-2's or Llama 2's vocabulary into a tokenizer GGUF"},
 };
 

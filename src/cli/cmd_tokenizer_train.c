@@ -8,6 +8,7 @@
 
 #include "../core/common.h"
 #include "../io/gguf.h"
+#include "../tokenizer/tokenizer.h"
 #include "../tokenizer/train.h"
 
 #include <cjson/cJSON.h>
@@ -414,5 +415,127 @@ done:
     for (int i = 0; i < n_specials; i++) free(specials[i]);
     free(specials);
     free(inputs);
+    return rc;
+}
+
+/* ======================================================================
+ * llmos tokenizer info
+ * ====================================================================== */
+
+static void usage_info(void) {
+    printf("usage: llmos tokenizer info FILE.gguf [--text F] [--threads N]\n"
+           "Shows a tokenizer (a tokenizer GGUF or any model GGUF): kind, pre-tokenizer,\n"
+           "vocabulary size, merges, special tokens with their ids, bos/eos/eot.\n"
+           "  --text F     also encode file F ('-' for stdin) and show the average\n"
+           "               bytes per token (ordinary text: specials are not parsed)\n"
+           "  --threads N  threads for encoding (default: LLMOS_THREADS or all CPUs)\n"
+           "example: llmos tokenizer info tok.gguf --text heldout.txt\n");
+}
+
+/* Prints s quoted with C escapes for control bytes. */
+static void print_quoted(const char *s, size_t n) {
+    putchar('"');
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\') printf("\\%c", c);
+        else if (c < 0x20 || c == 0x7F) printf("\\x%02x", c);
+        else putchar(c);
+    }
+    putchar('"');
+}
+
+static char *read_stdin_all(size_t *len) {
+    size_t cap = 1 << 20, n = 0;
+    char *b = xmalloc(cap);
+    size_t got;
+    while ((got = fread(b + n, 1, cap - n, stdin)) > 0) {
+        n += got;
+        if (n == cap) b = xrealloc(b, cap *= 2);
+    }
+    *len = n;
+    return b;
+}
+
+int cmd_tokenizer_info(int argc, char **argv) {
+    const char *path = NULL, *text_path = NULL;
+    long threads = cli_default_threads();
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (cli_is_help(a)) {
+            usage_info();
+            return 0;
+        } else if (!strcmp(a, "--text") || !strcmp(a, "--threads")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v) return 2;
+            if (!strcmp(a, "--text")) text_path = v;
+            else if (parse_long(a, v, 1, 1024, &threads)) {
+                fprintf(stderr, "llmos tokenizer info: %s\n", err_msg());
+                return 2;
+            }
+        } else if (a[0] == '-' && a[1]) return cli_bad_option("tokenizer info", a);
+        else if (!path) path = a;
+        else return cli_bad_option("tokenizer info", a);
+    }
+    if (!path) {
+        fprintf(stderr, "llmos tokenizer info: missing FILE (see llmos tokenizer info --help)\n");
+        return 2;
+    }
+    gguf_file *g = gguf_open(path);
+    if (!g) return cli_error(NULL);
+    tokenizer *t = tok_from_gguf(g);
+    if (!t) {
+        err_prefix(path);
+        gguf_close(g);
+        return cli_error(NULL);
+    }
+    gguf_close(g);
+    int V = tok_vocab_size(t), n_special = 0;
+    for (int i = 0; i < V; i++) n_special += tok_is_special(t, i);
+    printf("file:        %s\n", path);
+    if (tok_get_kind(t) == TOK_GPT2)
+        printf("kind:        gpt2 (byte-level BPE), pre-tokenizer %s\n", tok_pre_name(t));
+    else
+        printf("kind:        llama (SentencePiece BPE)\n");
+    printf("vocabulary:  %d tokens (%d merges, %d special)\n", V, tok_n_merges(t), n_special);
+    static const char *role_name[] = {"bos", "eos", "eot"};
+    int roles[3] = {tok_bos(t), tok_eos(t), tok_eot(t)};
+    printf("bos/eos/eot: %d / %d / %d, add bos: %s\n", roles[0], roles[1], roles[2],
+           tok_add_bos(t) ? "yes" : "no");
+    if (n_special) printf("specials:\n");
+    int shown = 0;
+    for (int i = 0; i < V; i++) {
+        if (!tok_is_special(t, i)) continue;
+        if (shown++ == 24) {
+            printf("  ... and %d more\n", n_special - 24);
+            break;
+        }
+        size_t len;
+        const char *txt = tok_decode(t, i, &len);
+        printf("  %6d  ", i);
+        print_quoted(txt, len);
+        for (int r = 0; r < 3; r++)
+            if (roles[r] == i) printf(" (%s)", role_name[r]);
+        putchar('\n');
+    }
+    int rc = 0;
+    if (text_path) {
+        size_t n;
+        char *text = !strcmp(text_path, "-") ? read_stdin_all(&n) : file_read_all(text_path, &n);
+        if (!text) {
+            rc = cli_error(NULL);
+        } else {
+            int *ids;
+            double t0 = time_now();
+            size_t k = tok_encode_mt(t, text, n, 0, 0, &ids, (int)threads);
+            double el = time_now() - t0;
+            char b1[32], b2[32];
+            printf("text:        %s, %s, %zu tokens, %.3f bytes/token (encoded in %.2f s, %s/s)\n",
+                   text_path, fmt_bytes((double)n, b1, sizeof b1), k,
+                   k ? (double)n / (double)k : 0.0, el, fmt_bytes(el > 0 ? n / el : 0, b2, sizeof b2));
+            free(ids);
+            free(text);
+        }
+    }
+    tok_free(t);
     return rc;
 }
