@@ -1,0 +1,145 @@
+"""infer_bench.py - llmos against llama.cpp's llama-bench, on the same GGUF
+files, cell by cell: prompt processing (pp128) and generation (tg128)
+tokens/s for each model size, weight type and thread count. Called by
+bench/infer.sh, which builds the tools and the models first.
+
+    infer_bench.py --llmos BIN --llama-bench BIN --kernels-bench BIN --dir DIR
+                   [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0]
+                   [--threads 1,2] [-r 5]
+
+Both engines run each cell right after each other with the same repetition
+count; the machine may be shared, so the table shows the mean and the best
+repetition of each, and the ratio of the bests (llmos / llama.cpp). Then the
+roofline: generation as weight bytes read per second against the measured
+read bandwidth (bytes per token = every weight matrix once, the token
+embedding row excluded, KV cache not counted); prompt processing as FLOP/s
+(2 x matrix parameters per token) against the kernels' own matmul speed on
+the same shapes (kernels_bench, 128 tokens). Prints markdown.
+"""
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+
+SHAPES = {'15M': (288, 6, 768, 32000), '110M': (768, 12, 2048, 32000)}  # C, L, F, V
+BYTES_PER_PARAM = {'f32': 4.0, 'f16': 2.0, 'bf16': 2.0, 'q8_0': 34 / 32, 'q4_0': 18 / 32}
+
+
+def mat_params(size):
+    C, L, F, V = SHAPES[size]
+    return L * (4 * C * C + 3 * C * F) + V * C
+
+
+def run(cmd):
+    p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    if p.returncode != 0:
+        sys.stderr.write('infer_bench.py: %s failed:\n%s\n' % (' '.join(cmd), p.stderr[-2000:]))
+        sys.exit(1)
+    return p.stdout
+
+
+def llama_cpp(bin_, path, threads, reps):
+    """{'pp128': (mean, best), 'tg128': (mean, best)}"""
+    out = run([bin_, '-m', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps),
+               '-o', 'jsonl'])
+    res = {}
+    for line in out.splitlines():
+        line = line.strip()
+        if not line.startswith('{'):
+            continue
+        j = json.loads(line)
+        name = 'pp%d' % j['n_prompt'] if j['n_prompt'] else 'tg%d' % j['n_gen']
+        res[name] = (j['avg_ts'], max(j['samples_ts']))
+    return res
+
+
+def llmos(bin_, path, threads, reps):
+    out = run([bin_, 'bench', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps), '--csv'])
+    res, kpath = {}, ''
+    for line in out.splitlines():
+        f = line.split(',')
+        if len(f) == 8:
+            res[f[3]] = (float(f[4]), float(f[6]))
+            kpath = f[7]
+    return res, kpath
+
+
+def stream_bw(kb, threads):
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([kb, 'stream', '1024'], stdout=subprocess.PIPE, text=True, env=env).stdout
+    return float(re.search(r'([\d.]+) GB/s', out).group(1))
+
+
+def kernel_peak(kb, size, ttype, threads):
+    C, L, F, V = SHAPES[size]
+    env = dict(os.environ, OMP_NUM_THREADS=str(threads))
+    out = subprocess.run([kb, 'model', str(C), str(F), str(L), str(V), ttype, '128', '2'],
+                         stdout=subprocess.PIPE, text=True, env=env).stdout
+    return float(re.search(r'([\d.]+) GFLOP/s', out).group(1))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--llmos', required=True)
+    ap.add_argument('--llama-bench', required=True)
+    ap.add_argument('--kernels-bench', required=True)
+    ap.add_argument('--dir', required=True)
+    ap.add_argument('--sizes', default='15M,110M')
+    ap.add_argument('--types', default='f32,f16,q8_0,q4_0')
+    ap.add_argument('--threads', default='1,2')
+    ap.add_argument('-r', type=int, default=5)
+    a = ap.parse_args()
+    sizes, types = a.sizes.split(','), a.types.split(',')
+    threads = [int(t) for t in a.threads.split(',')]
+
+    bw = {t: stream_bw(a.kernels_bench, t) for t in threads}
+    rows, kpath = [], ''
+    for size in sizes:
+        for tt in types:
+            path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
+            for t in threads:
+                lc = llama_cpp(a.llama_bench, path, t, a.r)
+                lm, kpath = llmos(a.llmos, path, t, a.r)
+                for test in ('pp128', 'tg128'):
+                    rows.append((size, tt, t, test, lc[test], lm[test]))
+                    print('%-5s %-5s %d %s  llama.cpp %8.1f (best %8.1f)  llmos %8.1f (best %8.1f)' %
+                          (size, tt, t, test, lc[test][0], lc[test][1], lm[test][0], lm[test][1]),
+                          file=sys.stderr, flush=True)
+
+    print('Read bandwidth (kernels_bench stream, 1 GiB): %s.' %
+          ', '.join('%.1f GB/s on %d thread%s' % (bw[t], t, 's' if t > 1 else '') for t in threads))
+    print('llmos kernel path: %s.\n' % kpath)
+    print('| model | type | threads | test | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp |')
+    print('| ----- | ---- | ------: | ---- | -------------------: | ---------------: | ----------------: |')
+    for size, tt, t, test, lc, lm in rows:
+        print('| %s | %s | %d | %s | %.1f (%.1f) | %.1f (%.1f) | %.2f |' %
+              (size, tt, t, test, lc[0], lc[1], lm[0], lm[1], lm[1] / lc[1]))
+
+    print('\nGeneration roofline: weight bytes read per second (best tg128) against the read bandwidth.\n')
+    print('| model | type | threads | MB/token | bandwidth limit t/s | llama.cpp GB/s (% of bw) | llmos GB/s (% of bw) |')
+    print('| ----- | ---- | ------: | -------: | ------------------: | -----------------------: | -------------------: |')
+    for size, tt, t, test, lc, lm in rows:
+        if test != 'tg128':
+            continue
+        b = mat_params(size) * BYTES_PER_PARAM[tt]
+        print('| %s | %s | %d | %.1f | %.0f | %.1f (%.0f%%) | %.1f (%.0f%%) |' %
+              (size, tt, t, b / 1e6, bw[t] * 1e9 / b, lc[1] * b / 1e9, 100 * lc[1] * b / 1e9 / bw[t],
+               lm[1] * b / 1e9, 100 * lm[1] * b / 1e9 / bw[t]))
+
+    print('\nPrompt-processing roofline: matmul FLOP/s (best pp128, 2 x matrix parameters per token)'
+          ' against llmos\'s kernels alone on the same matrices (kernels_bench, 128 tokens).\n')
+    print('| model | type | threads | kernel peak GFLOP/s | llama.cpp GFLOP/s | llmos GFLOP/s (% of peak) |')
+    print('| ----- | ---- | ------: | ------------------: | ----------------: | ------------------------: |')
+    for size, tt, t, test, lc, lm in rows:
+        if test != 'pp128':
+            continue
+        fl = 2.0 * mat_params(size)
+        peak = kernel_peak(a.kernels_bench, size, tt, t)
+        print('| %s | %s | %d | %.0f | %.0f | %.0f (%.0f%%) |' %
+              (size, tt, t, peak, lc[1] * fl / 1e9, lm[1] * fl / 1e9, 100 * lm[1] * fl / 1e9 / peak))
+
+
+if __name__ == '__main__':
+    main()
