@@ -612,7 +612,7 @@ static void near_dedup(corpus *c) {
         }
     }
     free(bx);
-    qsort(pairs, np, sizeof *pairs, cmp_near_pair);
+    if (np) qsort(pairs, np, sizeof *pairs, cmp_near_pair);
     /* keep the first of each cluster: a document goes when it is near one
      * that is still kept (all earlier decisions are final) */
     unsigned char *gone = xcalloc(m + 1, 1);

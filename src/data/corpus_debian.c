@@ -257,7 +257,7 @@ static void read_dictd(corpus *c, int src, const char *base) {
         i = e + 1;
     }
     if (bad) corpus_skip(c, CORPUS_SKIP_BAD_FORMAT, base, "index lines outside the dictionary");
-    qsort(sp, n, sizeof *sp, cmp_span);
+    if (n) qsort(sp, n, sizeof *sp, cmp_span);
     for (size_t k = 0; k < n; k++) {
         if (k && sp[k].off == sp[k - 1].off && sp[k].len == sp[k - 1].len) continue; /* headword aliases */
         corpus_add(c, src, dict + sp[k].off, sp[k].len);
@@ -559,7 +559,7 @@ static void read_dpkg(corpus *c, int src, const preset_src *s) {
                 files[nf++] = f;
             }
         }
-        qsort(files, nf, sizeof *files, cmp_cstr);
+        if (nf) qsort(files, nf, sizeof *files, cmp_cstr);
         for (size_t k = 0; k < nf; k++) corpus_read_path(c, src, files[k], s->exclude, 0);
         free(files);
         free(list);

@@ -240,7 +240,7 @@ static void read_dir(corpus *c, int src, const char *dir, int depth, const char 
         names[n++] = xstrdup(e->d_name);
     }
     closedir(d);
-    qsort(names, n, sizeof *names, cmp_str);
+    if (n) qsort(names, n, sizeof *names, cmp_str);
     for (size_t i = 0; i < n; i++) {
         size_t pl = strlen(dir) + strlen(names[i]) + 2;
         char *p = xmalloc(pl);

@@ -241,7 +241,7 @@ static const char *k_skip_tags[] = {"script", "style", "head", "noscript", "nav"
                                     "svg", "math", "template", "button", "form", "select",
                                     "iframe", "object", "note", "textarea"};
 /* class/id/role words (prefixes) that mark navigation and page chrome. */
-static const char *k_skip_class[] = {"nav", "sidebar", "footer", "breadcrumb", "menu",
+static const char *k_skip_class[] = {"nav", "footer", "breadcrumb", "menu",
                                      "related", "headerlink", "skip", "toc", "sphinxsidebar",
                                      "search", "copyright", "header-links", "admonition-title-link"};
 /* Tags that end a paragraph / a line. */
