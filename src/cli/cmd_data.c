@@ -7,6 +7,7 @@
 static const cli_command g_sub[] = {
     {"build", cmd_data_build, "build a cleaned, deduplicated, mixed corpus (train.jsonl, val.jsonl)"},
     {"stats", cmd_data_stats, "documents, bytes and tokens per source of a built corpus"},
+    {"tokenize", cmd_data_tokenize, "tokenize text or JSONL into token shards for pretraining"},
     {"chats", cmd_data_chats, "build Q&A conversations for fine-tuning from Debian's reference data"},
 };
 

@@ -19,6 +19,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 typedef struct {
     const char *name, *about;
@@ -136,6 +137,15 @@ static int grad_dump(const char *dir, const model_config *cfg, int B, int T, uin
 }
 
 int cmd_pretrain(int argc, char **argv) {
+    /* libgomp reads OMP_WAIT_POLICY once, at program start. Its default
+     * (spin at every barrier before sleeping) collapses when the cores are
+     * shared with other work: a training step has ~100 parallel regions and
+     * a descheduled thread stalls each one (measured here: 700 vs 24k tok/s
+     * on a busy 2-core machine). So unless the user chose a policy, the
+     * command re-executes itself with passive waiting. argv - 1 is main's
+     * argv (main passes argv + 1). */
+    if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
+        execv("/proc/self/exe", argv - 1); /* on failure, carry on as we are */
     pretrain_opts o;
     pretrain_opts_default(&o);
     o.out_path = "base.gguf";
@@ -213,6 +223,7 @@ int cmd_pretrain(int argc, char **argv) {
         else if (!strcmp(a, "--peak-gflops")) DBL(o.peak_gflops);
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
         else if (!strcmp(a, "--dump-batches")) { VAL(); o.dump_batches = v; }
+        else if (!strcmp(a, "--stop-after")) LONG(o.stop_after, 1, 1L << 40);
         else if (!strcmp(a, "--grad-dump")) { VAL(); grad_dir = v; }
         else return cli_bad_option("pretrain", a);
 #undef VAL

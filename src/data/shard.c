@@ -68,16 +68,16 @@ shard *shard_open(const char *path, uint32_t vocab_size) {
         err_set("%s: token width %u is not 2 or 4", path, s->width);
         goto fail;
     }
-    const uint64_t have = (size - SHARD_HEADER_BYTES) / s->width;
-    if (s->n_tokens > have || (size - SHARD_HEADER_BYTES) % s->width) {
-        err_set("%s: truncated: the header says %llu tokens, the file holds %llu", path,
-                (unsigned long long)s->n_tokens, (unsigned long long)have);
+    const uint64_t body = size - SHARD_HEADER_BYTES;
+    if (s->n_tokens > body / s->width) {
+        err_set("%s: truncated: the header says %llu tokens (%llu bytes), the file holds %llu bytes of tokens",
+                path, (unsigned long long)s->n_tokens, (unsigned long long)(s->n_tokens * s->width),
+                (unsigned long long)body);
         goto fail;
     }
-    if (s->n_tokens < have) {
+    if (body > s->n_tokens * s->width) {
         err_set("%s: %llu bytes of garbage after the %llu tokens", path,
-                (unsigned long long)(size - SHARD_HEADER_BYTES - s->n_tokens * s->width),
-                (unsigned long long)s->n_tokens);
+                (unsigned long long)(body - s->n_tokens * s->width), (unsigned long long)s->n_tokens);
         goto fail;
     }
     if (vocab_size > 0) {

@@ -308,7 +308,7 @@ int pretrain_run(const pretrain_opts *o) {
                     fmt_count(ds->val ? (double)ds->val->n_tokens : 0, b3, sizeof(b3)),
                     (long long)total, (long long)tokens_per_step, B, T, o->accum, o->lr,
                     sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(), peak,
-                    o->resume ? "resuming at step " : "fresh start", "");
+                    o->resume ? "resuming" : "fresh start", "");
         if (o->resume && !o->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
     }
 
@@ -377,12 +377,15 @@ int pretrain_run(const pretrain_opts *o) {
         fflush(logf);
         if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0 || step == total)) {
             const double el = time_now() - t_start;
-            char eta[32];
+            char eta[32], valbuf[64];
+            if (isnan(val)) snprintf(valbuf, sizeof(valbuf), "-");
+            else if (isnan(val_bpb)) snprintf(valbuf, sizeof(valbuf), "%.4f", val);
+            else snprintf(valbuf, sizeof(valbuf), "%.4f (%.3f bpb)", val, val_bpb);
             fmt_eta(el / (double)(step - step0) * (double)(total - step), eta, sizeof(eta));
             fprintf(stderr,
-                    "%sstep %lld/%lld | loss %.4f | val %.4f (%.3f bpb) | %.0f tok/s | %.1f GFLOP/s "
+                    "%sstep %lld/%lld | loss %.4f | val %s | %.0f tok/s | %.1f GFLOP/s "
                     "(%.0f%% of %.0f) | lr %.2e | ETA %s%s",
-                    tty ? "\r\033[K" : "", (long long)step, (long long)total, lossf, val, val_bpb,
+                    tty ? "\r\033[K" : "", (long long)step, (long long)total, lossf, valbuf,
                     tokens_done / el, flops_tok * tokens_done / el / 1e9,
                     100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak, lr, eta,
                     tty && !do_eval ? "" : "\n");
@@ -391,6 +394,12 @@ int pretrain_run(const pretrain_opts *o) {
         if (o->save_every > 0 && step % o->save_every == 0) {
             if (save_gguf(ckpt_path, tok_g, m, opt, step, o, total) < 0) goto done;
             last_good = step;
+        }
+        if (o->stop_after > 0 && step == o->stop_after) {
+            if (!o->quiet) fprintf(stderr, "%sllmos pretrain: stopping after step %lld (--stop-after)\n",
+                                   tty ? "\n" : "", (long long)step);
+            rc = 0;
+            goto done;
         }
     }
     if (tty && !o->quiet) fputc('\n', stderr);

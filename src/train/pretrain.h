@@ -37,6 +37,7 @@ typedef struct {
     int eval_every, eval_batches, save_every;
     double peak_gflops;         /* <= 0: measured */
     const char *dump_batches;   /* test hook: write every micro-batch's tokens here */
+    int64_t stop_after;         /* test hook: exit after this step as if killed (no final save) */
     int quiet;
 } pretrain_opts;
 
