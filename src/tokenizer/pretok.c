@@ -61,14 +61,19 @@ static inline size_t skip_class(const unsigned char *s, size_t n, size_t i, int 
 
 static inline int lower_ascii(unsigned c) { return (c >= 'A' && c <= 'Z') ? (int)(c | 0x20) : (int)c; }
 
-/* 's 't 're 've 'm 'll 'd at i (s[i] == '\''): returns the length or 0. */
+/* 's 't 're 've 'm 'll 'd at i (s[i] == '\''): returns the length in bytes
+ * or 0. The letters are compared as decoded characters, as llama.cpp does
+ * (an overlong form of 's' counts). */
 static size_t contraction(const unsigned char *s, size_t n, size_t i, int fold) {
     if (i + 1 >= n) return 0;
-    int a = fold ? lower_ascii(s[i + 1]) : s[i + 1];
-    if (a == 's' || a == 't' || a == 'm' || a == 'd') return 2;
-    if (i + 2 >= n) return 0;
-    int b = fold ? lower_ascii(s[i + 2]) : s[i + 2];
-    if ((a == 'r' && b == 'e') || (a == 'v' && b == 'e') || (a == 'l' && b == 'l')) return 3;
+    uchar a = char_at(s, n, i + 1);
+    uint32_t x = fold && a.cp < 128 ? (uint32_t)lower_ascii(a.cp) : a.cp;
+    if (x == 's' || x == 't' || x == 'm' || x == 'd') return 1 + a.len;
+    size_t j = i + 1 + a.len;
+    if (j >= n) return 0;
+    uchar b = char_at(s, n, j);
+    uint32_t y = fold && b.cp < 128 ? (uint32_t)lower_ascii(b.cp) : b.cp;
+    if ((x == 'r' && y == 'e') || (x == 'v' && y == 'e') || (x == 'l' && y == 'l')) return 1 + a.len + b.len;
     return 0;
 }
 
@@ -101,8 +106,8 @@ static size_t next_gpt2(const unsigned char *s, size_t n, size_t pos) {
     size_t start = pos;
     int cls = c.cls;
     if (c.cp == ' ') {
-        cls = cls_at(s, n, pos + 1);
-        start = pos + 1;
+        cls = cls_at(s, n, pos + c.len);
+        start = pos + c.len;
     }
     if (cls == UNI_LETTER || cls == UNI_NUMBER || cls == UNI_OTHER) return skip_class(s, n, start, cls);
     return space_run(s, n, pos, 0);
@@ -132,8 +137,8 @@ static size_t next_llama3(const unsigned char *s, size_t n, size_t pos) {
     size_t start = pos;
     int cls = c.cls;
     if (c.cp == ' ') {
-        cls = cls_at(s, n, pos + 1);
-        start = pos + 1;
+        cls = cls_at(s, n, pos + c.len);
+        start = pos + c.len;
     }
     if (cls == UNI_OTHER || (cls == -1 && start > pos)) {
         size_t i = skip_class(s, n, start, UNI_OTHER);
