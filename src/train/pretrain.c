@@ -18,6 +18,9 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
+#include <signal.h>
+#include <sys/types.h>
 #include <unistd.h>
 
 void pretrain_opts_default(pretrain_opts *o) {
@@ -158,6 +161,32 @@ static int log_rewind(const char *path, int64_t step) {
     return rc;
 }
 
+/* Removes "CKPT.tmp.PID" files that a killed run left behind (the PID no
+ * longer exists); a live process's temporary is left alone. */
+static void remove_stale_temporaries(const char *ckpt) {
+    char *dir = xstrdup(ckpt);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? slash + 1 : ckpt;
+    if (slash) *slash = 0;
+    DIR *dp = opendir(slash ? dir : ".");
+    if (dp) {
+        const size_t bl = strlen(base);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            if (strncmp(de->d_name, base, bl) || strncmp(de->d_name + bl, ".tmp.", 5)) continue;
+            const long pid = strtol(de->d_name + bl + 5, NULL, 10);
+            if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
+                char *p = xmalloc(strlen(dir) + strlen(de->d_name) + 2);
+                sprintf(p, "%s/%s", slash ? dir : ".", de->d_name);
+                unlink(p);
+                free(p);
+            }
+        }
+        closedir(dp);
+    }
+    free(dir);
+}
+
 /* ---- evaluation ---- */
 
 static double evaluate(train_model *m, const dataset *d, int B, int T, int n_batches,
@@ -274,6 +303,7 @@ int pretrain_run(const pretrain_opts *o) {
                          o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
 
     int64_t step0 = 0;
+    remove_stale_temporaries(ckpt_path);
     if (o->resume) {
         if (access(ckpt_path, F_OK) != 0) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
