@@ -5,7 +5,8 @@
 # within the tolerances of t_engine_torch; its default f16 KV cache within
 # 5e-3 of the logit scale), greedy generation identical for 64 steps (a
 # divergence passes only on a near tie), and files written by
-# `llmos quantize` load in llama.cpp and give the same logits.
+# `llmos quantize` load in llama.cpp and give the same logits; the
+# generated vocabulary tokenizes a text suite as llama.cpp does.
 set -eu
 cd "$ROOT"
 [ -d tests/oracle/node_modules/node-llama-cpp ] || { echo "node-llama-cpp missing (scripts/install-deps.sh)"; exit 1; }
@@ -14,11 +15,15 @@ files=()
 for c in gqa mqa mha; do
     for t in f32 f16 bf16 q8_0 q4_0; do files+=("$c-$t.gguf"); done
 done
-# our quantizer's files, from the f32 models
-for c in gqa mqa; do
+# our quantizer's files (t_gguf_roundtrip shows they equal gen_model's bytes;
+# here they must load and run in llama.cpp)
+for c in mqa; do
     for t in f16 bf16 q8_0 q4_0; do
-        "$LLMOS" quantize "$T/m/$c-f32.gguf" "$T/m/$c-ours-$t.gguf" "$t" >/dev/null
+        "$LLMOS" quantize "$T/m/$c-f32.gguf" "$T/m/$c-ours-$t.gguf" "$t" >/dev/null 2>&1
         files+=("$c-ours-$t.gguf")
     done
 done
 $PY tests/py/check_engine.py llamacpp "$LLMOS" "$T/m" "${files[@]}"
+# the generated gpt2 vocabulary (pre-tokenizer "gpt-2") tokenizes a varied
+# text suite exactly as llama.cpp does
+$PY tests/py/check_tokenize.py "$LLMOS" "$T/m/gqa-f32.gguf"

@@ -14,7 +14,8 @@
 set -eu
 cd "$ROOT"
 CC=${CC:-cc}
-$CC -std=c11 -D_GNU_SOURCE -O1 -g -Isrc -o "$T/gguf_copy" tests/c/gguf_copy.c \
+SAN=""; [ -n "${LLMOS_ASAN:-}" ] && SAN="-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+$CC -std=c11 -D_GNU_SOURCE -O1 -g $SAN -Isrc -o "$T/gguf_copy" tests/c/gguf_copy.c \
     src/io/gguf.c src/core/common.c src/core/types.c -lm
 $PY tests/fuzz/seeds.py "$T/seeds"
 $PY tests/py/gen_model.py "$T/m"

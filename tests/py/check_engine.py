@@ -168,7 +168,7 @@ def run_llamacpp(llmos, files):
         if 'error' in r:
             raise RuntimeError('llama.cpp: %s' % r['error'])
     fails = 0
-    print('%-10s %10s %10s %10s %10s %10s  %s' % ('file', 'scale', 'err', 'tol', 'err(f16kv)',
+    print('%-14s %10s %10s %10s %10s %10s  %s' % ('file', 'scale', 'err', 'tol', 'err(f16kv)',
                                                    'tol', 'greedy vs llama.cpp'))
     for i, f in enumerate(files):
         lc, lc_greedy, lc_teacher, lc16 = res[4 * i: 4 * i + 4]
@@ -188,7 +188,7 @@ def run_llamacpp(llmos, files):
         identical = gen == lc_greedy['ids']
         ok = err <= f.tol and err16 <= tol16 and (identical or st == 'near-tie')
         fails += not ok
-        print('%-10s %10.3f %10.2e %10.2e %10.2e %10.2e  %s' % (
+        print('%-14s %10.3f %10.2e %10.2e %10.2e %10.2e  %s' % (
             f.name, f.scale, err, f.tol, err16, tol16,
             'identical %d/%d' % (len(gen), N_GEN) if identical else
             'first %d identical, then %s at %d (gap %.2e)' % (same_prefix, st, k, gap)))
