@@ -83,6 +83,13 @@ static void exset_free(exset *s) {
     memset(s, 0, sizeof *s);
 }
 
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
 /* Encodes a file's conversations into train (and val, when val_frac > 0
  * and val is not NULL). Too long: error naming the line, or skipped. */
 static int encode_file(const char *path, const chat_format *f, int max_tokens, int skip_long,
@@ -112,11 +119,11 @@ static int encode_file(const char *path, const chat_format *f, int max_tokens, i
             break;
         }
         exset *dst = train;
-        if (val && val_frac > 0 && (int)val->n < val_max) {
+        /* a small file keeps every conversation for training */
+        if (val && val_frac > 0 && (int)val->n < val_max && l.n >= 100) {
             uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)ct.n;
-            for (size_t k = 0; k < ct.n; k++) h = (h ^ (uint64_t)ct.ids[k]) * 0x100000001b3ull;
-            h ^= h >> 29;
-            if ((double)(h % 1000003) / 1000003.0 < val_frac) dst = val;
+            for (size_t k = 0; k < ct.n; k++) h = mix64(h ^ (uint64_t)ct.ids[k]);
+            if ((double)(h >> 11) / 9007199254740992.0 < val_frac) dst = val;
         }
         exset_add(dst, &ct);
     }
@@ -126,13 +133,6 @@ static int encode_file(const char *path, const chat_format *f, int max_tokens, i
 }
 
 /* ---- batches -------------------------------------------------------------- */
-
-static uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
 
 typedef struct {
     const exset *s;

@@ -15,7 +15,8 @@
  * depends only on (seed, epoch), so a run resumes at any step exactly.
  *
  * Validation: conversations of --val FILE, or else a hashed 1% (at most
- * 512) of the data, held out from training; the loss is the mean over all
+ * 512) of the data when it holds 100 conversations or more, held out from
+ * training; the loss is the mean over all
  * assistant target tokens.
  *
  * Files beside OUT.gguf, as pretraining writes them:

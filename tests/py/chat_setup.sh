@@ -1,0 +1,30 @@
+# tests/py/chat_setup.sh - sourced by the chat and SFT tests: in $T, a small
+# tokenizer trained by llmos (tok.gguf, with the chat special tokens), a
+# random tiny llama carrying it (base.gguf, context $CTX, default 128) and
+# a few conversations (chats.jsonl) in the common JSONL form.
+CTX=${CTX:-128}
+cat > "$T/text.txt" <<'TXT'
+The zebra is an African wild horse with black and white stripes. Paris is the capital of France.
+A helpful assistant answers questions clearly: "What does it mean?" It means this. Numbers: 12, 3.5.
+What is the capital of Spain? The capital of Spain is Madrid. What does "happy" mean? Feeling joy.
+TXT
+for i in 1 2 3 4 5 6 7 8; do cat "$T/text.txt"; done > "$T/corpus.txt"
+"$LLMOS" tokenizer train --vocab-size 400 --out "$T/tok.gguf" --quiet "$T/corpus.txt"
+"$PY" "$ROOT/tests/py/chat_model.py" "$T/tok.gguf" "$T/base.gguf" --ctx "$CTX"
+"$PY" - "$T/chats.jsonl" <<'PY'
+import json, random, sys
+random.seed(7)
+words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
+with open(sys.argv[1], 'w') as f:
+    for i in range(40):
+        w = random.choice(words)
+        msgs = []
+        if i % 5 == 0:
+            msgs.append({'role': 'system', 'content': 'You are a helpful assistant.'})
+        msgs.append({'role': 'user', 'content': 'What does "%s" mean? (question %d)' % (w, i)})
+        msgs.append({'role': 'assistant', 'content': 'The word "%s" means something %d.' % (w, i)})
+        if i % 3 == 0:
+            msgs.append({'role': 'user', 'content': 'Use it in a sentence.'})
+            msgs.append({'role': 'assistant', 'content': 'Here: the %s is %s.' % (w, random.choice(words))})
+        f.write(json.dumps({'messages': msgs}) + '\n')
+PY
