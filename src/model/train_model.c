@@ -227,56 +227,11 @@ double train_model_flops_per_token(const model_config *c, int T) {
 /* ------------------------------------------------------------------------ */
 /* GGUF                                                                      */
 
-/* Until model.c's model_config_to_gguf lands, the llama.* keys are written
- * here (the same keys llama.cpp reads). */
-void train_config_to_gguf(const model_config *c, gguf_writer *w) {
-    gguf_set_str(w, "general.architecture", "llama");
-    gguf_set_u32(w, "llama.context_length", (uint32_t)c->ctx_len);
-    gguf_set_u32(w, "llama.embedding_length", (uint32_t)c->dim);
-    gguf_set_u32(w, "llama.block_count", (uint32_t)c->n_layers);
-    gguf_set_u32(w, "llama.feed_forward_length", (uint32_t)c->ffn_dim);
-    gguf_set_u32(w, "llama.attention.head_count", (uint32_t)c->n_heads);
-    gguf_set_u32(w, "llama.attention.head_count_kv", (uint32_t)c->n_kv_heads);
-    gguf_set_u32(w, "llama.rope.dimension_count", (uint32_t)c->head_dim);
-    gguf_set_f32(w, "llama.rope.freq_base", c->rope_base);
-    gguf_set_f32(w, "llama.attention.layer_norm_rms_epsilon", c->norm_eps);
-    gguf_set_u32(w, "llama.vocab_size", (uint32_t)c->vocab_size);
-}
-
 int train_model_config_from_gguf(const gguf_file *g, model_config *c) {
-    memset(c, 0, sizeof(*c));
-    const char *arch = gguf_get_str(g, "general.architecture");
-    if (!arch || strcmp(arch, "llama"))
-        return err_set("%s: architecture is '%s', expected 'llama'", g->path, arch ? arch : "(none)");
-    struct { const char *key; int *dst; int required; } ints[] = {
-        {"llama.embedding_length", &c->dim, 1},
-        {"llama.block_count", &c->n_layers, 1},
-        {"llama.attention.head_count", &c->n_heads, 1},
-        {"llama.attention.head_count_kv", &c->n_kv_heads, 0},
-        {"llama.feed_forward_length", &c->ffn_dim, 1},
-        {"llama.context_length", &c->ctx_len, 0},
-        {"llama.vocab_size", &c->vocab_size, 0},
-    };
-    for (size_t i = 0; i < ARRAY_LEN(ints); i++) {
-        int64_t v;
-        if (gguf_get_int(g, ints[i].key, &v) < 0) {
-            if (ints[i].required) return err_set("%s: missing key '%s'", g->path, ints[i].key);
-            continue;
-        }
-        if (v <= 0 || v > (1 << 24)) return err_set("%s: '%s' = %lld is out of range", g->path, ints[i].key, (long long)v);
-        *ints[i].dst = (int)v;
-    }
-    if (!c->n_kv_heads) c->n_kv_heads = c->n_heads;
-    if (!c->ctx_len) c->ctx_len = 2048;
-    if (c->dim % c->n_heads || c->n_heads % c->n_kv_heads)
-        return err_set("%s: heads (%d, kv %d) do not divide dim %d", g->path, c->n_heads, c->n_kv_heads, c->dim);
-    c->head_dim = c->dim / c->n_heads;
-    double f;
-    c->norm_eps = gguf_get_float(g, "llama.attention.layer_norm_rms_epsilon", &f) == 0 ? (float)f : 1e-5f;
-    c->rope_base = gguf_get_float(g, "llama.rope.freq_base", &f) == 0 ? (float)f : 10000.0f;
+    if (model_config_from_gguf(g, c) < 0) return err_prefix(g->path);
     const gguf_tensor *te = gguf_find_tensor(g, "token_embd.weight");
     if (!te) return err_set("%s: tensor 'token_embd.weight' is missing", g->path);
-    if (!c->vocab_size) c->vocab_size = (int)te->ne[1];
+    c->vocab_size = (int)te->ne[1];
     c->tied = gguf_find_tensor(g, "output.weight") == NULL;
     return 0;
 }
@@ -302,7 +257,7 @@ int train_model_load_weights(train_model *m, const gguf_file *g) {
 }
 
 void train_model_to_gguf(const train_model *m, gguf_writer *w) {
-    train_config_to_gguf(&m->cfg, w);
+    model_config_to_gguf(&m->cfg, w);
     for (int i = 0; i < m->n_tensors; i++) {
         const train_tensor *t = &m->tensors[i];
         gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->params + t->offset);

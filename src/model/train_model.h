@@ -112,13 +112,12 @@ void train_model_init_weights(train_model *m, uint64_t seed);
 /* Copies weights from a GGUF holding the model's tensors (f32, f16 or bf16)
  * with the shapes of this config. 0, or -1 with err_set. */
 int train_model_load_weights(train_model *m, const gguf_file *g);
-/* Reads a config from a llama GGUF (model_config_from_gguf semantics). */
+/* Reads a config from a llama GGUF (model_config_from_gguf, plus the
+ * vocabulary size and tied head from the tensors). */
 int train_model_config_from_gguf(const gguf_file *g, model_config *c);
 /* Adds the config keys and every parameter tensor (f32, by reference: m
  * must outlive the save) to w. */
 void train_model_to_gguf(const train_model *m, gguf_writer *w);
-/* Writes general.architecture and the llama.* keys of c. */
-void train_config_to_gguf(const model_config *c, gguf_writer *w);
 
 /* Forward pass over tokens (B, T) (row b at positions 0..T-1). With
  * targets (B, T) it computes the fused softmax cross-entropy and returns
