@@ -25,6 +25,8 @@ static void usage(void) {
            "  --bos        put the BOS token first (when the vocabulary has one)\n"
            "  --threads N  threads for long texts (default: all CPUs); ids do not change\n"
            "  --stats      print only the token count and encoding speed\n"
+           "  --check      decode the ids again and check that the text comes back byte\n"
+           "               for byte (for llama vocabularies: after the added leading space)\n"
            "  --jsonl      the input (TEXT or --file) holds one JSON string per line; print\n"
            "               one JSON array of ids per line (for comparing with other tokenizers)\n"
            "The default output is one token per line: id, then the piece in quotes\n"
@@ -99,6 +101,28 @@ static int tokenize_jsonl(const tokenizer *t, const char *text, size_t len, int 
     return 0;
 }
 
+/* --check: the decoded ids must give the text back. */
+static int check_roundtrip(const tokenizer *t, const char *text, size_t len, const int *ids, size_t n) {
+    size_t off = 0, first = 1;
+    /* a llama vocabulary puts a space before the text */
+    int skip_space = tok_get_kind(t) == TOK_LLAMA && len > 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t pl;
+        const char *p = tok_decode(t, ids[i], &pl);
+        if (first && skip_space && pl && p[0] == ' ') {
+            p++;
+            pl--;
+        }
+        first = 0;
+        if (off + pl > len || memcmp(text + off, p, pl))
+            return cli_error("tokenize: decoding differs from the text at byte %zu (token %zu, id %d)", off, i, ids[i]);
+        off += pl;
+    }
+    if (off != len) return cli_error("tokenize: decoding gives %zu bytes, the text has %zu", off, len);
+    printf("roundtrip ok: %zu bytes, %zu tokens\n", len, n);
+    return 0;
+}
+
 static char *read_stdin(size_t *len) {
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
@@ -113,7 +137,7 @@ static char *read_stdin(size_t *len) {
 
 int cmd_tokenize(int argc, char **argv) {
     const char *model = NULL, *text = NULL, *file = NULL;
-    int json = 0, jsonl = 0, ids_only = 0, special = 0, bos = 0, stats = 0, threads = cli_default_threads();
+    int json = 0, jsonl = 0, check = 0, ids_only = 0, special = 0, bos = 0, stats = 0, threads = cli_default_threads();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
@@ -126,6 +150,7 @@ int cmd_tokenize(int argc, char **argv) {
         else if (!strcmp(a, "--special")) special = 1;
         else if (!strcmp(a, "--bos")) bos = 1;
         else if (!strcmp(a, "--stats")) stats = 1;
+        else if (!strcmp(a, "--check")) check = 1;
         else if (!strcmp(a, "--jsonl")) jsonl = 1;
         else if (!strcmp(a, "--threads")) {
             const char *v = cli_value(argc, argv, &i);
@@ -172,6 +197,13 @@ int cmd_tokenize(int argc, char **argv) {
     double t0 = time_now();
     size_t n = tok_encode_mt(t, text, len, bos, special, &ids, threads);
     double dt = time_now() - t0;
+    if (check) {
+        int rc = check_roundtrip(t, text, len, ids, n);
+        free(ids);
+        free(buf);
+        tok_free(t);
+        return rc;
+    }
     if (stats) {
         printf("%zu tokens, %zu bytes, %.3f s, %.2f MB/s, %.3f bytes/token, %d threads\n", n, len, dt,
                dt > 0 ? len / dt / 1e6 : 0.0, n ? (double)len / n : 0.0, threads);

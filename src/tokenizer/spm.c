@@ -4,8 +4,12 @@
  *
  *   1. Spaces become U+2581 ("▁"); the caller has already put one space in
  *      front when the leading-space rule asks for it.
- *   2. The text is cut into UTF-8 characters by the length its lead byte
- *      announces (a stray byte is a character of its own).
+ *   2. The text is cut into UTF-8 characters. (llama.cpp takes as many
+ *      bytes as a lead byte announces, even when they are not continuation
+ *      bytes, which can swallow the first byte of a following U+2581 and
+ *      decode to different text; here a byte that does not start a valid
+ *      sequence is a character of its own, so any bytes decode back to
+ *      themselves. On UTF-8 text both cut the same.)
  *   3. Every adjacent pair whose concatenation is a token is a candidate,
  *      scored by that token's score. The best candidate (highest score,
  *      leftmost among equals) is merged and new candidates are formed with
@@ -16,6 +20,7 @@
  *      per byte (the unknown token if the vocabulary has no byte tokens).
  */
 #include "tok_internal.h"
+#include "unicode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -94,11 +99,11 @@ void spm_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out) 
             o += 3;
         } else s[o++] = text[i];
     }
-    static const unsigned char utf8_len[16] = {1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 2, 2, 3, 4};
     spm_sym *sym = xmalloc(n * sizeof(spm_sym));
     int m = 0;
     for (size_t off = 0; off < n;) {
-        size_t l = MIN((size_t)utf8_len[(unsigned char)s[off] >> 4], n - off);
+        size_t l;
+        uni_decode((const unsigned char *)s + off, n - off, &l);
         sym[m] = (spm_sym){off, l, m - 1, off + l == n ? -1 : m + 1};
         off += l;
         m++;
