@@ -62,6 +62,8 @@ assert "tool - polishes stones by the river" in alltext
 assert "It never breaks a stone\u2014 it only listens" in alltext
 assert "guide - walking by the river with $lantern" in alltext
 assert "The guide knows every path > every bridge, see the map." in alltext
+assert "    verbatim lantern code\n\nAFTER TWO BLANK LINES\n\nStill a heading." in alltext
+assert "=head" not in alltext and "not pod" not in alltext
 # Latin-1 bytes decoded, gzip read, JSONL text read
 assert "Caf\u00e9 na\u00efve fa\u00e7ade." in alltext
 five = gzip.open(os.path.join(fx, "texts/five.txt.gz")).read().decode()

@@ -666,7 +666,14 @@ char *text_from_pod(const char *s, size_t n, size_t *out_len) {
     int in_pod = 0, skip_block = 0;
     size_t i = 0;
     while (i < n) {
-        /* one paragraph: up to a blank line */
+        /* skip blank lines, then one paragraph: up to the next blank line */
+        for (;;) {
+            size_t p = i;
+            while (p < n && (s[p] == ' ' || s[p] == '\t' || s[p] == '\r')) p++;
+            if (p < n && s[p] == '\n') i = p + 1;
+            else break;
+        }
+        if (i >= n) break;
         size_t st = i, e = i;
         for (;;) {
             const char *nl = memchr(s + e, '\n', n - e);
