@@ -263,16 +263,20 @@ static void encode_span(const tokenizer *t, const char *text, size_t len, tok_id
     scratch_free(&w);
 }
 
-/* A place where every pre-tokenizer starts a new piece: just after a
- * newline and before an ASCII letter (no pattern lets a piece run from a
- * newline into a letter, nor take a newline as a letter's prefix). Returns
- * the first such place in [from, to), or to. */
+/* A place where every pre-tokenizer starts a new piece, and where the
+ * pieces before it come out the same whether the text goes on or ends
+ * there: just before an ASCII letter that follows a newline that follows a
+ * visible ASCII character ("x\nWord"). The newline is then a piece of its
+ * own (GPT-2) or ends one (Llama 3), and no pattern lets a piece run from a
+ * newline into a letter. (A run of several white-space characters would
+ * not do: \s+(?!\S) gives up its last character only when more text
+ * follows.) Returns the first such place in [from, to), or to. */
 static size_t safe_cut(const char *s, size_t from, size_t to) {
     for (size_t i = from; i < to; i++) {
         const char *nl = memchr(s + i, '\n', to - i);
         if (!nl) return to;
         i = (size_t)(nl - s);
-        if (i + 1 < to) {
+        if (i > 0 && i + 1 < to && s[i - 1] > ' ' && s[i - 1] < 0x7F) {
             unsigned char c = (unsigned char)s[i + 1];
             if ((c | 0x20) >= 'a' && (c | 0x20) <= 'z') return i + 1;
         }

@@ -117,7 +117,10 @@ static void check_threads(const char *name, const tokenizer *t) {
         size_t l = strlen(w);
         memcpy(s + n, w, l);
         n += l;
-        s[n++] = rnd() % 9 ? ' ' : '\n';
+        static const char *const seps[] = {" ", " ", " ", " ", "\n", "\n\n", "  \n", "\n\n\n", "\r\n", " \n "};
+        const char *sep = seps[rnd() % ARRAY_LEN(seps)];
+        memcpy(s + n, sep, strlen(sep));
+        n += strlen(sep);
     }
     int *a, *b;
     size_t na = tok_encode_mt(t, s, n, 0, 0, &a, 1), nb = tok_encode_mt(t, s, n, 0, 0, &b, 4);
