@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # llmos data build on the fixture tree (tests/fixtures/corpus/tree): planted
 # exact duplicates (2), a near duplicate (1) and bad inputs (binary, empty,
-# two bad JSONL lines) must be counted exactly; the Jaccard similarities of
+# a truncated gzip, two bad JSONL lines) must be counted exactly; the Jaccard similarities of
 # the planted pairs are computed independently here in Python; the text of
 # HTML, man, POD, gzip'd, JSONL and Latin-1 inputs must come out clean.
 set -eu
@@ -10,6 +10,7 @@ FX=$ROOT/tests/fixtures/corpus/tree
 cat "$T/summary.txt"
 grep -q "skipped '.*blob.txt': binary" "$T/err.txt"
 grep -q "skipped '.*empty.txt': empty" "$T/err.txt"
+grep -q "skipped '.*broken.txt.gz': cannot decompress" "$T/err.txt"
 $PY - "$FX" "$T/out" <<'PY'
 import json, re, sys, gzip, os
 fx, out = sys.argv[1], sys.argv[2]
@@ -38,7 +39,7 @@ assert src["exact_duplicates"] == 2, src
 assert src["near_duplicates"] == 1, src
 assert src["encoding_repaired"] == 1, src
 sk = m["skipped_inputs"]
-assert sk["binary"] == 1 and sk["empty"] == 1 and sk["bad format"] == 2, sk
+assert sk["binary"] == 1 and sk["empty"] == 1 and sk["bad format"] == 3, sk
 assert src["kept_docs"] == 14 - 3 == len(docs), (src["kept_docs"], len(docs))
 assert src["train_docs"] + src["val_docs"] == len(docs) and src["val_docs"] >= 1
 assert sum(1 for _ in open(os.path.join(out, "val.jsonl"))) == src["val_docs"]
@@ -56,6 +57,7 @@ assert len(html) == 1, [t[:40] for t in texts]
 h = html[0]
 for bad in ("<", "NAVIGATION-LINK", "navigationMarker", "FOOTER-BOILERPLATE", "color:red", "&amp;", "&nbsp;"):
     assert bad not in h, bad
+assert "\ndef heron():\n    return  'waits'\n" in h, h
 assert "& the heron waits by the water!" in h and "- first item\n- second item" in h, h[-300:]
 # man page and POD without markup
 assert "tool - polishes stones by the river" in alltext

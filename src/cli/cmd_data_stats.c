@@ -33,6 +33,10 @@ static int stat_find(stat_tab *t, const char *name, const char *license) {
     return t->n++;
 }
 
+static int cmp_stat_name(const void *a, const void *b) {
+    return strcmp(((const stat_src *)a)->name, ((const stat_src *)b)->name);
+}
+
 #define BATCH 2048
 
 /* Reads one JSONL file, adding to split column `col`. Returns 0 or -1. */
@@ -136,6 +140,7 @@ int cmd_data_stats(int argc, char **argv) {
         free(p);
     }
     if (rc == 0) {
+        if (t.n) qsort(t.s, (size_t)t.n, sizeof *t.s, cmp_stat_name);
         printf("%-18s %-26s %10s %10s %10s %8s %8s%s\n", "source", "license", "train docs", "train MB", tok ? "train tok" : "",
                "val docs", "val MB", tok ? "    val tok" : "");
         uint64_t tot[6] = {0};

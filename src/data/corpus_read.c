@@ -83,6 +83,14 @@ char *corpus_slurp(const char *path, size_t *len) {
             if (got == 0) break;
             m += (size_t)got;
         }
+        int e = Z_OK;
+        const char *msg = gzerror(g, &e);
+        if (e != Z_OK && e != Z_STREAM_END) { /* e.g. a truncated file */
+            err_set("cannot decompress '%s': %s", path, msg);
+            gzclose(g);
+            free(buf);
+            return NULL;
+        }
         gzclose(g);
         buf[m] = 0;
         *len = m;
