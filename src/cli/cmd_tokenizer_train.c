@@ -278,7 +278,8 @@ static void usage_train(void) {
            "Ids: 0-255 the byte tokens (GPT-2's order), then one token per merge, then the\n"
            "special tokens (control, never produced from ordinary text):\n"
            "  <|begin_of_text|> (bos) <|end_of_text|> (eos) <|end_of_turn|> (eot)\n"
-           "  <|system|> <|user|> <|assistant|> <|tool|>, then those of --special.\n"
+           "  <|system|> <|user|> <|assistant|> <|tool|>, then those of --special (which\n"
+           "  must not be a plain word: write <|image|>, not image).\n"
            "Ties between pairs of equal count go to the smaller merged byte sequence.\n\n"
            "example: llmos tokenizer train --vocab-size 8192 --out tok.gguf corpus/ notes.jsonl\n"
            "         llmos tokenizer train --special \"<|image|>,<|audio|>\" --out tok.gguf book.txt\n");
