@@ -57,5 +57,6 @@ int cmd_data_tokenize(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_eval(int argc, char **argv);
 
 #endif
