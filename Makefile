@@ -57,13 +57,22 @@ asan:
 bench: all
 	./bench/run.sh
 
-# libFuzzer harness on the GGUF reader (clang + libclang-rt from Debian).
-FUZZ_SRC := tests/fuzz/fuzz_gguf.c src/io/gguf.c src/core/common.c src/core/types.c
-fuzz: $(BUILD)/fuzz_gguf
+# libFuzzer harnesses (clang + libclang-rt from Debian): the GGUF reader,
+# and file -> model_load -> tokenizer -> forward. kernels_x86.c uses gcc's
+# per-function target attributes, so gcc compiles it (uninstrumented).
+FUZZ_CC    = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
+FUZZ_SRC  := tests/fuzz/fuzz_gguf.c src/io/gguf.c src/core/common.c src/core/types.c
+FUZZ_MSRC := tests/fuzz/fuzz_model.c src/io/gguf.c src/core/common.c src/core/types.c src/core/kernels.c \
+             src/core/gemm.c src/model/model.c src/model/layers.c $(wildcard src/tokenizer/*.c)
+fuzz: $(BUILD)/fuzz_gguf $(BUILD)/fuzz_model
 $(BUILD)/fuzz_gguf: $(FUZZ_SRC) $(wildcard src/io/*.h src/core/*.h)
 	@mkdir -p $(dir $@)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -fno-sanitize-recover=undefined -Isrc -o $@ $(FUZZ_SRC) -lm
+	$(FUZZ_CC) -o $@ $(FUZZ_SRC) -lm
+$(BUILD)/fuzz_model: $(FUZZ_MSRC) $(BUILD)/fuzz/kernels_x86.o $(wildcard src/io/*.h src/core/*.h src/model/*.h src/tokenizer/*.h)
+	$(FUZZ_CC) -fopenmp -o $@ $(FUZZ_MSRC) $(BUILD)/fuzz/kernels_x86.o -lm -lcjson
+$(BUILD)/fuzz/kernels_x86.o: src/core/kernels_x86.c
+	@mkdir -p $(dir $@)
+	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -c -o $@ $<
 
 clean:
 	rm -rf build build-asan llmos run

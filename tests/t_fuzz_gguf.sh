@@ -1,22 +1,30 @@
 #!/usr/bin/env bash
-# t_fuzz_gguf.sh - builds the libFuzzer harness on the GGUF reader
-# (tests/fuzz/fuzz_gguf.c) and runs it for a bounded number of inputs from a
-# seed corpus of generated files. Any finding (crash, ASan/UBSan report,
-# broken reader promise, writer round trip that does not read back) fails.
-# The long run (1,000,000 inputs) is done by hand:
-#   make fuzz && build/fuzz_gguf -runs=1000000 CORPUS tests-seeds
+# t_fuzz_gguf.sh - builds the libFuzzer harnesses (make fuzz) and runs them
+# for a bounded number of inputs from a seed corpus of generated files
+# (tests/fuzz/seeds.py): fuzz_gguf on the GGUF reader (plus a writer round
+# trip), fuzz_model on file -> model_load -> tokenizer -> forward. Any
+# finding (crash, ASan/UBSan report, broken promise) fails the test.
+# The long run is done by hand, e.g.:
+#   make fuzz && python3 tests/fuzz/seeds.py /tmp/seeds &&
+#   build/fuzz_gguf -runs=1000000 -max_len=16384 /tmp/corpus /tmp/seeds
 set -eu
 cd "$ROOT"
 RUNS=${FUZZ_RUNS:-20000}
+MODEL_RUNS=${FUZZ_MODEL_RUNS:-5000}
 command -v clang >/dev/null || { echo "clang missing (scripts/install-deps.sh)"; exit 1; }
-make -s fuzz BUILD="$T/build" >/dev/null
+make -s fuzz >/dev/null
 $PY tests/fuzz/seeds.py "$T/seeds"
-mkdir -p "$T/corpus"
-if ! "$T/build/fuzz_gguf" -runs="$RUNS" -max_len=16384 -seed=1 -artifact_prefix="$T/" \
-        "$T/corpus" "$T/seeds" >"$T/log" 2>&1; then
-    tail -n 40 "$T/log"
-    echo "fuzz_gguf: finding (see above)"
-    exit 1
-fi
-grep -q "Done $RUNS runs" "$T/log" || { tail -n 20 "$T/log"; echo "fuzzer did not finish $RUNS runs"; exit 1; }
-echo "fuzz_gguf: $RUNS runs, no finding"
+
+fuzz() { # binary runs max_len
+    mkdir -p "$T/corpus-$1"
+    if ! "build/$1" -runs="$2" -max_len="$3" -seed=1 -artifact_prefix="$T/" \
+            "$T/corpus-$1" "$T/seeds" >"$T/log-$1" 2>&1; then
+        grep -v '^#' "$T/log-$1" | tail -n 40
+        echo "$1: finding (see above; the input is in $T)"
+        exit 1
+    fi
+    grep -q "Done $2 runs" "$T/log-$1" || { tail -n 20 "$T/log-$1"; echo "$1 did not finish $2 runs"; exit 1; }
+    echo "$1: $2 runs, no finding ($(grep -o 'cov: [0-9]*' "$T/log-$1" | tail -1))"
+}
+fuzz fuzz_gguf "$RUNS" 16384
+fuzz fuzz_model "$MODEL_RUNS" 32768

@@ -12,6 +12,7 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'py'))
 import gguf_py as G  # noqa: E402
+import gen_model  # noqa: E402
 
 
 def all_kv():
@@ -39,7 +40,11 @@ def tensors(rng):
 
 
 def tiny_llama(rng):
-    C, V, F = 32, 40, 64
+    bc = gen_model.byte_chars()
+    merges = [(bc[ord('h')], bc[ord('e')]), (bc[ord(' ')], bc[ord('t')]),
+              (bc[ord(' ')] + bc[ord('t')], bc[ord('h')] + bc[ord('e')])]
+    vocab = bc + [a + b for a, b in merges] + ['<|endoftext|>']
+    C, V, F = 32, len(vocab), 64
     kv = [('general.architecture', G.STRING, 'llama'),
           ('llama.context_length', G.U32, 16), ('llama.embedding_length', G.U32, C),
           ('llama.block_count', G.U32, 1), ('llama.feed_forward_length', G.U32, F),
@@ -47,10 +52,10 @@ def tiny_llama(rng):
           ('llama.rope.freq_base', G.F32, 5000.0),
           ('llama.attention.layer_norm_rms_epsilon', G.F32, 1e-5),
           ('tokenizer.ggml.model', G.STRING, 'gpt2'), ('tokenizer.ggml.pre', G.STRING, 'gpt-2'),
-          ('tokenizer.ggml.tokens', G.ARRAY, (G.STRING, [chr(65 + i % 26) * (1 + i // 26) for i in range(V)])),
-          ('tokenizer.ggml.token_type', G.ARRAY, (G.I32, [1] * V)),
-          ('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['A A'])),
-          ('tokenizer.ggml.bos_token_id', G.U32, 0), ('tokenizer.ggml.eos_token_id', G.U32, 1)]
+          ('tokenizer.ggml.tokens', G.ARRAY, (G.STRING, vocab)),
+          ('tokenizer.ggml.token_type', G.ARRAY, (G.I32, [1] * (V - 1) + [3])),
+          ('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['%s %s' % m for m in merges])),
+          ('tokenizer.ggml.bos_token_id', G.U32, V - 1), ('tokenizer.ggml.eos_token_id', G.U32, V - 1)]
     shapes = {'token_embd.weight': [C, V], 'output_norm.weight': [C],
               'blk.0.attn_norm.weight': [C], 'blk.0.attn_q.weight': [C, C],
               'blk.0.attn_k.weight': [C, C // 2], 'blk.0.attn_v.weight': [C, C // 2],
