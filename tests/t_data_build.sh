@@ -38,6 +38,9 @@ assert src["docs_in"] == 14, src["docs_in"]
 assert src["exact_duplicates"] == 2, src
 assert src["near_duplicates"] == 1, src
 assert src["encoding_repaired"] == 1, src
+# the MinHash estimate (128 permutations: standard error ~0.03) brackets the true Jaccard
+h = m["near_duplicates_by_similarity"]
+assert len(h) == 1 and h[0]["docs"] == 1 and h[0]["min"] - 0.07 <= j_near <= h[0]["max"] + 0.07, (h, j_near)
 sk = m["skipped_inputs"]
 assert sk["binary"] == 1 and sk["empty"] == 1 and sk["bad format"] == 3, sk
 assert src["kept_docs"] == 14 - 3 == len(docs), (src["kept_docs"], len(docs))
