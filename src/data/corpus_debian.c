@@ -145,6 +145,7 @@ static int run_argv(char **argv) {
     pid_t pid = fork();
     if (pid < 0) return -1;
     if (pid == 0) {
+        dup2(2, 1); /* apt's chatter goes with our progress, not into the summary */
         setenv("DEBIAN_FRONTEND", "noninteractive", 1);
         execvp(argv[0], argv);
         _exit(127);
