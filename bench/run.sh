@@ -6,7 +6,7 @@
 #   bench/run.sh [NAME...]   runs only the named ones (e.g. infer)
 set -u
 cd "$(dirname "$0")/.."
-BENCHES="infer tok_train"
+BENCHES="infer tok_train tok_encode"
 [ $# -gt 0 ] && BENCHES="$*"
 rc=0
 for b in $BENCHES; do
