@@ -7,6 +7,8 @@ printing one line per file: "NAME<TAB>EXPECT", EXPECT being
   file   the file itself is broken: `llmos info` and `llmos logits` must fail
   model  a well-formed GGUF but not a usable llama model: `llmos logits` must
          fail, `llmos info` may succeed (it must not crash)
+  loose  odd tokenizer metadata that llama.cpp partly tolerates: every
+         command may succeed or fail cleanly, none may crash
 """
 import os
 import struct
@@ -197,6 +199,30 @@ def main(good, outdir):
     toks = r.get('tokenizer.ggml.tokens')[1]
     emit('vocab-smaller', serialize(with_kv('tokenizer.ggml.tokens', G.ARRAY, (G.STRING, toks[:-10])), infos, blobs), 'model')
     emit('vocab-not-strings', serialize(with_kv('tokenizer.ggml.tokens', G.ARRAY, (G.I32, list(range(len(toks))))), infos, blobs), 'model')
+    V = len(toks)
+    types = r.get('tokenizer.ggml.token_type')[1]
+    fewer = {'tokenizer.ggml.tokens': (G.STRING, toks[:-10]),
+             'tokenizer.ggml.token_type': (G.I32, list(types[:-10])),
+             'tokenizer.ggml.bos_token_id': 0, 'tokenizer.ggml.eos_token_id': 0}
+    # llama.cpp refuses this; llmos allows embedding rows past the vocabulary
+    # (padded embeddings) and decodes those ids to nothing
+    emit('vocab-smaller-consistent', serialize([(k, t, fewer.get(k, v)) for k, t, v in kv], infos, blobs), 'loose')
+    emit('tokenizer-model-unknown', serialize(with_kv('tokenizer.ggml.model', G.STRING, 'wordpiece'), infos, blobs), 'model')
+
+    # --- odd tokenizer metadata: llama.cpp warns and goes on for some of
+    # these; llmos may accept or refuse them, but must not crash
+    merges = r.get('tokenizer.ggml.merges')[1]
+    emit('tok-bos-out-of-range', serialize(with_kv('tokenizer.ggml.bos_token_id', G.U32, V + 1000), infos, blobs), 'loose')
+    emit('tok-eos-out-of-range', serialize(with_kv('tokenizer.ggml.eos_token_id', G.U32, 0xffffffff), infos, blobs), 'loose')
+    emit('tok-eos-negative', serialize(with_kv('tokenizer.ggml.eos_token_id', G.I32, -5), infos, blobs), 'loose')
+    emit('tok-merges-unknown', serialize(with_kv('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['zz qq', 'h e'] + list(merges))), infos, blobs), 'loose')
+    emit('tok-merges-malformed', serialize(with_kv('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['nospace', ' ', '', 'a b c'] + list(merges))), infos, blobs), 'loose')
+    emit('tok-merges-missing', serialize(with_kv('tokenizer.ggml.merges', drop=True), infos, blobs), 'loose')
+    emit('tok-types-short', serialize(with_kv('tokenizer.ggml.token_type', G.ARRAY, (G.I32, list(types[:5]))), infos, blobs), 'loose')
+    emit('tok-types-odd', serialize(with_kv('tokenizer.ggml.token_type', G.ARRAY, (G.I32, [-7, 99] + list(types[2:]))), infos, blobs), 'loose')
+    emit('tok-empty-and-dup', serialize(with_kv('tokenizer.ggml.tokens', G.ARRAY, (G.STRING, ['', toks[2]] + list(toks[2:]))), infos, blobs), 'loose')
+    emit('tok-pre-unknown', serialize(with_kv('tokenizer.ggml.pre', G.STRING, 'no-such-pre'), infos, blobs), 'loose')
+    emit('tok-missing', serialize([(k, t, v) for k, t, v in kv if not k.startswith('tokenizer.')], infos, blobs), 'loose')
     for name, expect in made:
         print('%s\t%s' % (name, expect))
 
