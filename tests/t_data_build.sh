@@ -34,7 +34,7 @@ norm = lambda t: " ".join(t.lower().split())
 assert norm(rd("texts/one.txt")) == norm(rd("texts/sub/one-copy.txt"))
 
 assert src["name"] == "tree" and src["license"] == "CC0-1.0", src
-assert src["docs_in"] == 14, src["docs_in"]
+assert src["docs_in"] == 16, src["docs_in"]
 assert src["exact_duplicates"] == 2, src
 assert src["near_duplicates"] == 1, src
 assert src["encoding_repaired"] == 1, src
@@ -43,7 +43,7 @@ h = m["near_duplicates_by_similarity"]
 assert len(h) == 1 and h[0]["docs"] == 1 and h[0]["min"] - 0.07 <= j_near <= h[0]["max"] + 0.07, (h, j_near)
 sk = m["skipped_inputs"]
 assert sk["binary"] == 1 and sk["empty"] == 1 and sk["bad format"] == 3, sk
-assert src["kept_docs"] == 14 - 3 == len(docs), (src["kept_docs"], len(docs))
+assert src["kept_docs"] == 16 - 3 == len(docs), (src["kept_docs"], len(docs))
 assert src["train_docs"] + src["val_docs"] == len(docs) and src["val_docs"] >= 1
 assert sum(1 for _ in open(os.path.join(out, "val.jsonl"))) == src["val_docs"]
 assert all(d["source"] == "tree" and d["license"] == "CC0-1.0" for d in docs)
@@ -76,6 +76,11 @@ assert any(norm(t) == norm(five) for t in texts)
 jl = [json.loads(l) for l in open(os.path.join(fx, "notes.jsonl")) if l.startswith("{")]
 assert any(norm(t) == norm(jl[0]["text"]) for t in texts)
 assert "unknown extension" not in alltext
+# dictd: one document per entry (the alias read once, the info entry left out),
+# braces removed, GCIDE accent codes as combining marks
+assert sum(t.startswith("heron\n") for t in texts) == 1 and "dictfmt" not in alltext
+assert "see egret. Pronounced he\u0304r\"on, not he\u0301ron." in alltext
+assert "from the wind and rain." in alltext
 for t in texts:
     assert t == t.strip() and "\r" not in t and "\n\n\n" not in t
 print("ok: %d documents, 2 exact + 1 near duplicates removed" % len(docs))

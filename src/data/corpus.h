@@ -104,7 +104,8 @@ void corpus_print_summary(const corpus *c, FILE *f);
 /* Reads SPEC into the corpus: "[NAME=]PATH|URL". PATH is a file or folder
  * (walked recursively in name order, symlinks inside not followed); the
  * format comes from the extension (.txt .text .md .rst, .html .htm .xhtml,
- * .jsonl .ndjson, .pod, .info, man pages .1-.9, any of them .gz). NAME
+ * .jsonl .ndjson, .pod, .info, man pages .1-.9, any of them .gz; a dictd
+ * NAME.index beside NAME.dict.dz). NAME
  * defaults to the base name without extensions. Bad inputs are skipped and
  * counted; returns -1 only when SPEC itself cannot be used at all (err_set). */
 int corpus_read_spec(corpus *c, const char *spec, const char *license);
@@ -142,6 +143,11 @@ uint64_t text_hash64(const void *p, size_t n, uint64_t seed);
  * "debian", "debian-small", "tiny". -1 with err_set on an unknown name or
  * a failed install. */
 int corpus_read_preset(corpus *c, const char *name);
+/* Reads a dictd database (BASE.index + BASE.dict.dz or BASE.dict): one
+ * document per entry, database-info entries left out, {braces} removed,
+ * GCIDE accent codes ([=a], ['e]) turned into combining marks. */
+void corpus_read_dictd(corpus *c, int src, const char *base);
+
 /* One line per preset for --help. */
 void corpus_list_presets(FILE *f);
 /* The Debian packages a preset installs, one per line. */

@@ -7,7 +7,9 @@
  *
  * Each Debian format is read directly:
  *   dictd     NAME.index lines "headword TAB offset TAB length" (base64
- *             numbers) into NAME.dict.dz (gzip); an entry is a document.
+ *             numbers) into NAME.dict.dz (gzip); an entry is a document,
+ *             its {cross-reference} braces and GCIDE's accent codes ([=a])
+ *             turned into plain text.
  *   WordNet   data.{noun,verb,adj,adv}: one synset per line, words before
  *             the pointers and the gloss after " | ".
  *   SWORD     zText: ot/nt.bzs (block table: offset, size, raw size; 3 x u32
@@ -224,7 +226,39 @@ static int cmp_span(const void *a, const void *b) {
     return x->len < y->len ? -1 : x->len > y->len;
 }
 
-static void read_dictd(corpus *c, int src, const char *base) {
+/* dictd entries mark cross-references as {word}: the braces go. GCIDE
+ * writes accented letters as [=a], ['e], ["o], [=oo]: each becomes the
+ * letters followed by the Unicode combining mark (macron, acute, ...). */
+static size_t dictd_tidy(const char *s, size_t n, char *out) {
+    static const struct { char mark; const char *utf8; } k_marks[] = {
+        {'\'', "\xCC\x81"}, {'`', "\xCC\x80"}, {'=', "\xCC\x84"}, {'.', "\xCC\x87"},
+        {'~', "\xCC\x83"}, {'"', "\xCC\x88"}, {'^', "\xCC\x82"},
+    };
+    size_t w = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '{' || s[i] == '}') continue;
+        if (s[i] == '[' && i + 3 < n) {
+            const char *m = NULL;
+            for (size_t k = 0; k < ARRAY_LEN(k_marks); k++)
+                if (s[i + 1] == k_marks[k].mark) m = k_marks[k].utf8;
+            size_t j = i + 2;
+            while (j < n && j < i + 5 && ((s[j] >= 'a' && s[j] <= 'z') || (s[j] >= 'A' && s[j] <= 'Z'))) j++;
+            if (m && j > i + 2 && j < n && s[j] == ']') {
+                for (size_t k = i + 2; k < j; k++) {
+                    out[w++] = s[k];
+                    out[w++] = m[0];
+                    out[w++] = m[1];
+                }
+                i = j;
+                continue;
+            }
+        }
+        out[w++] = s[i];
+    }
+    return w;
+}
+
+void corpus_read_dictd(corpus *c, int src, const char *base) {
     char path[512];
     size_t il, dl;
     snprintf(path, sizeof path, "%s.index", base);
@@ -259,10 +293,15 @@ static void read_dictd(corpus *c, int src, const char *base) {
     }
     if (bad) corpus_skip(c, CORPUS_SKIP_BAD_FORMAT, base, "index lines outside the dictionary");
     if (n) qsort(sp, n, sizeof *sp, cmp_span);
+    char *tidy = NULL;
+    size_t tcap = 0;
     for (size_t k = 0; k < n; k++) {
         if (k && sp[k].off == sp[k - 1].off && sp[k].len == sp[k - 1].len) continue; /* headword aliases */
-        corpus_add(c, src, dict + sp[k].off, sp[k].len);
+        if (sp[k].len * 3 + 1 > tcap) tidy = xrealloc(tidy, tcap = sp[k].len * 3 + 1);
+        size_t tl = dictd_tidy(dict + sp[k].off, sp[k].len, tidy);
+        corpus_add(c, src, tidy, tl);
     }
+    free(tidy);
     corpus_progress(c, base);
     free(sp);
     free(idx);
@@ -593,7 +632,7 @@ static void read_source(corpus *c, const preset_src *s, char ***seen, size_t *ns
             *seen = xrealloc(*seen, (*nseen + 1) * sizeof **seen);
             (*seen)[(*nseen)++] = real;
             switch (s->kind) {
-            case K_DICTD: read_dictd(c, src, real); break;
+            case K_DICTD: corpus_read_dictd(c, src, real); break;
             case K_WORDNET: read_wordnet(c, src, real); break;
             case K_SWORD_TEXT: read_sword(c, src, real, 0); break;
             case K_SWORD_COMM: read_sword(c, src, real, 1); break;

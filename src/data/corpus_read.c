@@ -207,7 +207,28 @@ void corpus_read_buffer(corpus *c, int src, const char *name, char *buf, size_t 
 
 static int cmp_str(const void *a, const void *b) { return strcmp(*(char *const *)a, *(char *const *)b); }
 
+/* For NAME.index beside NAME.dict.dz (or NAME.dict): NAME, else NULL. */
+static char *dictd_base(const char *path) {
+    size_t n = strlen(path);
+    if (n < 7 || strcmp(path + n - 6, ".index")) return NULL;
+    char *base = xstrndup(path, n - 6), *p = xmalloc(n + 8);
+    struct stat st;
+    snprintf(p, n + 8, "%s.dict.dz", base);
+    int ok = stat(p, &st) == 0;
+    snprintf(p, n + 8, "%s.dict", base);
+    ok = ok || stat(p, &st) == 0;
+    free(p);
+    if (!ok) { free(base); return NULL; }
+    return base;
+}
+
 static void read_file(corpus *c, int src, const char *path) {
+    char *dict = dictd_base(path);
+    if (dict) {
+        corpus_read_dictd(c, src, dict);
+        free(dict);
+        return;
+    }
     size_t len;
     char *buf = corpus_slurp(path, &len);
     if (!buf) {
@@ -259,6 +280,11 @@ static void read_dir(corpus *c, int src, const char *dir, int depth, const char 
         } else if (lstat(p, &st) != 0) corpus_skip(c, CORPUS_SKIP_UNREADABLE, p, strerror(errno));
         else if (S_ISDIR(st.st_mode) && depth < 32) read_dir(c, src, p, depth + 1, exclude, any_ext);
         else if (S_ISREG(st.st_mode) && (any_ext || fmt_of_name(p) != FMT_UNKNOWN)) read_file(c, src, p);
+        else if (S_ISREG(st.st_mode)) {
+            char *dict = dictd_base(p);
+            if (dict) read_file(c, src, p);
+            free(dict);
+        }
         free(p);
         free(names[i]);
     }
