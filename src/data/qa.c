@@ -110,33 +110,10 @@ static void convo_emit(qa_ctx *c, const char *subject, convo *cv) {
     cv->n = 0;
 }
 
-static char *read_gz(const char *path, size_t *len) {
-    char cmd[1100];
-    snprintf(cmd, sizeof cmd, "gzip -dc -- '%s' 2>/dev/null", path);
-    FILE *p = popen(cmd, "r");
-    if (!p) return NULL;
-    size_t cap = 1 << 20, n = 0;
-    char *buf = xmalloc(cap);
-    size_t r;
-    while ((r = fread(buf + n, 1, cap - n - 1, p)) > 0) {
-        n += r;
-        if (cap - n - 1 == 0) buf = xrealloc(buf, cap *= 2);
-    }
-    int st = pclose(p);
-    buf[n] = 0;
-    if (st != 0 || n == 0) {
-        free(buf);
-        return NULL;
-    }
-    *len = n;
-    return buf;
-}
-
+/* Reads a data file (decompressing .gz and .dz); NULL with err_set naming
+ * the Debian package that provides it. */
 static char *need_file(const char *path, const char *package, size_t *len) {
-    size_t n = strlen(path);
-    char *s = (n > 3 && (!strcmp(path + n - 3, ".gz") || !strcmp(path + n - 3, ".dz")))
-                  ? read_gz(path, len)
-                  : file_read_all(path, len);
+    char *s = corpus_slurp(path, len);
     if (!s) err_set("cannot read '%s' (install the Debian package '%s': apt-get install %s)",
                     path, package, package);
     return s;
@@ -704,7 +681,7 @@ static int read_countries(qa_ctx *c) {
     if (!j) return -1;
     /* capitals from miscfiles: "num:A2:A3:name:capital" */
     size_t clen = 0;
-    char *caps = read_gz("/usr/share/misc/countries.gz", &clen);
+    char *caps = corpus_slurp("/usr/share/misc/countries.gz", &clen);
     const cJSON *arr = cJSON_GetObjectItemCaseSensitive(j, "3166-1"), *e;
     convo cv = {0};
     cJSON_ArrayForEach(e, arr) {
