@@ -1,0 +1,148 @@
+#!/usr/bin/env bash
+# scripts/main.sh - the main job: make a language model from nothing.
+#
+#   ./scripts/main.sh [--preset quick|default|hour|overnight] [--out DIR]
+#
+# On a fresh Debian machine it installs what it needs, builds llmos, then:
+#   1. builds a corpus of freely licensed Debian text (llmos data build)
+#   2. trains a byte-level BPE tokenizer on it (llmos tokenizer train)
+#   3. tokenizes the corpus into shards (llmos data tokenize)
+#   4. pretrains a base model sized for the time budget (llmos pretrain)
+#   5. prints "dreams": unconditional and prompted samples, from llmos and run.c
+#   6. measures validation bits per byte and the compression view: corpus
+#      bytes against parameter bytes, and the model against xz -9 and zstd -19
+#   7. writes DIR/report.md with the loss curve, the samples and every figure
+# Presets (measured times and results in docs/main-job.md):
+#   quick      CI-sized: Debian's license texts, a 0.2M-parameter model
+#   default    debian-small corpus (~10 MB), the tiny preset (~1.6M parameters)
+#   hour       full debian corpus (~185 MB), the small preset (~10M)
+#   overnight  full debian corpus, the base preset (~30M)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+preset=default out=out skip_deps=0
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --preset) preset=$2; shift 2 ;;
+        --out) out=$2; shift 2 ;;
+        --skip-deps) skip_deps=1; shift ;;
+        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
+    esac
+done
+case "$preset" in
+    quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K
+               model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3" ;;
+    default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M   model="--preset tiny --batch 16" ;;
+    hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  model="--preset small --batch 16" ;;
+    overnight) corpus=debian        vocab=16384 ctx=512 tokens=300M model="--preset base --batch 16" ;;
+    *) echo "main.sh: unknown preset '$preset' (quick, default, hour, overnight)" >&2; exit 2 ;;
+esac
+
+T0=$SECONDS
+stage_rows="" cur="" cur_t0=$SECONDS
+stage() { # name: closes the current stage's timing, opens the next
+    [ -n "$cur" ] && stage_rows+="| $cur | $((SECONDS - cur_t0)) s |"$'\n'
+    cur=$1 cur_t0=$SECONDS
+    [ -n "$1" ] && printf '\n== %s (%ds elapsed) ==\n' "$1" $((SECONDS - T0))
+    return 0
+}
+stage "install and build"
+[ "$skip_deps" = 1 ] || ./scripts/install-deps.sh
+make -j2 llmos run >/dev/null
+L=./llmos
+mkdir -p "$out"
+
+stage "1. corpus ($corpus)"
+$L data build --preset "$corpus" --out "$out/corpus"
+$L data stats "$out/corpus"
+
+stage "2. tokenizer (vocab $vocab)"
+$L tokenizer train --vocab-size "$vocab" --out "$out/tokenizer.gguf" "$out/corpus/train.jsonl"
+
+stage "3. token shards"
+$L data tokenize --tokenizer "$out/tokenizer.gguf" --out "$out/shards" \
+    "$out/corpus/train.jsonl" "$out/corpus/val.jsonl"
+
+stage "4. pretraining ($tokens tokens)"
+# shellcheck disable=SC2086
+$L pretrain --data "$out/shards" --tokenizer "$out/tokenizer.gguf" --out "$out/base.gguf" \
+    $model --ctx "$ctx" --tokens "$tokens" --save-every 1000
+
+stage "5. dreams"
+samples="$out/samples.txt"
+: > "$samples"
+for i in 1 2 3; do
+    { echo "--- unconditional sample $i (llmos, temperature 0.8) ---"
+      $L generate "$out/base.gguf" -n 120 --seed "$i" -q; echo; } | tee -a "$samples"
+done
+for p in "The meaning of" "In the beginning" "A computer is"; do
+    { echo "--- prompted: \"$p\" (llmos, temperature 0.8) ---"
+      $L generate "$out/base.gguf" -p "$p" -n 80 --seed 7 -q; echo; } | tee -a "$samples"
+done
+{ echo "--- run.c, greedy: \"The meaning of\" ---"
+  ./run "$out/base.gguf" -p "The meaning of" -n 60 -t 0; echo; } | tee -a "$samples"
+
+stage "6. bits per byte and compression"
+# the held-out text, as one plain text file
+/usr/bin/python3 -c '
+import json, sys
+with open(sys.argv[2], "w") as f:
+    for line in open(sys.argv[1]):
+        f.write(json.loads(line)["text"] + "\n\n")' "$out/corpus/val.jsonl" "$out/val.txt"
+$L perplexity "$out/base.gguf" "$out/val.txt" --ctx "$ctx" --json > "$out/perplexity.json"
+cat "$out/perplexity.json"
+val_bytes=$(stat -c %s "$out/val.txt")
+xz_bytes=$(xz -9 -c "$out/val.txt" | wc -c)
+zstd_bytes=$(zstd -19 -q -c "$out/val.txt" | wc -c)
+corpus_bytes=$(cat "$out/corpus/train.jsonl" "$out/corpus/val.jsonl" | wc -c)
+model_bytes=$(stat -c %s "$out/base.gguf")
+
+stage ""
+json() { sed -n "s/.*\"$1\": *\([-0-9.e+]*\).*/\1/p" "$out/perplexity.json"; }
+bpb=$(json bits_per_byte) ppl=$(json perplexity)
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", a / b }'; }
+params=$($L info "$out/base.gguf" | sed -n 's/^parameters: *N = [^(]*(\([0-9]*\)).*/\1/p')
+last_eval=$(grep '"val_loss"' "$out/base.log.jsonl" | tail -n 1 || true)
+{
+    echo "# llmos main job: a language model from nothing"
+    echo
+    echo "Preset \`$preset\`, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
+    echo "Reproduce: \`./scripts/main.sh --preset $preset\`"
+    echo
+    echo "## Time per stage"
+    echo
+    echo "| stage | wall time |"
+    echo "|---|---|"
+    printf '%s' "$stage_rows"
+    echo "| total | $((SECONDS - T0)) s |"
+    echo
+    echo "## The model"
+    echo
+    echo '```'
+    $L info "$out/base.gguf"
+    echo '```'
+    echo
+    echo "Last evaluation in the training log: \`$last_eval\`"
+    echo
+    echo "![loss curve](base.loss.png)"
+    echo
+    echo "## Training as compression"
+    echo
+    echo "| | bytes | bits per byte of held-out text |"
+    echo "|---|---|---|"
+    echo "| held-out text (raw) | $val_bytes | 8 |"
+    echo "| xz -9 | $xz_bytes | $(awk -v a="$xz_bytes" -v b="$val_bytes" 'BEGIN { printf "%.3f", 8 * a / b }') |"
+    echo "| zstd -19 | $zstd_bytes | $(awk -v a="$zstd_bytes" -v b="$val_bytes" 'BEGIN { printf "%.3f", 8 * a / b }') |"
+    echo "| the model (llmos perplexity, ctx $ctx) | - | $bpb (perplexity $ppl per token) |"
+    echo
+    echo "Corpus: $corpus_bytes bytes of JSONL; parameters file: $model_bytes bytes"
+    echo "($params parameters): the corpus is $(ratio "$corpus_bytes" "$model_bytes") x the parameters file."
+    echo
+    echo "## Dreams"
+    echo
+    echo '```'
+    cat "$samples"
+    echo '```'
+} > "$out/report.md.tmp"
+mv "$out/report.md.tmp" "$out/report.md"
+echo "report: $out/report.md  ($((SECONDS - T0)) s in all)"
