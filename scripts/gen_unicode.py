@@ -3,8 +3,11 @@
 table the pre-tokenizers use: letter (\\p{L}), number (\\p{N}), white space
 (\\s) or other.
 
-Source: Debian's unicode-data package (/usr/share/unicode/UnicodeData.txt)
-when installed, else Python's own unicodedata module. White space is the
+Source: Debian's unicode-data package (/usr/share/unicode/UnicodeData.txt,
+Unicode 15.0) when installed, else Python's own unicodedata module, plus the
+letters of LATER_LETTERS. The committed table was made from unicode-data
+15.0 and classifies every codepoint as llama.cpp does (t_tok_bytes.sh checks
+all 0x110000). White space is the
 Unicode White_Space property (PropList.txt), which has been the same short
 list since Unicode 4.1 and is written out below; it is what llama.cpp's
 tables call whitespace (it includes U+0085 and excludes U+FEFF, unlike
@@ -20,6 +23,10 @@ import sys
 
 MAX_CP = 0x110000
 OTHER, LETTER, NUMBER, SPACE = 0, 1, 2, 3
+
+# Letters assigned after Unicode 15.0 (Debian bookworm's unicode-data) that
+# llama.cpp's tables already have: CJK Unified Ideographs Extension I (15.1).
+LATER_LETTERS = [(0x2EBF0, 0x2EE5D)]
 
 WHITE_SPACE = [0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0x20, 0x85, 0xA0, 0x1680,
                *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000]
@@ -62,6 +69,10 @@ def main():
             cls[cp] = LETTER
         elif gc[0] == "N":
             cls[cp] = NUMBER
+    for first, last in LATER_LETTERS:
+        for cp in range(first, last + 1):
+            if cp not in cat:
+                cls[cp] = LETTER
     for cp in WHITE_SPACE:
         cls[cp] = SPACE
 
