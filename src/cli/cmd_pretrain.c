@@ -137,15 +137,6 @@ static int grad_dump(const char *dir, const model_config *cfg, int B, int T, uin
 }
 
 int cmd_pretrain(int argc, char **argv) {
-    /* libgomp reads OMP_WAIT_POLICY once, at program start. Its default
-     * (spin at every barrier before sleeping) collapses when the cores are
-     * shared with other work: a training step has ~100 parallel regions and
-     * a descheduled thread stalls each one (measured here: 700 vs 24k tok/s
-     * on a busy 2-core machine). So unless the user chose a policy, the
-     * command re-executes itself with passive waiting. argv - 1 is main's
-     * argv (main passes argv + 1). */
-    if (!getenv("OMP_WAIT_POLICY") && setenv("OMP_WAIT_POLICY", "passive", 1) == 0)
-        execv("/proc/self/exe", argv - 1); /* on failure, carry on as we are */
     pretrain_opts o;
     pretrain_opts_default(&o);
     o.out_path = "base.gguf";
