@@ -15,7 +15,8 @@ static void usage(void) {
     printf("usage: llmos data build [options] [--preset NAME] [NAME=]SOURCE...\n"
            "  SOURCE is a file, a folder (walked recursively), or a URL (http, https, file).\n"
            "  Formats by extension: .txt .md .rst (text), .html .htm (markup stripped),\n"
-           "  .jsonl (the \"text\" field of each line), .pod, .info, man pages (.1-.9);\n"
+           "  .jsonl (the \"text\" field of each line), .pod, .info, man pages (.1-.9),\n"
+           "  dictd databases (NAME.index beside NAME.dict.dz);\n"
            "  any of them gzip'd (.gz). NAME names the source (default: the base name).\n"
            "  --preset NAME         add a built-in corpus (installs its Debian packages when root):\n");
     corpus_list_presets(stdout);
