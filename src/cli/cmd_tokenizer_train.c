@@ -313,7 +313,7 @@ int cmd_tokenizer_train(int argc, char **argv) {
                 goto done;
             }
             int bad = 0;
-            if (!strcmp(a, "--vocab-size")) bad = parse_long(a, v, 1, 1L << 24, &vocab);
+            if (!strcmp(a, "--vocab-size")) bad = parse_long(a, v, 1, 1L << 21, &vocab);
             else if (!strcmp(a, "--min-count")) bad = parse_long(a, v, 1, 1L << 40, &min_count);
             else if (!strcmp(a, "--threads")) bad = parse_long(a, v, 1, 1024, &threads);
             else if (!strcmp(a, "--special")) bad = parse_specials(v, &specials, &n_specials);
