@@ -30,11 +30,11 @@ while [ $# -gt 0 ]; do
     esac
 done
 case "$preset" in
-    quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K
+    quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K  val_fraction=0.1
                model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3" ;;
-    default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M   model="--preset tiny --batch 16" ;;
-    hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  model="--preset small --batch 16" ;;
-    overnight) corpus=debian        vocab=16384 ctx=512 tokens=300M model="--preset base --batch 16" ;;
+    default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M  val_fraction=0.01  model="--preset tiny --batch 16" ;;
+    hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  val_fraction=0.01 model="--preset small --batch 16" ;;
+    overnight) corpus=debian        vocab=16384 ctx=512 tokens=300M val_fraction=0.01 model="--preset base --batch 16" ;;
     *) echo "main.sh: unknown preset '$preset' (quick, default, hour, overnight)" >&2; exit 2 ;;
 esac
 
@@ -53,7 +53,7 @@ L=./llmos
 mkdir -p "$out"
 
 stage "1. corpus ($corpus)"
-$L data build --preset "$corpus" --out "$out/corpus"
+$L data build --preset "$corpus" --val-fraction "$val_fraction" --out "$out/corpus"
 $L data stats "$out/corpus"
 
 stage "2. tokenizer (vocab $vocab)"
