@@ -303,6 +303,26 @@ static inline __attribute__((always_inline)) void tile_512(int kt, int R, int T,
         for (int t = 0; t < T; t++) out[t * ldo + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* Generation: one weight row against one token, four independent sums so
+ * that FMA latency never limits the stream. */
+static inline __attribute__((always_inline)) float row_512(int kt, const char *w, const float *x,
+                                                           int64_t K) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    int64_t k = 0;
+    for (; k + 64 <= K; k += 64) {
+        a0 = _mm512_fmadd_ps(ld16(kt, w, k), _mm512_loadu_ps(x + k), a0);
+        a1 = _mm512_fmadd_ps(ld16(kt, w, k + 16), _mm512_loadu_ps(x + k + 16), a1);
+        a2 = _mm512_fmadd_ps(ld16(kt, w, k + 32), _mm512_loadu_ps(x + k + 32), a2);
+        a3 = _mm512_fmadd_ps(ld16(kt, w, k + 48), _mm512_loadu_ps(x + k + 48), a3);
+    }
+    for (; k + 16 <= K; k += 16) a0 = _mm512_fmadd_ps(ld16(kt, w, k), _mm512_loadu_ps(x + k), a0);
+    if (k < K) {
+        __mmask16 m = (__mmask16)((1u << (K - k)) - 1);
+        a1 = _mm512_fmadd_ps(ld16_mask(kt, w, k, m), _mm512_maskz_loadu_ps(m, x + k), a1);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+}
+
 #define TILE_512(R, T, kt, w, wrb, x, xs, K, out, ldo) tile_512(kt, R, T, w, wrb, x, xs, K, out, ldo)
 
 static inline __attribute__((always_inline)) void mm_float_512(int kt, float *out, int64_t ldo,
@@ -313,9 +333,10 @@ static inline __attribute__((always_inline)) void mm_float_512(int kt, float *ou
     const size_t wrb = type_row_bytes(w->type, K);
     const char *W = w->data, *X = xv;
     if (n == 1) {
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) tile_512(kt, 4, 1, W + r * wrb, wrb, X, xs, K, out + r, ldo);
-        for (; r < r1; r++) tile_512(kt, 1, 1, W + r * wrb, wrb, X, xs, K, out + r, ldo);
+        /* Generation: one row after the other, so the matrix is read as one
+         * sequential stream the hardware prefetcher follows (tiles of rows
+         * read as interleaved short streams ran at half the bandwidth). */
+        for (int64_t r = r0; r < r1; r++) out[r] = row_512(kt, W + r * wrb, xv, K);
         return;
     }
     for (int t0 = 0; t0 < n; t0 += TOKEN_BLOCK) {
@@ -397,14 +418,26 @@ static void act_q8_row_512(const float *x, void *dst, int64_t cols, tensor_type 
 #pragma GCC push_options
 #pragma GCC target("avx2,fma,f16c,avx512f,avx512bw,avx512vl,avx512dq,avx512vnni")
 
-/* 64 unsigned weight bytes of blocks b, b+1 in the order the activations
- * are stored, and their scales spread to the lanes. */
-static inline __attribute__((always_inline)) __m512i unpack_q4_pair(const uint8_t *w0) {
-    __m256i Y = _mm256_inserti128_si256(
-        _mm256_castsi128_si256(_mm_loadu_si128((const __m128i *)(w0 + 2))),
-        _mm_loadu_si128((const __m128i *)(w0 + 2 + sizeof(block_q4_0))), 1);
-    __m512i Z = _mm512_inserti64x4(_mm512_castsi256_si512(Y), _mm256_srli_epi16(Y, 4), 1);
-    return _mm512_and_si512(Z, _mm512_set1_epi8(0x0f));
+/* A pair of q4_0 blocks (36 bytes, read with a masked load so nothing past
+ * the pair is touched) gives both the 64 unsigned weight bytes, in the
+ * order the activations are stored, and the scales spread to the lanes:
+ * every field sits at an even offset, so word permutes pick them out. */
+static inline __attribute__((always_inline)) __m512i unpack_q4_pair(__m512i raw) {
+    /* words 1..8 are block b's nibbles, 10..17 block b+1's */
+    static const uint16_t qidx[32] = {1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17,
+                                      1, 2, 3, 4, 5, 6, 7, 8, 10, 11, 12, 13, 14, 15, 16, 17};
+    __m512i Y = _mm512_permutexvar_epi16(_mm512_loadu_si512(qidx), raw);
+    Y = _mm512_mask_srli_epi16(Y, 0xffff0000u, Y, 4);
+    return _mm512_and_si512(Y, _mm512_set1_epi8(0x0f));
+}
+
+/* Scales of a pair from its raw bytes: word w0 for block b, w1 for b+1,
+ * spread as the activations' lanes are (q4: 4 and 4, q8: 8 and 8). */
+static inline __attribute__((always_inline)) __m512 scales_raw(__m512i raw, int q4) {
+    static const uint16_t q4idx[32] = {0, 0, 0, 0, 9, 9, 9, 9, 0, 0, 0, 0, 9, 9, 9, 9};
+    static const uint16_t q8idx[32] = {0, 0, 0, 0, 0, 0, 0, 0, 17, 17, 17, 17, 17, 17, 17, 17};
+    __m512i h = _mm512_permutexvar_epi16(_mm512_loadu_si512(q4 ? q4idx : q8idx), raw);
+    return _mm512_cvtph_ps(_mm512_castsi512_si256(h));
 }
 
 static inline __attribute__((always_inline)) __m512i unpack_q4_single(const uint8_t *w0) {
@@ -427,19 +460,11 @@ static inline __attribute__((always_inline)) __m512i unpack_q8_single(const uint
     return _mm512_inserti64x4(_mm512_setzero_si512(), Y, 0);
 }
 
-static inline __attribute__((always_inline)) __m512 scales_pair(const uint8_t *w0, size_t bb,
-                                                                __m512i idx) {
-    __m128 d = _mm_cvtph_ps(_mm_cvtsi32_si128(ld_u16(w0) | (uint32_t)ld_u16(w0 + bb) << 16));
-    return _mm512_permutexvar_ps(idx, _mm512_castps128_ps512(d));
-}
-
 static inline __attribute__((always_inline)) void qtile_vnni(int q4, int R, int T, const uint8_t *w,
                                                              size_t wrb, const uint8_t *x,
                                                              size_t xs, int64_t nb, float *out,
                                                              int64_t ldo) {
     const size_t bb = q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
-    const __m512i idx = q4 ? _mm512_setr_epi32(0, 0, 0, 0, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, 1, 1)
-                           : _mm512_setr_epi32(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
     __m512 acc[4][4];
 #pragma GCC unroll 4
     for (int r = 0; r < R; r++)
@@ -456,9 +481,13 @@ static inline __attribute__((always_inline)) void qtile_vnni(int q4, int R, int 
             if (__builtin_expect(single, 0)) {
                 W[r] = q4 ? unpack_q4_single(w0) : unpack_q8_single(w0);
                 DW[r] = _mm512_set1_ps(fp16_to_fp32(ld_u16(w0)));
+            } else if (q4) {
+                __m512i raw = _mm512_maskz_loadu_epi8((1ull << 36) - 1, w0);
+                W[r] = unpack_q4_pair(raw);
+                DW[r] = scales_raw(raw, 1);
             } else {
-                W[r] = q4 ? unpack_q4_pair(w0) : unpack_q8_pair(w0);
-                DW[r] = scales_pair(w0, bb, idx);
+                W[r] = unpack_q8_pair(w0);
+                DW[r] = scales_raw(_mm512_loadu_si512(w0), 0);
             }
         }
 #pragma GCC unroll 4
@@ -479,6 +508,49 @@ static inline __attribute__((always_inline)) void qtile_vnni(int q4, int R, int 
         for (int t = 0; t < T; t++) out[t * ldo + r] = _mm512_reduce_add_ps(acc[r][t]);
 }
 
+/* Generation: pair p of one quantized row against the activations, added
+ * to acc. */
+static inline __attribute__((always_inline)) __m512 qpair_vnni(int q4, const uint8_t *w,
+                                                               const uint8_t *x, int64_t p,
+                                                               __m512 acc) {
+    const size_t bb = q4 ? sizeof(block_q4_0) : sizeof(block_q8_0);
+    const uint8_t *w0 = w + 2 * p * bb, *slot = x + p * XQ_SLOT_BYTES;
+    __m512i W;
+    __m512 DW;
+    if (q4) {
+        __m512i raw = _mm512_maskz_loadu_epi8((1ull << 36) - 1, w0);
+        W = unpack_q4_pair(raw);
+        DW = scales_raw(raw, 1);
+    } else {
+        W = unpack_q8_pair(w0);
+        DW = scales_raw(_mm512_loadu_si512(w0), 0);
+    }
+    __m512i I = _mm512_dpbusd_epi32(_mm512_load_si512(slot + 64), W, _mm512_load_si512(slot));
+    return _mm512_fmadd_ps(_mm512_mul_ps(_mm512_cvtepi32_ps(I), DW), _mm512_load_ps(slot + 128), acc);
+}
+
+static inline __attribute__((always_inline)) float qrow_vnni(int q4, const uint8_t *w,
+                                                             const uint8_t *x, int64_t nb) {
+    __m512 a0 = _mm512_setzero_ps(), a1 = a0, a2 = a0, a3 = a0;
+    const int64_t np = nb / 2;
+    int64_t p = 0;
+    for (; p + 4 <= np; p += 4) {
+        a0 = qpair_vnni(q4, w, x, p, a0);
+        a1 = qpair_vnni(q4, w, x, p + 1, a1);
+        a2 = qpair_vnni(q4, w, x, p + 2, a2);
+        a3 = qpair_vnni(q4, w, x, p + 3, a3);
+    }
+    for (; p < np; p++) a0 = qpair_vnni(q4, w, x, p, a0);
+    float s = _mm512_reduce_add_ps(_mm512_add_ps(_mm512_add_ps(a0, a1), _mm512_add_ps(a2, a3)));
+    if (nb & 1) {
+        float t;
+        qtile_vnni(q4, 1, 1, w + (nb - 1) * (q4 ? sizeof(block_q4_0) : sizeof(block_q8_0)), 0,
+                   x + np * XQ_SLOT_BYTES, 0, 1, &t, 0);
+        s += t;
+    }
+    return s;
+}
+
 #define QTILE(R, T, q4, w, wrb, x, xs, nb, out, ldo) qtile_vnni(q4, R, T, w, wrb, x, xs, nb, out, ldo)
 
 static inline __attribute__((always_inline)) void mm_quant_vnni(int q4, float *out, int64_t ldo,
@@ -489,9 +561,7 @@ static inline __attribute__((always_inline)) void mm_quant_vnni(int q4, float *o
     const size_t wrb = type_row_bytes(w->type, w->cols);
     const uint8_t *W = w->data, *X = xv;
     if (n == 1) {
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) qtile_vnni(q4, 4, 1, W + r * wrb, wrb, X, xs, nb, out + r, ldo);
-        for (; r < r1; r++) qtile_vnni(q4, 1, 1, W + r * wrb, wrb, X, xs, nb, out + r, ldo);
+        for (int64_t r = r0; r < r1; r++) out[r] = qrow_vnni(q4, W + r * wrb, X, nb);
         return;
     }
     for (int t0 = 0; t0 < n; t0 += TOKEN_BLOCK) {
@@ -567,7 +637,6 @@ static void mm_bf16_dp(float *out, int64_t ldo, const void *xv, size_t xs, const
     const char *W = w->data, *X = xv;
     if (n == 1) {
         int64_t r = r0;
-        for (; r + 4 <= r1; r += 4) tile_bf16dp(4, 1, W + r * wrb, wrb, X, xs, K, out + r, ldo);
         for (; r < r1; r++) tile_bf16dp(1, 1, W + r * wrb, wrb, X, xs, K, out + r, ldo);
         return;
     }
