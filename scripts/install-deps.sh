@@ -9,8 +9,13 @@ cd "$(dirname "$0")/.."
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
 # (libFuzzer), node (llama.cpp oracles).
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
-          python3-torch python3-numpy nodejs npm clang libclang-rt-14-dev tmux
+          python3-torch python3-numpy clang libclang-rt-14-dev tmux
           python3-sentencepiece"
+
+# Node.js and npm (the oracles' runtime) only when absent: a machine may have
+# them from another source, whose nodejs conflicts with Debian's npm package.
+command -v node >/dev/null 2>&1 || APT_PKGS="$APT_PKGS nodejs"
+command -v npm >/dev/null 2>&1 || APT_PKGS="$APT_PKGS npm"
 
 missing=()
 for p in $APT_PKGS; do
