@@ -161,8 +161,9 @@ def run_llamacpp(llmos, files):
         ours[f.name] = (llmos_logits(llmos, f.path, f.prompt), gen)
         jobs += [dict(cmd='logits', model=f.path, ids=f.prompt, kv='f32', fa=False),
                  dict(cmd='greedy', model=f.path, ids=p, n=N_GEN, kv='f32', fa=False),
-                 dict(cmd='logits', model=f.path, ids=p + gen, kv='f32', fa=False),
-                 dict(cmd='logits', model=f.path, ids=f.prompt, kv='f16', fa='auto')]
+                 dict(cmd='logits', model=f.path, ids=p + gen, kv='f32', fa=False)]
+        if f.ftype == 'f32':  # llama.cpp's default path, on the f32 files
+            jobs.append(dict(cmd='logits', model=f.path, ids=f.prompt, kv='f16', fa='auto'))
     res = llamacpp_batch(jobs)
     for r in res:
         if 'error' in r:
@@ -170,14 +171,16 @@ def run_llamacpp(llmos, files):
     fails = 0
     print('%-14s %10s %10s %10s %10s %10s  %s' % ('file', 'scale', 'err', 'tol', 'err(f16kv)',
                                                    'tol', 'greedy vs llama.cpp'))
-    for i, f in enumerate(files):
-        lc, lc_greedy, lc_teacher, lc16 = res[4 * i: 4 * i + 4]
+    res = iter(res)
+    for f in files:
+        lc, lc_greedy, lc_teacher = next(res), next(res), next(res)
         our_logits, gen = ours[f.name]
         lc_logits = np.asarray(lc['logits'])
         err = f.rel(our_logits, lc_logits)
         # llama.cpp's default path adds f16 K/V rounding, ~1e-3 of the scale
-        err16 = f.rel(our_logits, np.asarray(lc16['logits']))
-        tol16 = max(5e-3, 2 * f.tol)
+        err16, tol16 = float('nan'), 5e-3
+        if f.ftype == 'f32':
+            err16 = f.rel(our_logits, np.asarray(next(res)['logits']))
         same_prefix = 0
         for a, b in zip(gen, lc_greedy['ids']):
             if a != b:
@@ -186,10 +189,11 @@ def run_llamacpp(llmos, files):
         st, k, gap = compare_greedy(gen, np.asarray(lc_teacher['logits']), 8, f.tol * f.scale,
                                     f.eos, N_GEN)
         identical = gen == lc_greedy['ids']
-        ok = err <= f.tol and err16 <= tol16 and (identical or st == 'near-tie')
+        ok = err <= f.tol and not err16 > tol16 and (identical or st == 'near-tie')
         fails += not ok
-        print('%-14s %10.3f %10.2e %10.2e %10.2e %10.2e  %s' % (
-            f.name, f.scale, err, f.tol, err16, tol16,
+        print('%-14s %10.3f %10.2e %10.2e %10s %10s  %s' % (
+            f.name, f.scale, err, f.tol, '-' if err16 != err16 else '%.2e' % err16,
+            '-' if err16 != err16 else '%.2e' % tol16,
             'identical %d/%d' % (len(gen), N_GEN) if identical else
             'first %d identical, then %s at %d (gap %.2e)' % (same_prefix, st, k, gap)))
     return fails
