@@ -26,15 +26,15 @@
 #include <string.h>
 
 typedef struct {
-    size_t off; /* in the escaped text */
-    size_t n;   /* 0 once merged into its left neighbour */
-    int prev, next;
+    uint32_t off; /* in the escaped text */
+    uint32_t n;   /* 0 once merged into its left neighbour */
+    int32_t prev, next;
 } spm_sym;
 
 typedef struct {
     float score;
-    int left, right;
-    size_t size;
+    int32_t left, right;
+    uint32_t size;
 } spm_bigram;
 
 /* a before b in the queue: higher score, then smaller left. */
@@ -80,14 +80,33 @@ static spm_bigram heap_pop(bigram_heap *h) {
 
 static void try_bigram(const tokenizer *t, const char *s, const spm_sym *sym, int left, int right, bigram_heap *h) {
     if (left < 0 || right < 0) return;
-    size_t n = sym[left].n + sym[right].n;
+    uint32_t n = sym[left].n + sym[right].n;
     int id = tok_lookup(t, s + sym[left].off, n);
     if (id < 0) return;
     spm_bigram b = {t->score ? t->score[id] : 0.0f, left, right, n};
     heap_push(h, b);
 }
 
+/* Texts are encoded in parts of at most SPM_MAX_PART bytes (cut at a
+ * character boundary) so that offsets and symbol counts fit in 32 bits
+ * (spaces grow 3-fold when escaped); below that size the
+ * result is llama.cpp's exactly. */
+#define SPM_MAX_PART ((size_t)1 << 29)
+
+static void spm_encode_part(const tokenizer *t, const char *text, size_t len, tok_ids *out);
+
 void spm_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out) {
+    while (len > SPM_MAX_PART) {
+        size_t cut = SPM_MAX_PART;
+        while (cut > 0 && ((unsigned char)text[cut] & 0xC0) == 0x80) cut--;
+        spm_encode_part(t, text, cut, out);
+        text += cut;
+        len -= cut;
+    }
+    spm_encode_part(t, text, len, out);
+}
+
+static void spm_encode_part(const tokenizer *t, const char *text, size_t len, tok_ids *out) {
     if (!len) return;
     size_t spaces = 0;
     for (size_t i = 0; i < len; i++) spaces += text[i] == ' ';
@@ -104,7 +123,7 @@ void spm_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out) 
     for (size_t off = 0; off < n;) {
         size_t l;
         uni_decode((const unsigned char *)s + off, n - off, &l);
-        sym[m] = (spm_sym){off, l, m - 1, off + l == n ? -1 : m + 1};
+        sym[m] = (spm_sym){(uint32_t)off, (uint32_t)l, m - 1, off + l == n ? -1 : m + 1};
         off += l;
         m++;
     }
