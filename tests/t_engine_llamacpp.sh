@@ -10,11 +10,13 @@
 set -eu
 cd "$ROOT"
 [ -d tests/oracle/node_modules/node-llama-cpp ] || { echo "node-llama-cpp missing (scripts/install-deps.sh)"; exit 1; }
-$PY tests/py/gen_model.py "$T/m"
+$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha
+$PY tests/py/gen_model.py "$T/m" --configs odd --types f32,f16,bf16
 files=()
 for c in gqa mqa mha; do
     for t in f32 f16 bf16 q8_0 q4_0; do files+=("$c-$t.gguf"); done
 done
+files+=(odd-f32.gguf odd-f16.gguf odd-bf16.gguf)
 # our quantizer's files (t_gguf_roundtrip shows they equal gen_model's bytes;
 # here they must load and run in llama.cpp)
 for c in mqa; do

@@ -3,15 +3,18 @@
 # PyTorch reference (tests/py/ref_llama.py, reading GGUF with numpy) on
 # random tiny llama models (tests/py/gen_model.py): GQA, MQA and MHA, tied
 # and untied output, dims 96/160/64, rope bases 5000/500000/10000, in f32,
-# f16, bf16, q8_0 and q4_0. Checks `llmos logits --all` at 48 positions, the
+# f16, bf16, q8_0 and q4_0; and dim 84 / ffn 100 (no SIMD-width multiple)
+# in f32, f16 and bf16. Checks `llmos logits --all` at 48 positions, the
 # last-position form, and 64 greedy steps of `llmos generate` (the KV-cache
 # path). f32 within 1e-4 of the logit scale; the other types within a
 # budget measured from their rounding (see tests/py/check_engine.py).
 set -eu
 cd "$ROOT"
-$PY tests/py/gen_model.py "$T/m"
+$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha
+$PY tests/py/gen_model.py "$T/m" --configs odd --types f32,f16,bf16
 files=()
 for c in gqa mqa mha; do
     for t in f32 f16 bf16 q8_0 q4_0; do files+=("$c-$t.gguf"); done
 done
+files+=(odd-f32.gguf odd-f16.gguf odd-bf16.gguf)
 $PY tests/py/check_engine.py torch "$LLMOS" "$T/m" "${files[@]}"

@@ -1,6 +1,6 @@
 """gen_model.py - random tiny 'llama' GGUF models for the engine tests.
 
-    gen_model.py OUTDIR [--configs gqa,mqa,mha] [--types f32,f16,bf16,q8_0,q4_0]
+    gen_model.py OUTDIR [--configs gqa,mqa,mha,odd] [--types f32,f16,bf16,q8_0,q4_0]
     gen_model.py --ties OUTDIR   (files whose values sit on rounding edges)
 
 writes OUTDIR/<config>-<type>.gguf for each pair. Each model has a gpt2-style
@@ -18,6 +18,9 @@ Configs:
        rope base 500000, rms eps 1e-6
   mha  dim  64, 2 heads, 2 kv heads (head dim 32), ffn 192, untied output,
        rope base 10000, rms eps 1e-5
+  odd  dim  84, 6 heads, 3 kv heads (head dim 14), ffn 100, tied output,
+       rope base 20000: rows of 84, 42 and 100 elements, no multiple of a
+       SIMD width (f32, f16 and bf16 only: blocks need multiples of 32)
 """
 import collections
 import os
@@ -33,6 +36,8 @@ CONFIGS = {
     'gqa': dict(dim=96, n_heads=4, n_kv=2, ffn=256, tied=False, base=5000.0, eps=1e-5, seed=1),
     'mqa': dict(dim=160, n_heads=5, n_kv=1, ffn=224, tied=True, base=500000.0, eps=1e-6, seed=2),
     'mha': dict(dim=64, n_heads=2, n_kv=2, ffn=192, tied=False, base=10000.0, eps=1e-5, seed=3),
+    # rows that are no multiple of any SIMD width (float types only)
+    'odd': dict(dim=84, n_heads=6, n_kv=3, ffn=100, tied=True, base=20000.0, eps=1e-5, seed=4),
 }
 N_LAYERS = 2
 CTX = 128
@@ -235,7 +240,7 @@ def main(argv):
         write_ties(argv[2], ['f32', 'f16', 'bf16', 'q8_0', 'q4_0'])
         return 0
     outdir = argv[1]
-    configs = list(CONFIGS)
+    configs = ['gqa', 'mqa', 'mha']  # 'odd' only when asked for, in float types
     types = ['f32', 'f16', 'bf16', 'q8_0', 'q4_0']
     i = 2
     while i < len(argv):
@@ -251,6 +256,9 @@ def main(argv):
     os.makedirs(outdir, exist_ok=True)
     for c in configs:
         for t in types:
+            if G.BLOCK[G.TYPE_IDS[t]][0] > 1 and (CONFIGS[c]['dim'] % 32 or CONFIGS[c]['ffn'] % 32):
+                sys.stderr.write('gen_model.py: %s rows do not fit %s blocks\n' % (c, t))
+                return 2
             kv, tensors = build(c, t)
             G.write(os.path.join(outdir, '%s-%s.gguf' % (c, t)), kv, tensors)
     return 0
