@@ -20,7 +20,7 @@
 set -eu
 cd "$ROOT"
 make -s run >/dev/null
-$PY tests/py/gen_model.py "$T/m" --types f32,f16
+$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha --types f32,f16
 
 cat >"$T/check.py" <<'PYEOF'
 import json, os, subprocess, sys
