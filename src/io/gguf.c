@@ -176,9 +176,12 @@ static int parse(gguf_file *g) {
     if (rd(&c, &g->n_tensors, 8, "tensor count") || rd(&c, &g->n_kv, 8, "key count"))
         return -1;
     /* every kv needs >= 12 bytes, every tensor info >= 28 */
-    if (g->n_kv > g->map_size / 12) return err_set("absurd key count %llu", (unsigned long long)g->n_kv);
+    if (g->n_kv > g->map_size / 12)
+        return err_set("key count %llu does not fit in a file of %zu bytes (truncated or corrupt)",
+                       (unsigned long long)g->n_kv, g->map_size);
     if (g->n_tensors > g->map_size / 28)
-        return err_set("absurd tensor count %llu", (unsigned long long)g->n_tensors);
+        return err_set("tensor count %llu does not fit in a file of %zu bytes (truncated or corrupt)",
+                       (unsigned long long)g->n_tensors, g->map_size);
     g->kv = xcalloc(g->n_kv, sizeof(gguf_kv));
     for (uint64_t i = 0; i < g->n_kv; i++) {
         if (read_kv(&c, &g->kv[i])) return -1;
