@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # (libFuzzer), node (llama.cpp oracles).
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
           python3-torch python3-numpy clang libclang-rt-14-dev tmux
-          python3-sentencepiece"
+          python3-sentencepiece libopenblas0-pthread"
 
 # Node.js and npm (the oracles' runtime) only when absent: a machine may have
 # them from another source, whose nodejs conflicts with Debian's npm package.

@@ -50,7 +50,8 @@ void gemm_f32_ref(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_c
 const char *gemm_path(void);
 
 /* The machine's fp32 FMA peak in GFLOP/s for `threads` threads, measured by
- * a register-only FMA loop of the widest vector unit (about 0.1 s). */
+ * a register-only FMA loop of the widest vector unit on each thread's CPU
+ * time (about 0.1 s; other load on the machine does not lower it). */
 double gemm_peak_gflops(int threads);
 
 #endif

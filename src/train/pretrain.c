@@ -18,6 +18,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <dirent.h>
 #include <signal.h>
 #include <sys/types.h>
@@ -233,6 +234,14 @@ static const char *fmt_eta(double s, char *buf, size_t n) {
 
 /* ---- the loop ---- */
 
+/* CPU seconds of the whole process (all threads): on a shared machine,
+ * tokens per CPU-second still measure the code when wall time does not. */
+static double cpu_seconds(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 int pretrain_run(const pretrain_opts *o) {
     int rc = -1;
     char *tok_path = o->tokenizer_path ? xstrdup(o->tokenizer_path) : NULL;
@@ -354,7 +363,7 @@ int pretrain_run(const pretrain_opts *o) {
     int64_t tokens_done = 0;
 
     for (int64_t step = step0 + 1; step <= total; step++) {
-        const double t0 = time_now();
+        const double t0 = time_now(), c0 = cpu_seconds();
         train_model_zero_grad(m);
         double loss = 0;
         for (int mi = 0; mi < o->accum; mi++) {
@@ -386,15 +395,15 @@ int pretrain_run(const pretrain_opts *o) {
         }
         const double lr = lr_at(&sched, step);
         adamw_step(opt, m, (float)lr);
-        const double dt = time_now() - t0;
+        const double dt = time_now() - t0, cpu = cpu_seconds() - c0;
         tokens_done += tokens_per_step;
         const double tps = tokens_per_step / dt;
         const double gflops = flops_tok * tps / 1e9;
         losses[n_losses] = lossf;
         steps_x[n_losses++] = (double)step;
         fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%lld,"
-                      "\"tok_per_s\":%.1f,\"gflops\":%.2f}\n",
-                (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops);
+                      "\"tok_per_s\":%.1f,\"gflops\":%.2f,\"sec\":%.4f,\"cpu_sec\":%.4f}\n",
+                (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops, dt, cpu);
 
         const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
         if (do_eval && ds->val) {
