@@ -9,7 +9,10 @@
  *       output head) on N tokens at a time and prints tokens/s, weight
  *       bytes/s and FLOP/s: an upper bound for the whole model's speed.
  *
- * Threads: OMP_NUM_THREADS. Kernel path: LLMOS_KERNELS.
+ * Threads: OMP_NUM_THREADS. Kernel path: LLMOS_KERNELS. Quantized matrices
+ * are packed as model_load packs them (BENCH_NO_PACK=1: not). With
+ * BENCH_CPU_TIME=1 the rates come from process CPU time (for 1 thread on a
+ * shared machine).
  */
 #include "core/common.h"
 #include "core/kernels.h"
@@ -67,7 +70,7 @@ static matrix make_matrix(tensor_type type, int64_t rows, int64_t cols, unsigned
         row_from_float(type, tmp, d + r * rb, cols);
     }
     free(tmp);
-    return (matrix){type, d, rows, cols};
+    return (matrix){.type = type, .data = d, .rows = rows, .cols = cols};
 }
 
 int main(int argc, char **argv) {
@@ -104,6 +107,9 @@ int main(int argc, char **argv) {
         m[l * 7 + 6] = make_matrix(type, dim, ffn, &seed);
     }
     m[nm - 1] = make_matrix(type, vocab, dim, &seed);
+    /* as model_load does (BENCH_NO_PACK=1: the unpacked kernels) */
+    if (!getenv("BENCH_NO_PACK"))
+        for (int i = 0; i < nm; i++) matrix_pack(&m[i]);
     for (int i = 0; i < nm; i++) {
         bytes += (double)type_row_bytes(type, m[i].cols) * m[i].rows;
         flops += 2.0 * m[i].rows * m[i].cols * n;
@@ -125,7 +131,10 @@ int main(int argc, char **argv) {
     printf("%s %s n=%d threads=%d: %.1f tok/s, %.2f GB/s weights, %.1f GFLOP/s (%.2f ms per pass, %.0f MB)\n",
            kernels_path(), argv[6], n, omp_get_max_threads(), n / per, bytes / per / 1e9, flops / per / 1e9,
            per * 1e3, bytes / 1e6);
-    for (int i = 0; i < nm; i++) free((void *)m[i].data);
+    for (int i = 0; i < nm; i++) {
+        free((void *)m[i].data);
+        matrix_pack_free(&m[i]);
+    }
     free(m);
     free(x);
     free(out);

@@ -104,10 +104,12 @@ static void mm_q4_0_portable(float *out, int64_t ldo, const void *xv, size_t xs,
 /* ---------------------------------------------------- activation converters */
 
 size_t act_row_bytes(int act, int64_t cols) {
-    if (act == ACT_Q8) return (size_t)((cols / QK + 1) / 2) * XQ_SLOT_BYTES;
+    if (act == ACT_Q8) return ((size_t)((cols / QK + 1) / 2) * XQ_SLOT_BYTES + (cols / QK) * 8 + 63) / 64 * 64;
     if (act == ACT_BF16) return (size_t)((cols + 31) / 32) * 64;
     return (size_t)cols * sizeof(float);
 }
+
+static void act_q8_table(void *dst, int64_t cols, tensor_type wtype, int permute);
 
 void act_q8_row(const float *x, void *dst, int64_t cols, tensor_type wtype, int permute) {
     const int64_t nb = cols / QK;
@@ -138,6 +140,64 @@ void act_q8_row(const float *x, void *dst, int64_t cols, tensor_type wtype, int 
             memcpy(slot + 64 + 4 * l, &off, 4);
         }
     }
+    act_q8_table(dst, cols, wtype, permute);
+}
+
+static void act_q8_table(void *dst, int64_t cols, tensor_type wtype, int permute) {
+    const int64_t nb = cols / QK;
+    char *table = (char *)dst + (nb + 1) / 2 * XQ_SLOT_BYTES;
+    for (int64_t b = 0; b < nb; b++) {
+        const char *slot = (const char *)dst + (b / 2) * XQ_SLOT_BYTES;
+        int perm = permute && wtype == TYPE_Q4_0 && (b / 2) * 2 + 1 < nb, h = (int)(b % 2);
+        int32_t tot = 0, off;
+        for (int l = 0; l < 16; l++)
+            if ((perm ? (l / 4) % 2 : l / 8) == h) {
+                memcpy(&off, slot + 64 + 4 * l, 4);
+                tot += off;
+            }
+        memcpy(table + 4 * b, &tot, 4);
+        memcpy(table + 4 * nb + 4 * b, slot + 128 + 4 * (perm ? 4 * h : 8 * h), 4);
+    }
+}
+
+/* ------------------------------------------------------------------ packing */
+
+static const kernel_set *current_set(void);
+
+void matrix_pack(matrix *w) {
+    const kernel_set *k = current_set();
+    if (w->packed || (w->type != TYPE_Q8_0 && w->type != TYPE_Q4_0) || w->rows < PACK_ROWS) return;
+    const int q4 = w->type == TYPE_Q4_0;
+    if (!k->mm_packed[q4 ? SLOT_Q4_0 : SLOT_Q8_0]) return;
+    const int64_t nb = w->cols / QK, groups = w->rows / PACK_ROWS;
+    const size_t bb = q4 ? PACK_Q4_BYTES : PACK_Q8_BYTES;
+    const size_t rb = type_row_bytes(w->type, w->cols), bytes = groups * nb * bb;
+    uint8_t *dst = aligned_alloc(64, (bytes + 63) / 64 * 64);
+    LLMOS_ASSERT(dst);
+#pragma omp parallel for schedule(static)
+    for (int64_t g = 0; g < groups; g++)
+        for (int64_t b = 0; b < nb; b++) {
+            uint8_t *blk = dst + (g * nb + b) * bb;
+            for (int l = 0; l < PACK_ROWS; l++) {
+                const uint8_t *src = (const uint8_t *)w->data + (g * PACK_ROWS + l) * rb +
+                                     b * (q4 ? sizeof(block_q4_0) : sizeof(block_q8_0));
+                memcpy(blk + 2 * l, src, 2); /* the fp16 scale */
+                for (int i = 0; i < 4; i++) {
+                    if (q4) /* byte k of a block holds values k (low) and 16 + k (high) */
+                        for (int j = 0; j < 4; j++)
+                            blk[32 + 64 * j + 4 * l + i] = src[2 + 4 * j + i]; /* k and 16 + k */
+                    else
+                        for (int gi = 0; gi < 8; gi++)
+                            blk[32 + 64 * gi + 4 * l + i] = (uint8_t)(src[2 + 4 * gi + i] ^ 0x80);
+                }
+            }
+        }
+    w->packed = dst;
+}
+
+void matrix_pack_free(matrix *w) {
+    free(w->packed);
+    w->packed = NULL;
 }
 
 static void act_q8_row_natural(const float *x, void *dst, int64_t cols, tensor_type wtype) {
@@ -235,7 +295,7 @@ void matmul(float *out, const float *x, const matrix *w, int n) {
     const int slot = type_slot(w->type);
     const int act = k->act[slot];
     const int64_t rows = w->rows, cols = w->cols;
-    const matmul_fn fn = k->mm[slot];
+    const matmul_fn fn = w->packed && k->mm_packed[slot] ? k->mm_packed[slot] : k->mm[slot];
     if (n <= 0 || rows <= 0) return;
 
     size_t xs = act_row_bytes(act, cols);

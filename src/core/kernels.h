@@ -18,12 +18,21 @@ typedef struct {
     tensor_type type;
     const void *data;
     int64_t rows, cols;
+    void *packed; /* NULL, or the copy matrix_pack made (owned by the matrix) */
 } matrix;
 
 /* out (n, w->rows) = x (n, w->cols) . W^T, for any supported type of W.
  * n = 1 is generation (matrix-vector, memory bound); n > 1 is prompt
  * processing or training (matrix-matrix). out must not alias x. */
 void matmul(float *out, const float *x, const matrix *w, int n);
+
+/* Makes a copy of a q8_0 or q4_0 matrix in the layout the fastest kernels
+ * of this CPU read (16 rows interleaved per block: one vector lane per row,
+ * no horizontal sums), the same size as the original; matmul then reads the
+ * copy. Does nothing for other types or when the path in use has no such
+ * kernels. Call once after loading; matrix_pack_free releases the copy. */
+void matrix_pack(matrix *w);
+void matrix_pack_free(matrix *w);
 
 /* Name of the kernel path in use, for logs: "portable", "avx2" (AVX2, FMA,
  * F16C), "avx512" (F, BW, VL), "avx512vnni" (+ VNNI: integer dots for q8_0

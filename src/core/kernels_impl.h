@@ -26,9 +26,24 @@
  *             With q4_0 weights on the x86 paths the 64 values are stored
  *             in the order the nibbles unpack to: x_2p[0:16], x_2p+1[0:16],
  *             x_2p[16:32], x_2p+1[16:32]; otherwise in natural order.
+ *             After the slots, per block b: int32 at 4b, the sum of the
+ *             block's 16 lane offsets; float at 4 nb + 4b, its scale d.
  *
  * Every layout starts each token row on a 64-byte boundary.
+ *
+ * Packed matrices (matrix_pack): rows in groups of 16; per group, per block
+ * b, 32 bytes of the 16 rows' fp16 scales, then the values as 64-byte
+ * vectors whose 4-byte lane l holds 4 consecutive values of row l:
+ *   q8_0 (544 bytes): vector g (0..7) holds values 4g..4g+3, each plus 128
+ *        (unsigned);
+ *   q4_0 (288 bytes): vector j (0..3) holds in its low nibbles values
+ *        4j..4j+3 and in its high nibbles values 16+4j..16+4j+3.
+ * Rows past the last full group are not packed; kernels read them from the
+ * original data.
  */
+#define PACK_ROWS 16
+#define PACK_Q8_BYTES (32 + 16 * 32)
+#define PACK_Q4_BYTES (32 + 16 * 16)
 #ifndef LLMOS_KERNELS_IMPL_H
 #define LLMOS_KERNELS_IMPL_H
 
@@ -52,6 +67,7 @@ typedef void (*act_fn)(const float *x, void *dst, int64_t cols, tensor_type wtyp
 typedef struct {
     const char *name;
     matmul_fn mm[SLOT_COUNT];
+    matmul_fn mm_packed[SLOT_COUNT]; /* for packed matrices; NULL: none */
     int act[SLOT_COUNT];     /* ACT_* each function reads */
     act_fn to_q8;            /* makes ACT_Q8 rows */
     act_fn to_bf16;          /* makes ACT_BF16 rows */

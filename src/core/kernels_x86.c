@@ -390,6 +390,7 @@ static void act_q8_row_512(const float *x, void *dst, int64_t cols, tensor_type 
         float d = amax / 127.0f, id = d ? 1.0f / d : 0.0f;
         float dq = _cvtsh_ss(_cvtss_sh(d, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
         __m128i q0 = quant16(v0, _mm512_set1_ps(id)), q1 = quant16(v1, _mm512_set1_ps(id));
+        memcpy((char *)dst + (nb + 1) / 2 * XQ_SLOT_BYTES + 4 * nb + 4 * b, &dq, 4);
         __m256 dv = _mm256_set1_ps(dq);
         if (perm) {
             _mm_storeu_si128((__m128i *)(slot + half * 16), q0);
@@ -408,7 +409,13 @@ static void act_q8_row_512(const float *x, void *dst, int64_t cols, tensor_type 
         char *slot = (char *)dst + p * XQ_SLOT_BYTES;
         __m512i q = _mm512_load_si512(slot);
         __m512i sum = _mm512_madd_epi16(_mm512_maddubs_epi16(ones8, q), ones16);
-        _mm512_store_si512(slot + 64, _mm512_mullo_epi32(sum, negc));
+        __m512i off = _mm512_mullo_epi32(sum, negc);
+        _mm512_store_si512(slot + 64, off);
+        /* per-block totals: which lanes belong to which block */
+        int perm = wtype == TYPE_Q4_0 && 2 * p + 1 < nb;
+        int32_t *tot = (int32_t *)((char *)dst + (nb + 1) / 2 * XQ_SLOT_BYTES) + 2 * p;
+        tot[0] = _mm512_mask_reduce_add_epi32(perm ? 0x0f0f : 0x00ff, off);
+        if (2 * p + 1 < nb) tot[1] = _mm512_mask_reduce_add_epi32(perm ? 0xf0f0 : 0xff00, off);
     }
 }
 
@@ -587,6 +594,95 @@ static void mm_q4_0_vnni(float *out, int64_t ldo, const void *x, size_t xs, cons
     mm_quant_vnni(1, out, ldo, x, xs, w, n, r0, r1);
 }
 
+/* Packed matrices (layout in kernels_impl.h): 16 rows x T tokens per tile.
+ * Each 4-byte lane is one row, so four activations broadcast to every lane
+ * meet four values of each of the 16 rows in one vpdpbusd; a block's
+ * result is 16 finished row sums, scaled by the 16 row scales at once. The
+ * unpacked weights of a block serve all T tokens. */
+static inline __attribute__((always_inline)) int32_t ld_i32(const uint8_t *p) {
+    int32_t v;
+    memcpy(&v, p, 4);
+    return v;
+}
+
+static inline __attribute__((always_inline)) void ptile_vnni(int q4, int T, const uint8_t *pk,
+                                                             int64_t nb, const uint8_t *x, size_t xs,
+                                                             float *out, int64_t ldo) {
+    const size_t bb = q4 ? PACK_Q4_BYTES : PACK_Q8_BYTES;
+    const size_t tbl = (size_t)((nb + 1) / 2) * XQ_SLOT_BYTES;
+    const __m512i lo = _mm512_set1_epi8(0x0f);
+    __m512 acc[4];
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) acc[t] = _mm512_setzero_ps();
+    for (int64_t b = 0; b < nb; b++) {
+        const uint8_t *blk = pk + b * bb;
+        __m512i W[8];
+        if (q4) {
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                __m512i Z = _mm512_loadu_si512(blk + 32 + 64 * j);
+                W[j] = _mm512_and_si512(Z, lo);
+                W[j + 4] = _mm512_and_si512(_mm512_srli_epi16(Z, 4), lo);
+            }
+        } else {
+#pragma GCC unroll 8
+            for (int g = 0; g < 8; g++) W[g] = _mm512_loadu_si512(blk + 32 + 64 * g);
+        }
+        __m512 DW = _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)blk));
+        /* where this block's values 0..15 and 16..31 sit in an activation row */
+        const size_t so = (size_t)(b / 2) * XQ_SLOT_BYTES;
+        const int h = (int)(b % 2), pair = (b / 2) * 2 + 1 < nb;
+        size_t olo = so + h * 32, ohi = so + h * 32 + 16;
+        if (q4 && pair) olo = so + h * 16, ohi = so + 32 + h * 16;
+#pragma GCC unroll 4
+        for (int t = 0; t < T; t++) {
+            const uint8_t *xt = x + t * xs;
+            float dx;
+            memcpy(&dx, xt + tbl + 4 * nb + 4 * b, 4);
+            __m512i i0 = _mm512_set1_epi32(ld_i32(xt + tbl + 4 * b)), i1 = _mm512_setzero_si512();
+#pragma GCC unroll 4
+            for (int j = 0; j < 4; j++) {
+                i0 = _mm512_dpbusd_epi32(i0, W[j], _mm512_set1_epi32(ld_i32(xt + olo + 4 * j)));
+                i1 = _mm512_dpbusd_epi32(i1, W[j + 4], _mm512_set1_epi32(ld_i32(xt + ohi + 4 * j)));
+            }
+            acc[t] = _mm512_fmadd_ps(_mm512_cvtepi32_ps(_mm512_add_epi32(i0, i1)),
+                                     _mm512_mul_ps(DW, _mm512_set1_ps(dx)), acc[t]);
+        }
+    }
+#pragma GCC unroll 4
+    for (int t = 0; t < T; t++) _mm512_storeu_ps(out + t * ldo, acc[t]);
+}
+
+#define PTILE(R, T, q4, pk, nb, x, xs, out, ldo) ptile_vnni(q4, T, pk, nb, x, xs, out, ldo)
+
+static inline __attribute__((always_inline)) void mm_quant_packed(int q4, float *out, int64_t ldo,
+                                                                  const void *xv, size_t xs,
+                                                                  const matrix *w, int n,
+                                                                  int64_t r0, int64_t r1) {
+    const int64_t nb = w->cols / QK, full = w->rows / PACK_ROWS * PACK_ROWS;
+    const size_t gb = (size_t)nb * (q4 ? PACK_Q4_BYTES : PACK_Q8_BYTES);
+    const uint8_t *pk = w->packed, *X = xv;
+    const int64_t rend = MIN(r1, full);
+    LLMOS_ASSERT(r0 % PACK_ROWS == 0);
+    for (int t0 = 0; t0 < n; t0 += TOKEN_BLOCK) {
+        int t1 = MIN(n, t0 + TOKEN_BLOCK);
+        for (int64_t r = r0; r < rend; r += PACK_ROWS)
+            for (int t = t0; t < t1; t += 4)
+                TILE_SWITCH4(PTILE, 16, t1 - t, q4, pk + (r / PACK_ROWS) * gb, nb, X + t * xs, xs,
+                             out + t * ldo + r, ldo);
+    }
+    if (r1 > rend) mm_quant_vnni(q4, out, ldo, xv, xs, w, n, MAX(r0, rend), r1);
+}
+
+static void mm_q8_0_packed(float *out, int64_t ldo, const void *x, size_t xs, const matrix *w, int n,
+                           int64_t r0, int64_t r1) {
+    mm_quant_packed(0, out, ldo, x, xs, w, n, r0, r1);
+}
+static void mm_q4_0_packed(float *out, int64_t ldo, const void *x, size_t xs, const matrix *w, int n,
+                           int64_t r0, int64_t r1) {
+    mm_quant_packed(1, out, ldo, x, xs, w, n, r0, r1);
+}
+
 #pragma GCC pop_options
 
 /* ========================================================== AVX-512 BF16 */
@@ -699,6 +795,7 @@ static const kernel_set g_avx512 = {
 static const kernel_set g_avx512vnni = {
     .name = "avx512vnni",
     .mm = {mm_f32_512, mm_f16_512, mm_bf16_512, mm_q8_0_vnni, mm_q4_0_vnni},
+    .mm_packed = {NULL, NULL, NULL, mm_q8_0_packed, mm_q4_0_packed},
     .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
     .to_q8 = act_q8_row_512,
     .to_bf16 = act_bf16_row,
@@ -706,6 +803,7 @@ static const kernel_set g_avx512vnni = {
 static const kernel_set g_avx512bf16 = {
     .name = "avx512bf16",
     .mm = {mm_f32_512, mm_f16_512, mm_bf16_dp, mm_q8_0_vnni, mm_q4_0_vnni},
+    .mm_packed = {NULL, NULL, NULL, mm_q8_0_packed, mm_q4_0_packed},
     .act = {ACT_F32, ACT_F32, ACT_BF16, ACT_Q8, ACT_Q8},
     .to_q8 = act_q8_row_512,
     .to_bf16 = act_bf16_row_512,

@@ -101,7 +101,7 @@ static int get_matrix(const gguf_file *g, const char *name, int64_t rows, int64_
         return err_set("tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld, %lld]", name,
                        (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
                        (long long)t->ne[3], (long long)cols, (long long)rows);
-    *m = (matrix){t->type, t->data, rows, cols};
+    *m = (matrix){.type = t->type, .data = t->data, .rows = rows, .cols = cols};
     return 0;
 }
 
@@ -172,6 +172,13 @@ model *model_load(const char *path) {
             { err_set("tokenizer has %d tokens but token_embd has %d rows", tok_vocab_size(m->tok),
                       m->cfg.vocab_size); goto fail; }
     }
+    /* q8_0/q4_0 matrices copied into the layout the kernels read fastest */
+    for (int l = 0; l < m->cfg.n_layers; l++) {
+        layer_weights *w = &m->layers[l];
+        matrix *ms[] = {&w->wq, &w->wk, &w->wv, &w->wo, &w->w_gate, &w->w_up, &w->w_down};
+        for (size_t i = 0; i < ARRAY_LEN(ms); i++) matrix_pack(ms[i]);
+    }
+    matrix_pack(&m->output);
     return m;
 fail:
     err_prefix(path);
@@ -183,6 +190,12 @@ void model_free(model *m) {
     if (!m) return;
     if (m->tok) tok_free(m->tok);
     gguf_close(m->file);
+    for (int l = 0; m->layers && l < m->cfg.n_layers; l++) {
+        layer_weights *w = &m->layers[l];
+        matrix *ms[] = {&w->wq, &w->wk, &w->wv, &w->wo, &w->w_gate, &w->w_up, &w->w_down};
+        for (size_t i = 0; i < ARRAY_LEN(ms); i++) matrix_pack_free(ms[i]);
+    }
+    matrix_pack_free(&m->output);
     free(m->layers);
     free(m->norm_f32);
     free(m);

@@ -6,6 +6,8 @@
  * with tails shorter than a vector, odd counts of q8_0/q4_0 blocks, token
  * counts that cross the prompt-processing token blocks.
  *
+ * Quantized matrices are checked as they are and packed (matrix_pack).
+ *
  * The reference quantizes the activations with the ggml reference quantizer
  * (row_from_float to q8_0) for quantized weights, and rounds them to bf16
  * for bf16 weights on the avx512bf16 path: the same inputs the kernels
@@ -63,7 +65,8 @@ static void reference(const matrix *w, const float *x, int n, int bf16_act, doub
     free(xq);
 }
 
-static void check(const char *path, tensor_type type, int64_t rows, int64_t cols, int n, int ties) {
+static void check(const char *path, tensor_type type, int64_t rows, int64_t cols, int n, int ties,
+                  int pack) {
     const size_t rb = type_row_bytes(type, cols);
     float *wf = malloc(cols * sizeof(float));
     void *wd = malloc(rows * rb); /* exact size: reads past the end show under ASan */
@@ -77,11 +80,20 @@ static void check(const char *path, tensor_type type, int64_t rows, int64_t cols
     if (ties) /* amax 127 makes d = 1: every x.5 is a rounding tie */
         for (int64_t i = 0; i < n * cols; i++)
             x[i] = i % QK == 0 ? 127.0f : (float)((int)(frand() * 120) + ((i % 3) ? 0.5 : 0.0));
-    matrix w = {type, wd, rows, cols};
+    matrix w = {.type = type, .data = wd, .rows = rows, .cols = cols};
     float *out = malloc((size_t)n * rows * sizeof(float));
     double *ref = malloc((size_t)n * rows * sizeof(double)), *bound = malloc((size_t)n * rows * sizeof(double));
     for (int64_t i = 0; i < n * rows; i++) out[i] = NAN;
+    if (pack) {
+        matrix_pack(&w);
+        /* the VNNI paths have packed kernels for every quantized type */
+        if (!w.packed && !strncmp(path, "avx512", 6) && strcmp(path, "avx512") && rows >= 16) {
+            fprintf(stderr, "FAIL path %s: matrix_pack made no copy of a %s matrix\n", path, type_name(type));
+            g_fail++;
+        }
+    }
     matmul(out, x, &w, n);
+    matrix_pack_free(&w);
     reference(&w, x, n, type == TYPE_BF16 && !strcmp(path, "avx512bf16"), ref, bound);
     int bad = 0;
     for (int64_t i = 0; i < n * rows; i++) {
@@ -117,6 +129,10 @@ int main(void) {
     static const struct { int64_t rows; int n; } shapes[] = {
         {1, 1}, {5, 1}, {17, 1}, {67, 1}, {4, 2}, {17, 3}, {33, 7}, {64, 13}, {6, 50},
     };
+    /* packed matrices: whole groups of 16 rows plus unpacked tails */
+    static const struct { int64_t rows; int n; } packed_shapes[] = {
+        {16, 1}, {17, 1}, {67, 1}, {33, 7}, {64, 13}, {32, 50}, {48, 4},
+    };
     static const tensor_type types[] = {TYPE_F32, TYPE_F16, TYPE_BF16, TYPE_Q8_0, TYPE_Q4_0};
     int paths = 0;
     for (int p = 0; kernels_path_names[p]; p++) {
@@ -134,9 +150,15 @@ int main(void) {
             size_t ncols = quant ? ARRAY_LEN(quant_cols) : ARRAY_LEN(float_cols);
             for (size_t c = 0; c < ncols; c++)
                 for (size_t s = 0; s < ARRAY_LEN(shapes); s++)
-                    check(path, type, shapes[s].rows, cols[c], shapes[s].n, 0);
-            if (quant)
-                for (size_t c = 0; c < ncols; c++) check(path, type, 9, cols[c], 3, 1);
+                    check(path, type, shapes[s].rows, cols[c], shapes[s].n, 0, 0);
+            if (quant) {
+                for (size_t c = 0; c < ncols; c++) check(path, type, 9, cols[c], 3, 1, 0);
+                for (size_t c = 0; c < ncols; c++) {
+                    for (size_t s = 0; s < ARRAY_LEN(packed_shapes); s++)
+                        check(path, type, packed_shapes[s].rows, cols[c], packed_shapes[s].n, 0, 1);
+                    check(path, type, 35, cols[c], 5, 1, 1);
+                }
+            }
         }
         printf("%-11s %s\n", path, g_fail == before ? "ok" : "FAILED");
     }
