@@ -25,7 +25,7 @@
 /* Extensions of the files taken from folders (case-insensitive). */
 static const char *const g_text_ext[] = {
     "txt", "text", "md", "markdown", "rst", "html", "htm", "xhtml", "xml", "tex", "org",
-    "adoc", "asciidoc", "texi", "csv", "tsv", "jsonl", "c", "h", "cc", "cpp", "hpp", "py",
+    "adoc", "asciidoc", "texi", "csv", "tsv", "jsonl", "ndjson", "c", "h", "cc", "cpp", "hpp", "py",
     "js", "ts", "go", "rs", "java", "sh", "pl", "pm", "pod", "rb", "lua", "sql", "css",
     "yaml", "yml", "toml", "ini", "cfg",
 };
@@ -217,8 +217,9 @@ static int feed_input(train_ctx *c, const char *path) {
     FILE *f = is_stdin ? stdin : fopen(path, "rb");
     if (!f) return err_set("cannot open '%s': %s", path, strerror(errno));
     const char *name = is_stdin ? "(stdin)" : path;
-    int rc = (c->jsonl_all || !strcasecmp(ext_of(path), "jsonl")) ? feed_jsonl(c, f, name)
-                                                                   : feed_text(c, f, name);
+    const char *ext = ext_of(path);
+    int jsonl = c->jsonl_all || !strcasecmp(ext, "jsonl") || !strcasecmp(ext, "ndjson");
+    int rc = jsonl ? feed_jsonl(c, f, name) : feed_text(c, f, name);
     if (!is_stdin) fclose(f);
     return rc;
 }
@@ -265,8 +266,8 @@ static void usage_train(void) {
            "no tensors.\n\n"
            "  INPUT            a text file; a folder (searched recursively for .txt .md .rst\n"
            "                   .html .tex .jsonl, source code and similar; binary files are\n"
-           "                   skipped and counted); a .jsonl file (the \"text\" field of\n"
-           "                   each line); or - for stdin\n"
+           "                   skipped and counted); a .jsonl or .ndjson file (the \"text\"\n"
+           "                   field of each line); or - for stdin\n"
            "  --vocab-size N   total vocabulary: 256 bytes + merges + specials (default 8192)\n"
            "  --out FILE       the tokenizer GGUF to write (default tokenizer.gguf)\n"
            "  --special LIST   more special tokens, comma-separated, after the defaults\n"
