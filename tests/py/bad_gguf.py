@@ -217,6 +217,7 @@ def main(good, outdir):
     emit('tok-eos-negative', serialize(with_kv('tokenizer.ggml.eos_token_id', G.I32, -5), infos, blobs), 'loose')
     emit('tok-merges-unknown', serialize(with_kv('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['zz qq', 'h e'] + list(merges))), infos, blobs), 'loose')
     emit('tok-merges-malformed', serialize(with_kv('tokenizer.ggml.merges', G.ARRAY, (G.STRING, ['nospace', ' ', '', 'a b c'] + list(merges))), infos, blobs), 'loose')
+    emit('tok-merges-malformed-later', serialize(with_kv('tokenizer.ggml.merges', G.ARRAY, (G.STRING, list(merges[:3]) + ['nospace'] + list(merges[3:]))), infos, blobs), 'loose')
     emit('tok-merges-missing', serialize(with_kv('tokenizer.ggml.merges', drop=True), infos, blobs), 'loose')
     emit('tok-types-short', serialize(with_kv('tokenizer.ggml.token_type', G.ARRAY, (G.I32, list(types[:5]))), infos, blobs), 'loose')
     emit('tok-types-odd', serialize(with_kv('tokenizer.ggml.token_type', G.ARRAY, (G.I32, [-7, 99] + list(types[2:]))), infos, blobs), 'loose')
