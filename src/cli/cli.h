@@ -55,6 +55,7 @@ int cmd_data_build(int argc, char **argv);
 int cmd_data_stats(int argc, char **argv);
 int cmd_data_tokenize(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
+int cmd_scaling(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_eval(int argc, char **argv);

@@ -23,6 +23,7 @@ static const cli_command g_commands[] = {
     {"bench", cmd_bench, "inference speed: prompt processing and generation tok/s, as llama-bench"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
     {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
+    {"scaling", cmd_scaling, "scaling laws: sweep small runs, fit L(N, D), predict a bigger run"},
     {"sft", cmd_sft, "fine-tune a model on conversations into an assistant"},
     {"chat", cmd_chat, "talk to an assistant model in the terminal (or answer one -p question)"},
     {"eval", cmd_eval, "base versus assistant on held-out questions: answer form, token F1"},
