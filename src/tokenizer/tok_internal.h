@@ -48,6 +48,7 @@ struct tokenizer {
     char **merges;       /* gpt2: "left right" as stored */
     int n_merges;
     int bos, eos, eot, unk, pad;
+    int eot_found;       /* end of turn found by its text when eot is not set */
     int add_bos, add_eos, add_space_prefix;
     char *chat_template;
 

@@ -220,6 +220,14 @@ static int build(tokenizer *t) {
         t->byte_id[b] = tok_lookup(t, tx, (size_t)n);
     }
     if (t->kind == TOK_GPT2 && build_merges(t)) return -1;
+    /* End of turn when the file names none: the first of these texts the
+     * vocabulary has (the ones llama.cpp looks for). */
+    static const char *const eot_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
+                                            "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
+                                            "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+                                            "<end_of_utterance>"};
+    t->eot_found = -1;
+    for (size_t i = 0; i < ARRAY_LEN(eot_texts) && t->eot_found < 0; i++) t->eot_found = tok_find(t, eot_texts[i]);
     t->specials = xmalloc((size_t)t->n_vocab * sizeof(int));
     for (int id = 0; id < t->n_vocab; id++)
         if (is_special_type(t->type[id]) && t->text_len[id] > 0) t->specials[t->n_specials++] = id;
@@ -464,7 +472,7 @@ tok_kind tok_get_kind(const tokenizer *t) { return t->kind; }
 int tok_vocab_size(const tokenizer *t) { return t->n_vocab; }
 int tok_bos(const tokenizer *t) { return t->bos; }
 int tok_eos(const tokenizer *t) { return t->eos; }
-int tok_eot(const tokenizer *t) { return t->eot >= 0 ? t->eot : t->eos; }
+int tok_eot(const tokenizer *t) { return t->eot >= 0 ? t->eot : t->eot_found >= 0 ? t->eot_found : t->eos; }
 int tok_add_bos(const tokenizer *t) { return t->add_bos; }
 pretok_kind tok_get_pretok(const tokenizer *t) { return t->pre; }
 const char *tok_pre_name(const tokenizer *t) { return t->pre_name; }

@@ -40,7 +40,9 @@ tok_kind tok_get_kind(const tokenizer *t);
 int tok_vocab_size(const tokenizer *t);
 int tok_bos(const tokenizer *t);  /* -1 when none */
 int tok_eos(const tokenizer *t);  /* end of text; -1 when none */
-int tok_eot(const tokenizer *t);  /* end of turn; falls back to eos */
+int tok_eot(const tokenizer *t);  /* end of turn: tokenizer.ggml.eot_token_id, else a token
+                                   * named like one (<|eot_id|>, <|im_end|>... as llama.cpp
+                                   * looks for them), else eos */
 int tok_add_bos(const tokenizer *t); /* tokenizer.ggml.add_bos_token */
 /* Id of a token by its exact text ("<|user|>"), -1 if absent. */
 int tok_find(const tokenizer *t, const char *text);
