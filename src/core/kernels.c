@@ -33,6 +33,12 @@ static float dot_f32(const float *a, const float *b, int64_t n) {
     return ((s[0] + s[4]) + (s[1] + s[5])) + ((s[2] + s[6]) + (s[3] + s[7])) + t;
 }
 
+float vec_dot_portable(const float *a, const float *b, int n) { return dot_f32(a, b, n); }
+
+void vec_axpy_portable(float *y, float a, const float *x, int n) {
+    for (int i = 0; i < n; i++) y[i] += a * x[i];
+}
+
 /* f32, f16, bf16 weights: each row converted to float once, then dotted
  * with every token. */
 static void mm_float_portable(float *out, int64_t ldo, const void *xv, size_t xs, const matrix *w,
@@ -217,6 +223,8 @@ static const kernel_set g_portable = {
     .mm = {mm_float_portable, mm_float_portable, mm_float_portable, mm_q8_0_portable,
            mm_q4_0_portable},
     .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
+    .dot = vec_dot_portable,
+    .axpy = vec_axpy_portable,
     .to_q8 = act_q8_row_natural,
     .to_bf16 = act_bf16_row,
 };
@@ -276,6 +284,9 @@ int kernels_select(const char *name) {
 }
 
 const char *kernels_path(void) { return current_set()->name; }
+
+float vec_dot(const float *a, const float *b, int n) { return current_set()->dot(a, b, n); }
+void vec_axpy(float *y, float a, const float *x, int n) { current_set()->axpy(y, a, x, n); }
 
 static int type_slot(tensor_type t) {
     switch (t) {

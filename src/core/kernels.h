@@ -34,6 +34,11 @@ void matmul(float *out, const float *x, const matrix *w, int n);
 void matrix_pack(matrix *w);
 void matrix_pack_free(matrix *w);
 
+/* The vector kernels attention uses: the dot product of n floats, and
+ * y += a * x. Vectorized on the same paths as matmul. */
+float vec_dot(const float *a, const float *b, int n);
+void vec_axpy(float *y, float a, const float *x, int n);
+
 /* Name of the kernel path in use, for logs: "portable", "avx2" (AVX2, FMA,
  * F16C), "avx512" (F, BW, VL), "avx512vnni" (+ VNNI: integer dots for q8_0
  * and q4_0) or "avx512bf16" (+ BF16: vdpbf16ps for bf16 weights, which

@@ -69,12 +69,18 @@ typedef struct {
     matmul_fn mm[SLOT_COUNT];
     matmul_fn mm_packed[SLOT_COUNT]; /* for packed matrices; NULL: none */
     int act[SLOT_COUNT];     /* ACT_* each function reads */
+    float (*dot)(const float *a, const float *b, int n);
+    void (*axpy)(float *y, float a, const float *x, int n);
     act_fn to_q8;            /* makes ACT_Q8 rows */
     act_fn to_bf16;          /* makes ACT_BF16 rows */
 } kernel_set;
 
 /* Bytes of one converted token row. */
 size_t act_row_bytes(int act, int64_t cols);
+
+/* Portable vector kernels (kernels.c). */
+float vec_dot_portable(const float *a, const float *b, int n);
+void vec_axpy_portable(float *y, float a, const float *x, int n);
 
 /* Portable converters (kernels.c). permute: store q4_0 pairs in unpack
  * order, as the x86 paths want. */

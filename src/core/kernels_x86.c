@@ -366,6 +366,29 @@ static void mm_bf16_512(float *out, int64_t ldo, const void *x, size_t xs, const
     mm_float_512(KT_BF16, out, ldo, x, xs, w, n, r0, r1);
 }
 
+static float vec_dot_512(const float *a, const float *b, int n) {
+    __m512 s0 = _mm512_setzero_ps(), s1 = s0;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        s0 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i), _mm512_loadu_ps(b + i), s0);
+        s1 = _mm512_fmadd_ps(_mm512_loadu_ps(a + i + 16), _mm512_loadu_ps(b + i + 16), s1);
+    }
+    for (; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        s0 = _mm512_fmadd_ps(_mm512_maskz_loadu_ps(m, a + i), _mm512_maskz_loadu_ps(m, b + i), s0);
+    }
+    return _mm512_reduce_add_ps(_mm512_add_ps(s0, s1));
+}
+
+static void vec_axpy_512(float *y, float a, const float *x, int n) {
+    const __m512 va = _mm512_set1_ps(a);
+    for (int i = 0; i < n; i += 16) {
+        __mmask16 m = n - i >= 16 ? 0xffff : (__mmask16)((1u << (n - i)) - 1);
+        _mm512_mask_storeu_ps(y + i, m, _mm512_fmadd_ps(va, _mm512_maskz_loadu_ps(m, x + i),
+                                                         _mm512_maskz_loadu_ps(m, y + i)));
+    }
+}
+
 /* Quantizes one row to ACT_Q8 (see kernels_impl.h): the same values as
  * act_q8_row, 16 at a time. roundf's ties away from zero: truncate, then
  * add trunc(2 * fraction), which is +-1 exactly when |fraction| >= 0.5. */
@@ -782,6 +805,8 @@ static const kernel_set g_avx2 = {
     .name = "avx2",
     .mm = {mm_f32_avx2, mm_f16_avx2, mm_bf16_avx2, mm_q8_0_avx2, mm_q4_0_avx2},
     .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
+    .dot = vec_dot_portable,
+    .axpy = vec_axpy_portable,
     .to_q8 = act_q8_row_perm,
     .to_bf16 = act_bf16_row,
 };
@@ -789,6 +814,8 @@ static const kernel_set g_avx512 = {
     .name = "avx512",
     .mm = {mm_f32_512, mm_f16_512, mm_bf16_512, mm_q8_0_avx2, mm_q4_0_avx2},
     .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
+    .dot = vec_dot_512,
+    .axpy = vec_axpy_512,
     .to_q8 = act_q8_row_512,
     .to_bf16 = act_bf16_row,
 };
@@ -797,6 +824,8 @@ static const kernel_set g_avx512vnni = {
     .mm = {mm_f32_512, mm_f16_512, mm_bf16_512, mm_q8_0_vnni, mm_q4_0_vnni},
     .mm_packed = {NULL, NULL, NULL, mm_q8_0_packed, mm_q4_0_packed},
     .act = {ACT_F32, ACT_F32, ACT_F32, ACT_Q8, ACT_Q8},
+    .dot = vec_dot_512,
+    .axpy = vec_axpy_512,
     .to_q8 = act_q8_row_512,
     .to_bf16 = act_bf16_row,
 };
@@ -805,6 +834,8 @@ static const kernel_set g_avx512bf16 = {
     .mm = {mm_f32_512, mm_f16_512, mm_bf16_dp, mm_q8_0_vnni, mm_q4_0_vnni},
     .mm_packed = {NULL, NULL, NULL, mm_q8_0_packed, mm_q4_0_packed},
     .act = {ACT_F32, ACT_F32, ACT_BF16, ACT_Q8, ACT_Q8},
+    .dot = vec_dot_512,
+    .axpy = vec_axpy_512,
     .to_q8 = act_q8_row_512,
     .to_bf16 = act_bf16_row_512,
 };

@@ -273,17 +273,13 @@ static void attention(const model_config *c, model_state *s, int l, int n, int p
             const int kvh = h / group, len = pos + t + 1;
             for (int p = 0; p < len; p++) {
                 const float *k = kc + (size_t)p * kvd + (size_t)kvh * D;
-                float dot = 0;
-                for (int i = 0; i < D; i++) dot += q[i] * k[i];
-                att[p] = dot * scale;
+                att[p] = vec_dot(q, k, D) * scale;
             }
             softmax_forward(att, att, len);
             float *out = s->att_out + ((size_t)t * H + h) * D;
             memset(out, 0, sizeof(float) * D);
             for (int p = 0; p < len; p++) {
-                const float *v = vc + (size_t)p * kvd + (size_t)kvh * D;
-                const float a = att[p];
-                for (int i = 0; i < D; i++) out[i] += a * v[i];
+                vec_axpy(out, att[p], vc + (size_t)p * kvd + (size_t)kvh * D, D);
             }
         }
 }
