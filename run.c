@@ -540,7 +540,7 @@ static void usage(FILE *f, int status) {
           "example: ./run model.gguf -p \"Once upon a time\" -n 64 -t 0\n", f), exit(status);
 }
 static double num_arg(const char *opt, const char *v) {
-    char *end;
+    char *end = NULL;
     double d = strtod(v, &end);
     if (end == v || *end) fprintf(stderr, "run: %s: '%s' is not a number\n", opt, v), usage(stderr, 2);
     return d;
@@ -562,12 +562,13 @@ int main(int argc, char **argv) {
         else fprintf(stderr, "run: unknown option '%s'\n", a), usage(stderr, 2);
     }
     if (!path || !(n_gen >= 0 && n_gen <= INT_MAX) || !(temp >= 0) || !(seed >= 0) || !(top_p > 0 && top_p <= 1)) usage(stderr, 2);
+#ifdef _OPENMP // libgomp spins at every barrier by default, which collapses on busy cores: re-run once with passive waits
+    if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 1)) execv("/proc/self/exe", argv);
+#endif
     rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (uint32_t h = 0; h < 65536; h++) { // IEEE half: sign, 5 exponent bits (bias 15), 10 mantissa bits
-        int e = (h >> 10) & 31, m = h & 1023;
-        float v = e == 0 ? ldexpf((float)m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 1024), e - 25);
-        f16_table[h] = (h & 0x8000) ? -v : v;
-    }
+    for (uint32_t h = 0, e, m; h < 65536; h++) // IEEE half: sign, 5 exponent bits (bias 15), 10 mantissa bits
+        e = (h >> 10) & 31, m = h & 1023, f16_table[h] = (h & 0x8000 ? -1 : 1) * (e == 0 ? ldexpf((float)m, -24)
+                                            : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 1024), (int)e - 25));
     Gguf g = gguf_open(path);
     Tokenizer tok; Config c; Weights w; State s; // (declared together: the file has a 600-line budget)
     tokenizer_init(&tok, &g), model_load(&g, tok.n, &c, &w);
