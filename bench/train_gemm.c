@@ -3,7 +3,7 @@
  * FMA peak (register-only loop, CPU time) and src/core/gemm.c's three
  * layouts at the shapes a training step uses, on 1 and 2 threads, as
  * GFLOP/s of wall time and of CPU time (the latter is what a shared
- * machine still lets us measure). Built and run by bench/train_speed.sh.
+ * machine still lets us measure), in fp32 and with bf16 operands. Built and run by bench/train_speed.sh.
  */
 #include "core/common.h"
 #include "core/gemm.h"
@@ -25,7 +25,9 @@ int main(int argc, char **argv) {
     const char *names[] = {"x.W^T (forward)", "dY.W (input grad)", "dY^T.X (weight grad)"};
     printf("FMA peak: %.1f GFLOP/s on 1 thread, %.1f on 2 (gemm path %s)\n", gemm_peak_gflops(1),
            gemm_peak_gflops(2), gemm_path());
-    for (int th = 1; th <= 2; th++) {
+    for (int run = 0; run < 4; run++) {
+        const int th = 1 + run % 2, bf16 = run >= 2;
+        if (bf16 && gemm_set_bf16(1) < 0) break;
         omp_set_num_threads(th);
         for (size_t s = 0; s < sizeof(shapes) / sizeof(shapes[0]); s++) {
             const int N = shapes[s][0], O = shapes[s][1], I = shapes[s][2];
@@ -42,8 +44,8 @@ int main(int argc, char **argv) {
                     reps++;
                 }
                 const double wall = time_now() - t0, cpu = cpu_now() - c0, fl = 2.0 * N * O * I * reps;
-                printf("%d thread(s)  N=%-5d O=%-5d I=%-5d %-22s %6.1f GFLOP/s wall  %6.1f per CPU-second\n",
-                       th, N, O, I, names[mode], fl / wall / 1e9, fl / cpu / 1e9 * th);
+                printf("%s %d thread(s)  N=%-5d O=%-5d I=%-5d %-22s %6.1f GFLOP/s wall  %6.1f per CPU-second\n",
+                       bf16 ? "bf16" : "fp32", th, N, O, I, names[mode], fl / wall / 1e9, fl / cpu / 1e9 * th);
             }
             free(x), free(w), free(y);
         }

@@ -42,20 +42,22 @@ for c in "${configs[@]}"; do
     echo
     echo "== $name: dim $dim, $layers layers, $heads/$kv heads, ffn $ffn, vocab $vocab, batch $batch x $ctx, $threads threads =="
     $PY tests/py/train_data.py "$work/$name" "$vocab" 400000 20000
-    /usr/bin/time -f "%M" -o "$work/$name.rss" "$LLMOS" pretrain --data "$work/$name" --dim "$dim" \
-        --layers "$layers" --heads "$heads" --kv-heads "$kv" --ffn "$ffn" --ctx "$ctx" --batch "$batch" \
-        --steps "$steps" --eval-every 0 --save-every 0 --threads "$threads" --out "$work/$name.gguf" 2>&1 |
-        grep -E "parameters|peak" | sed 's/^/  /'
-    $PY - "$work/$name.log.jsonl" "$(cat "$work/$name.rss")" "$batch" "$ctx" <<'PYEOF' | tee "$work/$name.ours"
+    for prec in fp32 bf16; do
+        /usr/bin/time -f "%M" -o "$work/$name.rss" "$LLMOS" pretrain --data "$work/$name" --dim "$dim" \
+            --layers "$layers" --heads "$heads" --kv-heads "$kv" --ffn "$ffn" --ctx "$ctx" --batch "$batch" \
+            --steps "$steps" --eval-every 0 --save-every 0 --threads "$threads" --out "$work/$name.gguf" \
+            $([ $prec = bf16 ] && echo --bf16) 2>&1 | grep -E "parameters|peak" | sed 's/^/  /'
+        $PY - "$work/$name.log.jsonl" "$(cat "$work/$name.rss")" "$batch" "$ctx" "$prec" <<'PYEOF'
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1]) if '"loss"' in l][2:]   # skip 2 warm-up steps
 tok = int(sys.argv[3]) * int(sys.argv[4])
 sec = sum(r['sec'] for r in rows) / len(rows)
 cpu = sum(r['cpu_sec'] for r in rows) / len(rows)
 gf = sum(r['gflops'] for r in rows) / len(rows)
-print('llmos    %8.1f tok/s  %8.1f tok/CPU-s  %6.1f GFLOP/s  %.2f s/step  peak RSS %.0f MB' %
-      (tok / sec, tok / cpu, gf, sec, int(sys.argv[2]) / 1024))
+print('llmos %s %8.1f tok/s  %8.1f tok/CPU-s  %6.1f GFLOP/s  %.2f s/step  peak RSS %.0f MB' %
+      (sys.argv[5], tok / sec, tok / cpu, gf, sec, int(sys.argv[2]) / 1024))
 PYEOF
+    done
     OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
         LD_LIBRARY_PATH=$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
         $PY bench/py/torch_train.py --dim "$dim" --layers "$layers" --heads "$heads" --kv-heads "$kv" \
@@ -64,7 +66,7 @@ PYEOF
     $PY - "$work/$name.torch.json" <<'PYEOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
-print('pytorch  %8.1f tok/s  %8.1f tok/CPU-s                  %.2f s/step  peak RSS %.0f MB  (%s, %d params)' %
+print('pytorch    %8.1f tok/s  %8.1f tok/CPU-s                  %.2f s/step  peak RSS %.0f MB  (%s, %d params)' %
       (r['tok_per_s'], r['tok_per_cpu_s'], r['sec_per_step'], r['peak_rss_mb'], r['impl'], r['params']))
 PYEOF
     echo "load average: $(cut -d' ' -f1-3 /proc/loadavg)"

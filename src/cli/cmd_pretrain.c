@@ -72,6 +72,8 @@ static void usage(FILE *f) {
             "  --eval-batches N    validation batches per evaluation             (8)\n"
             "  --save-every N      checkpoint every N steps                    (500)\n"
             "  --peak-gflops F     matmul peak for the %% figure (default: measured)\n"
+            "  --bf16              matmuls in bf16 (fp32 sums and master weights; needs\n"
+            "                      AVX512_BF16): about twice the fp32 speed\n"
             "  --quiet             no progress output\n"
             "\n"
             "presets:\n");
@@ -213,6 +215,7 @@ int cmd_pretrain(int argc, char **argv) {
         else if (!strcmp(a, "--save-every")) LONG(o.save_every, 0, 1 << 30);
         else if (!strcmp(a, "--peak-gflops")) DBL(o.peak_gflops);
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
+        else if (!strcmp(a, "--bf16")) o.bf16 = 1;
         else if (!strcmp(a, "--dump-batches")) { VAL(); o.dump_batches = v; }
         else if (!strcmp(a, "--stop-after")) LONG(o.stop_after, 1, 1L << 40);
         else if (!strcmp(a, "--grad-dump")) { VAL(); grad_dir = v; }

@@ -178,6 +178,94 @@ static void pack_b(float *Bp, const float *B, int64_t rs, int64_t cs, int n0, in
     }
 }
 
+/* ---- bf16 path: operands rounded to bf16 while packing, products summed in
+ * float by vdpbf16ps (AVX512_BF16), two k at a time. A strip holds, for
+ * each pair of k, the MR (or NR) pairs (x[k], x[k+1]) as 32-bit words. */
+
+#define BF_MR 8
+#define BF_NR 32
+
+static inline uint16_t to_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    if ((u & 0x7fffffffu) > 0x7f800000u) return (uint16_t)((u >> 16) | 0x40); /* quiet NaN */
+    u += 0x7fffu + ((u >> 16) & 1u);
+    return (uint16_t)(u >> 16);
+}
+
+static void pack_a_bf16(uint16_t *Ap, const float *A, int64_t rs, int64_t cs, int mc, int k0,
+                        int kc) {
+    const int strips = (mc + BF_MR - 1) / BF_MR, kc2 = (kc + 1) / 2;
+#pragma omp for schedule(static)
+    for (int p = 0; p < strips; p++) {
+        uint16_t *dst = Ap + (size_t)p * BF_MR * 2 * kc2;
+        const int rows = MIN(BF_MR, mc - p * BF_MR);
+        for (int kp = 0; kp < kc2; kp++)
+            for (int i = 0; i < BF_MR; i++)
+                for (int h = 0; h < 2; h++) {
+                    const int k = 2 * kp + h;
+                    dst[(kp * BF_MR + i) * 2 + h] =
+                        i < rows && k < kc ? to_bf16(A[(int64_t)(p * BF_MR + i) * rs + (int64_t)(k0 + k) * cs]) : 0;
+                }
+    }
+}
+
+static void pack_b_bf16(uint16_t *Bp, const float *B, int64_t rs, int64_t cs, int n0, int nc,
+                        int k0, int kc) {
+    const int strips = (nc + BF_NR - 1) / BF_NR, kc2 = (kc + 1) / 2;
+#pragma omp for schedule(static)
+    for (int q = 0; q < strips; q++) {
+        uint16_t *dst = Bp + (size_t)q * BF_NR * 2 * kc2;
+        const int cols = MIN(BF_NR, nc - q * BF_NR);
+        for (int kp = 0; kp < kc2; kp++)
+            for (int h = 0; h < 2; h++) {
+                const int k = 2 * kp + h;
+                for (int j = 0; j < BF_NR; j++)
+                    dst[(kp * BF_NR + j) * 2 + h] =
+                        j < cols && k < kc ? to_bf16(B[(int64_t)(k0 + k) * rs + (int64_t)(n0 + q * BF_NR + j) * cs]) : 0;
+            }
+    }
+}
+
+__attribute__((target("avx512f,avx512bf16"))) static void kernel_avx512bf16(
+    int kc2, const uint16_t *a, const uint16_t *b, float *c, int64_t ldc, int acc) {
+    __m512 c0[BF_MR], c1[BF_MR];
+#pragma GCC unroll 8
+    for (int i = 0; i < BF_MR; i++) c0[i] = c1[i] = _mm512_setzero_ps();
+    for (int kp = 0; kp < kc2; kp++, a += 2 * BF_MR, b += 2 * BF_NR) {
+        const __m512bh b0 = (__m512bh)_mm512_loadu_si512(b), b1 = (__m512bh)_mm512_loadu_si512(b + 32);
+#pragma GCC unroll 8
+        for (int i = 0; i < BF_MR; i++) {
+            int32_t w;
+            memcpy(&w, a + 2 * i, 4);
+            const __m512bh ai = (__m512bh)_mm512_set1_epi32(w);
+            c0[i] = _mm512_dpbf16_ps(c0[i], ai, b0);
+            c1[i] = _mm512_dpbf16_ps(c1[i], ai, b1);
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < BF_MR; i++) {
+        float *ci = c + i * ldc;
+        if (acc) {
+            c0[i] = _mm512_add_ps(c0[i], _mm512_loadu_ps(ci));
+            c1[i] = _mm512_add_ps(c1[i], _mm512_loadu_ps(ci + 16));
+        }
+        _mm512_storeu_ps(ci, c0[i]);
+        _mm512_storeu_ps(ci + 16, c1[i]);
+    }
+}
+
+static int g_bf16;
+
+int gemm_set_bf16(int on) {
+    __builtin_cpu_init();
+    const int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+    g_bf16 = on && ok;
+    return on && !ok ? -1 : 0;
+}
+
+int gemm_bf16(void) { return g_bf16; }
+
 /* ---- driver ---- */
 
 static float *g_apack, *g_bpack;
@@ -193,6 +281,57 @@ static float *buf_reserve(float **p, size_t *have, size_t n) {
     return *p;
 }
 
+/* The bf16 twin of the driver below: same blocking and static tiling, K
+ * slices of GEMM_KC (an even number) consumed two at a time. */
+static void gemm_bf16_driver(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_cs,
+                             const float *B, int64_t b_rs, int64_t b_cs, float *C, int64_t ldc,
+                             int accumulate) {
+    const int MC = 96, TN = 256;
+    const int mpad = (M + BF_MR - 1) / BF_MR * BF_MR;
+    const int nc_max = MIN(N, GEMM_NC);
+    uint16_t *Ap = (uint16_t *)buf_reserve(&g_apack, &g_apack_n, (size_t)mpad * GEMM_KC / 2 + 64);
+    uint16_t *Bp = (uint16_t *)buf_reserve(&g_bpack, &g_bpack_n,
+                                           (size_t)((nc_max + BF_NR - 1) / BF_NR * BF_NR) * GEMM_KC / 2 + 64);
+#pragma omp parallel if ((double)M * N * K >= 262144.0)
+    {
+        float tmp[BF_MR * BF_NR] __attribute__((aligned(64)));
+        for (int jc = 0; jc < N; jc += GEMM_NC) {
+            const int nc = MIN(GEMM_NC, N - jc);
+            for (int pc = 0; pc < K; pc += GEMM_KC) {
+                const int kc = MIN(GEMM_KC, K - pc), kc2 = (kc + 1) / 2;
+                const int acc = accumulate || pc > 0;
+                pack_b_bf16(Bp, B, b_rs, b_cs, jc, nc, pc, kc);
+                pack_a_bf16(Ap, A, a_rs, a_cs, M, pc, kc);
+                const int tm = (M + MC - 1) / MC, tn = (nc + TN - 1) / TN;
+#pragma omp for schedule(static)
+                for (int t = 0; t < tm * tn; t++) {
+                    const int i0 = (t / tn) * MC, j0 = (t % tn) * TN;
+                    const int i1 = MIN(M, i0 + MC), j1 = MIN(nc, j0 + TN);
+                    for (int jr = j0; jr < j1; jr += BF_NR) {
+                        const uint16_t *bp = Bp + (size_t)(jr / BF_NR) * BF_NR * 2 * kc2;
+                        const int cols = MIN(BF_NR, j1 - jr);
+                        for (int ir = i0; ir < i1; ir += BF_MR) {
+                            const uint16_t *ap = Ap + (size_t)(ir / BF_MR) * BF_MR * 2 * kc2;
+                            const int rows = MIN(BF_MR, i1 - ir);
+                            float *c = C + (int64_t)ir * ldc + jc + jr;
+                            if (rows == BF_MR && cols == BF_NR) {
+                                kernel_avx512bf16(kc2, ap, bp, c, ldc, acc);
+                            } else {
+                                kernel_avx512bf16(kc2, ap, bp, tmp, BF_NR, 0);
+                                for (int i = 0; i < rows; i++)
+                                    for (int j = 0; j < cols; j++)
+                                        c[(int64_t)i * ldc + j] = acc
+                                            ? c[(int64_t)i * ldc + j] + tmp[i * BF_NR + j]
+                                            : tmp[i * BF_NR + j];
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 void gemm_f32(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_cs, const float *B,
               int64_t b_rs, int64_t b_cs, float *C, int64_t ldc, int accumulate) {
     if (M <= 0 || N <= 0) return;
@@ -202,6 +341,10 @@ void gemm_f32(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_cs, c
         return;
     }
     const gemm_impl *im = impl_get();
+    if (g_bf16) {
+        gemm_bf16_driver(M, N, K, A, a_rs, a_cs, B, b_rs, b_cs, C, ldc, accumulate);
+        return;
+    }
     const int MR = im->mr, NR = im->nr, MC = im->mc, TN = im->tile_n;
     const int mpad = (M + MR - 1) / MR * MR;
     const int nc_max = MIN(N, GEMM_NC);

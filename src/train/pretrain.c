@@ -12,6 +12,7 @@
 #include "../core/types.h"
 #include "../data/shard.h"
 #include "../model/train_model.h"
+#include "scaling.h"
 
 #include <errno.h>
 #include <math.h>
@@ -82,6 +83,7 @@ static int save_gguf(const char *path, const gguf_file *tok_g, const train_model
         gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
         gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
         gguf_set_u32(w, "train.ctx", (uint32_t)m->T);
+        gguf_set_bool(w, "train.bf16", gemm_bf16());
         names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
         for (int i = 0; i < m->n_tensors; i++) {
             const train_tensor *t = &m->tensors[i];
@@ -263,6 +265,10 @@ int pretrain_run(const pretrain_opts *o) {
     int nv = 0;
 
     if (o->threads > 0) omp_set_num_threads(o->threads);
+    if (gemm_set_bf16(o->bf16) < 0) {
+        err_set("--bf16 needs a CPU with AVX512_BF16; this one has none");
+        goto done;
+    }
     const int threads = omp_get_max_threads();
 
     tok_g = gguf_open(tok_path);
@@ -325,6 +331,16 @@ int pretrain_run(const pretrain_opts *o) {
         err_set("cannot write '%s': %s", log_path, strerror(errno));
         goto done;
     }
+    if (!o->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
+        int64_t nonemb;
+        const int64_t np = scaling_param_count(&cfg, &nonemb);
+        fprintf(logf, "{\"step\":0,\"event\":\"config\",\"params\":%lld,\"non_embedding_params\":%lld,"
+                      "\"flops_per_token\":%.17g,\"tokens_planned\":%lld,\"dim\":%d,\"layers\":%d,\"heads\":%d,"
+                      "\"kv_heads\":%d,\"ffn\":%d,\"ctx\":%d,\"vocab\":%d,\"tied\":%s,\"batch\":%d,\"accum\":%d}\n",
+                (long long)np, (long long)nonemb, scaling_flops_per_token(&cfg, T), (long long)(total * tokens_per_step),
+                cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.ffn_dim, T, vocab, cfg.tied ? "true" : "false",
+                B, o->accum);
+    }
     if (o->dump_batches && !(dumpf = fopen(o->dump_batches, "wb"))) {
         err_set("cannot write '%s': %s", o->dump_batches, strerror(errno));
         goto done;
@@ -340,14 +356,14 @@ int pretrain_run(const pretrain_opts *o) {
                     "llmos pretrain: %s parameters (dim %d, %d layers, %d/%d heads, ffn %d, ctx %d, vocab %d%s)\n"
                     "  %s train tokens in %d shard(s), %s val tokens; %lld steps of %lld tokens "
                     "(batch %d x %d, accum %d), lr %g %s, warmup %lld\n"
-                    "  %d threads, gemm %s, peak %.0f GFLOP/s; %s%s\n",
+                    "  %d threads, gemm %s%s, peak %.0f GFLOP/s (fp32); %s\n",
                     fmt_count((double)m->n_params, b1, sizeof(b1)), cfg.dim, cfg.n_layers, cfg.n_heads,
                     cfg.n_kv_heads, cfg.ffn_dim, T, vocab, cfg.tied ? ", tied head" : "",
                     fmt_count((double)ds->train_tokens, b2, sizeof(b2)), ds->n_train,
                     fmt_count(ds->val ? (double)ds->val->n_tokens : 0, b3, sizeof(b3)),
                     (long long)total, (long long)tokens_per_step, B, T, o->accum, o->lr,
-                    sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(), peak,
-                    o->resume ? "resuming" : "fresh start", "");
+                    sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(),
+                    gemm_bf16() ? " bf16" : " fp32", peak, o->resume ? "resuming" : "fresh start");
         if (o->resume && !o->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
     }
 

@@ -38,6 +38,7 @@ typedef struct {
     double peak_gflops;         /* <= 0: measured */
     const char *dump_batches;   /* test hook: write every micro-batch's tokens here */
     int64_t stop_after;         /* test hook: exit after this step as if killed (no final save) */
+    int bf16;                   /* matmuls in bf16 (fp32 accumulation and master weights) */
     int quiet;
 } pretrain_opts;
 

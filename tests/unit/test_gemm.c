@@ -8,11 +8,24 @@
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <stdint.h>
 
 static float frand(unsigned *s) {
     *s = *s * 1103515245u + 12345u;
     return ((*s >> 8) & 0xffff) / 32768.0f - 1.0f;
 }
+
+static float round_bf16(float f) {
+    uint32_t u;
+    memcpy(&u, &f, 4);
+    u += 0x7fffu + ((u >> 16) & 1u);
+    u &= 0xffff0000u;
+    memcpy(&f, &u, 4);
+    return f;
+}
+
+static int g_bf16_check;
 
 static int check(int M, int N, int K, int mode, int acc, unsigned *seed) {
     float *A = malloc(sizeof(float) * M * K), *B = malloc(sizeof(float) * K * N);
@@ -25,13 +38,17 @@ static int check(int M, int N, int K, int mode, int acc, unsigned *seed) {
     if (mode == 1) brs = 1, bcs = K;
     if (mode == 2) ars = 1, acs = M;
     gemm_f32(M, N, K, A, ars, acs, B, brs, bcs, C, N, acc);
+    if (g_bf16_check) { /* the reference sees the operands as bf16 rounds them */
+        for (int i = 0; i < M * K; i++) A[i] = round_bf16(A[i]);
+        for (int i = 0; i < K * N; i++) B[i] = round_bf16(B[i]);
+    }
     gemm_f32_ref(M, N, K, A, ars, acs, B, brs, bcs, R, N, acc);
     double maxerr = 0;
     for (int i = 0; i < M * N; i++) maxerr = fmax(maxerr, fabs(C[i] - R[i]));
     free(A), free(B), free(C), free(R);
     const double tol = 1e-5 * sqrt((double)K) + 1e-6;
     if (!(maxerr <= tol)) {
-        fprintf(stderr, "gemm %s M=%d N=%d K=%d mode=%d acc=%d: max error %g > %g\n", gemm_path(),
+        fprintf(stderr, "gemm %s%s M=%d N=%d K=%d mode=%d acc=%d: max error %g > %g\n", gemm_path(), g_bf16_check ? " bf16" : "",
                 M, N, K, mode, acc, maxerr, tol);
         return 1;
     }
@@ -50,6 +67,15 @@ int main(void) {
         for (int mode = 0; mode < 3; mode++)
             for (int acc = 0; acc < 2; acc++)
                 fails += check(sizes[s][0], sizes[s][1], sizes[s][2], mode, acc, &seed);
+    if (gemm_set_bf16(1) == 0) {
+        g_bf16_check = 1;
+        for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
+            for (int mode = 0; mode < 3; mode++)
+                for (int acc = 0; acc < 2; acc++)
+                    fails += check(sizes[s][0], sizes[s][1], sizes[s][2], mode, acc, &seed);
+        gemm_set_bf16(0);
+        g_bf16_check = 0;
+    }
     if (!force) {
         for (int p = 1; p < 3; p++) {
             char cmd[4096];
