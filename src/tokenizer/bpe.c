@@ -96,19 +96,19 @@ typedef struct {
     int *sym;
     int32_t *rank, *merged;
     int *prev, *next;
-    int64_t *heap; /* (rank << 32 | position) */
+    int64_t *heap; /* (rank << 32 | position), up to 3 per symbol */
     size_t cap;
 } scratch;
 
 static void scratch_grow(scratch *w, size_t n) {
     if (n <= w->cap) return;
-    w->cap = n * 2;
+    w->cap = n < 4096 ? n * 2 : n + n / 8; /* one huge piece: no doubling */
     w->sym = xrealloc(w->sym, w->cap * sizeof(int));
     w->rank = xrealloc(w->rank, w->cap * sizeof(int32_t));
     w->merged = xrealloc(w->merged, w->cap * sizeof(int32_t));
     w->prev = xrealloc(w->prev, w->cap * sizeof(int));
     w->next = xrealloc(w->next, w->cap * sizeof(int));
-    w->heap = xrealloc(w->heap, w->cap * 2 * sizeof(int64_t));
+    w->heap = xrealloc(w->heap, w->cap * 3 * sizeof(int64_t)); /* n - 1 pairs + 2 per merge */
 }
 
 static void scratch_free(scratch *w) {
