@@ -46,8 +46,8 @@ def train(counts, n_merges, min_count):
     while len(merges) < n_merges:
         pairs = collections.Counter()
         for syms, c in words:
-            for i in range(len(syms) - 1):
-                pairs[(syms[i], syms[i + 1])] += c
+            for p in zip(syms, syms[1:]):
+                pairs[p] += c
         if not pairs:
             break
         best = min(pairs, key=lambda p: (-pairs[p], p[0] + p[1], len(p[0])))
@@ -56,6 +56,8 @@ def train(counts, n_merges, min_count):
         a, b = best
         merges.append(best)
         for w in words:
+            if a not in w[0]:
+                continue
             syms, out, i = w[0], [], 0
             while i < len(syms):
                 if i + 1 < len(syms) and syms[i] == a and syms[i + 1] == b:
