@@ -5,7 +5,8 @@
 # it inside a tiny random llama model (tests/py/tok_attach.py) and both
 # tokenize a suite: prose, code, numbers, whitespace runs, contractions,
 # emoji, CJK, combining marks, right-to-left scripts, the text of special
-# tokens (as ordinary text, and parsed as specials), held-out real files.
+# tokens (as ordinary text, and parsed as specials), about 1 MB of held-out
+# real files.
 set -eu
 cd "$T"
 $PY - <<'PY'
@@ -38,6 +39,15 @@ for path in ["/usr/lib/python3.11/textwrap.py", "/usr/lib/python3.11/this.py",
     except OSError:
         continue
     cases += text.split("\n\n")
+# about 1 MB more of held-out real text: other standard library modules
+import glob
+more = 0
+for path in sorted(glob.glob("/usr/lib/python3.11/*.py")):
+    if more > 1_000_000:
+        break
+    text = open(path, encoding="utf-8", errors="replace").read()
+    cases += text.split("\n\n")
+    more += len(text)
 json.dump(cases, open("cases.json", "w"))
 with open("cases.jsonl", "w") as f:
     for c in cases:
