@@ -4,6 +4,11 @@
  * where each invalid byte is treated as a single non-letter, non-number,
  * non-space character).
  *
+ * Text is decoded as llama.cpp decodes it (unicode.h: overlong forms and
+ * surrogates count as the codepoint they spell) and classified with the
+ * Unicode tables llama.cpp uses (\p{L}, \p{N}, \s = White_Space), so the
+ * pieces are llama.cpp's on any bytes (tests/t_tok_bytes.sh). Reentrant.
+ *
  *   PRETOK_GPT2   's|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+
  *   PRETOK_LLAMA3 (?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}|
  *                 ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+
