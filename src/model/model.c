@@ -87,7 +87,7 @@ int64_t model_param_count(const model_config *c, int64_t *non_embedding) {
     int64_t C = c->dim, F = c->ffn_dim, D = c->head_dim, V = c->vocab_size;
     int64_t per_layer = 2 * C + C * c->n_heads * D * 2 + 2 * C * c->n_kv_heads * D + 3 * C * F;
     int64_t body = c->n_layers * per_layer + C;
-    if (non_embedding) *non_embedding = body + (c->tied ? 0 : 0);
+    if (non_embedding) *non_embedding = body;
     return body + V * C + (c->tied ? 0 : V * C);
 }
 

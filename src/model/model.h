@@ -83,7 +83,9 @@ void model_config_to_gguf(const model_config *c, gguf_writer *w);
  * on any problem. */
 model *model_load(const char *path);
 void model_free(model *m);
-/* Parameter count of a config (total, and without the token embedding). */
+/* Parameter count of a config: the total, and in *non_embedding (may be
+ * NULL) the count without the vocabulary matrices (the token embedding and
+ * an untied output head). scaling.h has the same counters with FLOPs. */
 int64_t model_param_count(const model_config *c, int64_t *non_embedding);
 
 /* Per-sequence state: KV cache for n_ctx positions and scratch for batches
