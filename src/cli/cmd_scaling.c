@@ -91,6 +91,8 @@ typedef struct {
     char data[4096];
     int ctx, batch, vocab, eval_batches;
     double lr, budget;
+    double ratio;     /* planning only: tokens per parameter at a level's centre */
+    double spacing;   /* planning only: compute ratio between levels */
     uint64_t seed;
     int n;
     sw_run runs[64];
@@ -122,20 +124,20 @@ static double ladder_nonemb(int i, int vocab, int ctx) {
 }
 
 /* Fills the plan for a top compute (6 N D) of ctop: `levels` iso-FLOP levels
- * 3x apart, up to `per` ladder shapes each around N = sqrt(C / 120) (20
- * tokens per parameter), D in [dmin, dmax]; then the held-out run: about
+ * `spacing` apart, up to `per` ladder shapes each around N = sqrt(C / (6 ratio))
+ * (D = ratio N), D in [dmin, dmax]; then the held-out run: about
  * twice the N and twice the D of the largest fitted run. Returns the real
  * FLOPs of all runs. */
 static double plan_fill(sw_plan *p, double ctop, int levels, int per, double dmin, double dmax) {
     p->n = 0;
     for (int k = 0; k < levels; k++) {
-        const double C = ctop / pow(3.0, levels - 1 - k);
+        const double C = ctop / pow(p->spacing, levels - 1 - k);
         int ok[N_LADDER], nok = 0, centre = -1;
         double best = INFINITY;
         for (int i = 0; i < N_LADDER; i++) {
             const double n = ladder_nonemb(i, p->vocab, p->ctx), d = C / (6 * n);
             if (d >= dmin && d <= dmax) {
-                const double dist = fabs(log(n) - 0.5 * log(C / 120));
+                const double dist = fabs(log(n) - 0.5 * log(C / (6 * p->ratio)));
                 if (dist < best) best = dist, centre = nok;
                 ok[nok++] = i;
             }
@@ -922,7 +924,7 @@ static void print_plan(const sw_plan *p, double rate) {
 
 static int cmd_scaling_sweep(int argc, char **argv) {
     const char *data = NULL, *out = "sweep";
-    double budget = 0, minutes = 0, lr = 3e-3;
+    double budget = 0, minutes = 0, lr = 3e-3, ratio = 20, spacing = 3;
     long ctx = 128, batch = 8, levels = 3, per = 5, threads = cli_default_threads(), seed = 1, eval_batches = 64;
     long stop_after = 0, min_steps = 128;
     int dry = 0, holdout = 0, quiet = 0;
@@ -935,8 +937,8 @@ static int cmd_scaling_sweep(int argc, char **argv) {
                    "OUT/sweep.jsonl and trains each run (OUT/NAME.gguf, NAME.log.jsonl). Run it\n"
                    "again to continue: finished runs are skipped, an interrupted one resumes from\n"
                    "its checkpoint, and the existing plan is kept (budget options are ignored).\n"
-                   "The plan: LEVELS compute levels 3x apart, PER model sizes each (head dim 16,\n"
-                   "ffn 8/3 dim, tied head) around 20 tokens per parameter, D between --min-steps\n"
+                   "The plan: LEVELS compute levels SPACING apart, PER model sizes each (head dim 16,\n"
+                   "ffn 8/3 dim, tied head) around --ratio tokens per parameter, D between --min-steps\n"
                    "and one pass over the training tokens; plus one held-out run with 4x the\n"
                    "compute of the largest fitted one (trained by `check` or --holdout).\n"
                    "\n"
@@ -945,7 +947,10 @@ static int cmd_scaling_sweep(int argc, char **argv) {
                    "  --minutes M       or a time budget (the rate is measured first)\n"
                    "  --out DIR         sweep folder                              (sweep)\n"
                    "  --levels N        iso-FLOP levels                               (3)\n"
+                   "  --spacing F       compute ratio between levels                  (3)\n"
                    "  --per-level N     model sizes per level                         (5)\n"
+                   "  --ratio R         tokens per non-embedding parameter at the centre\n"
+                   "                    of each level                                (20)\n"
                    "  --ctx T           sequence length                             (128)\n"
                    "  --batch N         sequences per step                            (8)\n"
                    "  --lr F            peak learning rate (cosine to 0.1x)        (3e-3)\n"
@@ -965,6 +970,8 @@ static int cmd_scaling_sweep(int argc, char **argv) {
         else if (!strcmp(a, "--budget")) COUNTV(budget);
         else if (!strcmp(a, "--minutes")) DBLV(minutes);
         else if (!strcmp(a, "--lr")) DBLV(lr);
+        else if (!strcmp(a, "--ratio")) DBLV(ratio);
+        else if (!strcmp(a, "--spacing")) DBLV(spacing);
         else if (!strcmp(a, "--levels")) LONGV(levels, 1, 10);
         else if (!strcmp(a, "--per-level")) LONGV(per, 1, 12);
         else if (!strcmp(a, "--ctx")) LONGV(ctx, 2, 1 << 16);
@@ -980,6 +987,8 @@ static int cmd_scaling_sweep(int argc, char **argv) {
         else return cli_bad_option("scaling sweep", a);
     }
     if (!(lr > 0 && lr < 1)) return cli_error("scaling sweep: --lr %g is out of range", lr), 2;
+    if (!(spacing > 1)) return cli_error("scaling sweep: --spacing %g must be above 1", spacing), 2;
+    if (!(ratio > 0)) return cli_error("scaling sweep: --ratio %g must be positive", ratio), 2;
     sw_plan *p = xcalloc(1, sizeof(*p));
     char *mpath = path_join(out, "sweep.jsonl", "");
     int rc = 1;
@@ -1019,7 +1028,8 @@ static int cmd_scaling_sweep(int argc, char **argv) {
             goto fail;
         }
         if (!realpath(data, p->data)) snprintf(p->data, sizeof(p->data), "%s", data);
-        p->ctx = (int)ctx, p->batch = (int)batch, p->lr = lr, p->seed = (uint64_t)seed;
+        p->ctx = (int)ctx, p->batch = (int)batch, p->lr = lr, p->seed = (uint64_t)seed, p->ratio = ratio;
+        p->spacing = spacing;
         p->eval_batches = (int)eval_batches;
         if (minutes > 0) {
             const model_config mc = shape_config(64, 2, p->vocab, p->ctx);
