@@ -59,5 +59,6 @@ int cmd_scaling(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
+int cmd_prefs(int argc, char **argv);
 
 #endif
