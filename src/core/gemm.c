@@ -193,6 +193,80 @@ static inline uint16_t to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
+/* Vector packing for full strips and an even kc. A pair word is
+ * bf16(lo) | bf16(hi) << 16; rounding to nearest even is done on the float
+ * bits (u + 0x7fff + ((u >> 16) & 1)), lane by lane. */
+__attribute__((target("avx512f"))) static inline __m512i round_bits(__m512i u) {
+    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
+    return _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+}
+
+/* words[j] = pair(r0[j], r1[j]) for 16 j */
+__attribute__((target("avx512f"))) static inline __m512i pair_rows16(const float *r0, const float *r1) {
+    const __m512i u0 = round_bits(_mm512_castps_si512(_mm512_loadu_ps(r0)));
+    const __m512i u1 = round_bits(_mm512_castps_si512(_mm512_loadu_ps(r1)));
+    return _mm512_or_si512(_mm512_srli_epi32(u0, 16),
+                           _mm512_and_si512(u1, _mm512_set1_epi32((int)0xffff0000u)));
+}
+
+/* words[t] = pair(x[2t], x[2t+1]) for 8 t */
+__attribute__((target("avx512f"))) static inline __m256i pair_adjacent8(const float *x) {
+    const __m512i u = round_bits(_mm512_castps_si512(_mm512_loadu_ps(x)));
+    /* each 64-bit lane: lo float bits in 0..31, hi in 32..63 */
+    const __m512i lo = _mm512_and_si512(_mm512_srli_epi64(u, 16), _mm512_set1_epi64(0xffff));
+    const __m512i hi = _mm512_and_si512(_mm512_srli_epi64(u, 32), _mm512_set1_epi64(0xffff0000));
+    return _mm512_cvtepi64_epi32(_mm512_or_si512(lo, hi));
+}
+
+__attribute__((target("avx512f"))) static void pack_a_bf16_fast(uint32_t *dst, const float *A,
+                                                                int64_t rs, int64_t cs, int m0,
+                                                                int k0, int kc2) {
+    if (cs == 1) {
+        for (int i = 0; i < BF_MR; i++) {
+            const float *src = A + (int64_t)(m0 + i) * rs + k0;
+            int kp = 0;
+            for (; kp + 8 <= kc2; kp += 8) {
+                uint32_t w[8];
+                _mm256_storeu_si256((__m256i *)w, pair_adjacent8(src + 2 * kp));
+                for (int t = 0; t < 8; t++) dst[(kp + t) * BF_MR + i] = w[t];
+            }
+            for (; kp < kc2; kp++) {
+                dst[kp * BF_MR + i] = (uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16;
+            }
+        }
+    } else { /* rs == 1: the MR rows of a k are contiguous */
+        for (int kp = 0; kp < kc2; kp++) {
+            const float *r0 = A + (int64_t)(k0 + 2 * kp) * cs + m0, *r1 = r0 + cs;
+            for (int i = 0; i < BF_MR; i++)
+                dst[kp * BF_MR + i] = (uint32_t)to_bf16(r0[i]) | (uint32_t)to_bf16(r1[i]) << 16;
+        }
+    }
+}
+
+__attribute__((target("avx512f"))) static void pack_b_bf16_fast(uint32_t *dst, const float *B,
+                                                                int64_t rs, int64_t cs, int n0,
+                                                                int k0, int kc2) {
+    if (cs == 1) {
+        for (int kp = 0; kp < kc2; kp++) {
+            const float *r0 = B + (int64_t)(k0 + 2 * kp) * rs + n0, *r1 = r0 + rs;
+            _mm512_storeu_si512(dst + kp * BF_NR, pair_rows16(r0, r1));
+            _mm512_storeu_si512(dst + kp * BF_NR + 16, pair_rows16(r0 + 16, r1 + 16));
+        }
+    } else { /* rs == 1: column j's k values are contiguous */
+        for (int j = 0; j < BF_NR; j++) {
+            const float *src = B + (int64_t)(n0 + j) * cs + k0;
+            int kp = 0;
+            for (; kp + 8 <= kc2; kp += 8) {
+                uint32_t w[8];
+                _mm256_storeu_si256((__m256i *)w, pair_adjacent8(src + 2 * kp));
+                for (int t = 0; t < 8; t++) dst[(kp + t) * BF_NR + j] = w[t];
+            }
+            for (; kp < kc2; kp++)
+                dst[kp * BF_NR + j] = (uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16;
+        }
+    }
+}
+
 static void pack_a_bf16(uint16_t *Ap, const float *A, int64_t rs, int64_t cs, int mc, int k0,
                         int kc) {
     const int strips = (mc + BF_MR - 1) / BF_MR, kc2 = (kc + 1) / 2;
@@ -200,6 +274,10 @@ static void pack_a_bf16(uint16_t *Ap, const float *A, int64_t rs, int64_t cs, in
     for (int p = 0; p < strips; p++) {
         uint16_t *dst = Ap + (size_t)p * BF_MR * 2 * kc2;
         const int rows = MIN(BF_MR, mc - p * BF_MR);
+        if (rows == BF_MR && kc % 2 == 0 && (cs == 1 || rs == 1)) {
+            pack_a_bf16_fast((uint32_t *)dst, A, rs, cs, p * BF_MR, k0, kc2);
+            continue;
+        }
         for (int kp = 0; kp < kc2; kp++)
             for (int i = 0; i < BF_MR; i++)
                 for (int h = 0; h < 2; h++) {
@@ -217,6 +295,10 @@ static void pack_b_bf16(uint16_t *Bp, const float *B, int64_t rs, int64_t cs, in
     for (int q = 0; q < strips; q++) {
         uint16_t *dst = Bp + (size_t)q * BF_NR * 2 * kc2;
         const int cols = MIN(BF_NR, nc - q * BF_NR);
+        if (cols == BF_NR && kc % 2 == 0 && (cs == 1 || rs == 1)) {
+            pack_b_bf16_fast((uint32_t *)dst, B, rs, cs, n0 + q * BF_NR, k0, kc2);
+            continue;
+        }
         for (int kp = 0; kp < kc2; kp++)
             for (int h = 0; h < 2; h++) {
                 const int k = 2 * kp + h;

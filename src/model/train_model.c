@@ -15,6 +15,7 @@
 #include "../core/types.h"
 
 #include <math.h>
+#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,6 +115,7 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     point_views(m, m->grads, &m->g_tok_embd, &m->g_out_norm, &m->g_output, m->g_layers);
 
     /* activations: first count, then carve */
+    const int n_scratch = omp_get_max_threads();
     m->B = B, m->T = T;
     const size_t N = (size_t)B * T, C = c->dim, HD = (size_t)c->n_heads * c->head_dim;
     const size_t KVD = (size_t)c->n_kv_heads * c->head_dim, F = c->ffn_dim, V = c->vocab_size;
@@ -126,6 +128,7 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
         N * C, N * C, N * HD, N * KVD, N * KVD, N * HD, /* d_res d_xn d_q d_k d_v d_y */
         (size_t)B * c->n_kv_heads * T,  /* d_att */
         N * F, N * F, N * F, N * C,     /* d_gate d_up d_act d_h */
+        (size_t)n_scratch * D * T,      /* attention scratch, per thread */
     };
     size_t total = 0;
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
@@ -168,6 +171,8 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     m->d_up = p, p += N * F;
     m->d_act = p, p += N * F;
     m->d_h = p, p += N * C;
+    m->attn_scratch = p, p += (size_t)n_scratch * D * T;
+    m->n_scratch = n_scratch;
     LLMOS_ASSERT(p == m->acts + total);
 
     /* RoPE table, computed exactly as layers.c's rope_forward does */
@@ -341,25 +346,34 @@ static void rope_apply(float *x, const float *cs, const float *sn, int N, int T,
 }
 
 /* Causal attention with grouped KV heads: query head h reads kv head
- * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T). */
+ * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T).
+ * Score rows are computed against a transposed copy of the keys, kT (D, T)
+ * in the thread's scratch, so the inner loops run along s with unit stride
+ * (vectorized) instead of reducing a dot product per (t, s). */
 static void attention_fwd(float *y, float *att, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int KVH, int D) {
+                          int B, int T, int H, int KVH, int D, float *scratch, int n_scratch) {
     const int HD = H * D, KVD = KVH * D, G = H / KVH;
     const float scale = 1.0f / sqrtf((float)D);
-#pragma omp parallel for schedule(static) collapse(2) if (PAR((size_t)B * H * T * T * D / 2))
+#pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D / 2))
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
             const int kh = h / G;
+            float *kT = scratch + (size_t)omp_get_thread_num() * D * T;
+            for (int s = 0; s < T; s++)
+                for (int i = 0; i < D; i++) kT[(size_t)i * T + s] = k[((size_t)b * T + s) * KVD + kh * D + i];
             for (int t = 0; t < T; t++) {
                 const float *qt = q + ((size_t)b * T + t) * HD + h * D;
                 float *a = att + (((size_t)b * H + h) * T + t) * T;
+                for (int s = 0; s <= t; s++) a[s] = 0;
+                for (int i = 0; i < D; i++) {
+                    const float qi = qt[i];
+                    const float *kr = kT + (size_t)i * T;
+#pragma omp simd
+                    for (int s = 0; s <= t; s++) a[s] += qi * kr[s];
+                }
                 float mx = -INFINITY;
                 for (int s = 0; s <= t; s++) {
-                    const float *ks = k + ((size_t)b * T + s) * KVD + kh * D;
-                    float dot = 0;
-#pragma omp simd reduction(+ : dot)
-                    for (int i = 0; i < D; i++) dot += qt[i] * ks[i];
-                    a[s] = dot * scale;
+                    a[s] *= scale;
                     mx = a[s] > mx ? a[s] : mx;
                 }
                 float sum = 0;
@@ -379,18 +393,22 @@ static void attention_fwd(float *y, float *att, const float *q, const float *k, 
         }
 }
 
-/* dq (N, HD) = ..., dk, dv (N, KVD) = ... (overwritten); scratch (B*KVH*T). */
-static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const float *dy,
+/* dq (N, HD), dk, dv (N, KVD) are overwritten; datt_buf (B*KVH*T);
+ * scratch holds a transposed copy of the values per thread. */
+static void attention_bwd(float *dq, float *dk, float *dv, float *datt_buf, const float *dy,
                           const float *q, const float *k, const float *v, const float *att, int B,
-                          int T, int H, int KVH, int D) {
+                          int T, int H, int KVH, int D, float *scratch, int n_scratch) {
     const int HD = H * D, KVD = KVH * D, G = H / KVH;
     const float scale = 1.0f / sqrtf((float)D);
     /* one task per (batch row, kv head): it owns dk, dv of that head and dq
      * of its G query heads */
-#pragma omp parallel for schedule(static) collapse(2) if (PAR((size_t)B * H * T * T * D))
+#pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D))
     for (int b = 0; b < B; b++)
         for (int kh = 0; kh < KVH; kh++) {
-            float *datt = scratch + ((size_t)b * KVH + kh) * T;
+            float *datt = datt_buf + ((size_t)b * KVH + kh) * T;
+            float *vT = scratch + (size_t)omp_get_thread_num() * D * T;
+            for (int s = 0; s < T; s++)
+                for (int i = 0; i < D; i++) vT[(size_t)i * T + s] = v[((size_t)b * T + s) * KVD + kh * D + i];
             for (int t = 0; t < T; t++) {
                 memset(dk + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
                 memset(dv + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
@@ -401,19 +419,21 @@ static void attention_bwd(float *dq, float *dk, float *dv, float *scratch, const
                     const float *dyt = dy + ((size_t)b * T + t) * HD + h * D;
                     const float *qt = q + ((size_t)b * T + t) * HD + h * D;
                     float *dqt = dq + ((size_t)b * T + t) * HD + h * D;
+                    /* datt[s] = dy_t . v_s, along s */
+                    for (int s = 0; s <= t; s++) datt[s] = 0;
+                    for (int i = 0; i < D; i++) {
+                        const float di = dyt[i];
+                        const float *vr = vT + (size_t)i * T;
+#pragma omp simd
+                        for (int s = 0; s <= t; s++) datt[s] += di * vr[s];
+                    }
                     float sum = 0;
                     for (int s = 0; s <= t; s++) {
-                        const float *vs = v + ((size_t)b * T + s) * KVD + kh * D;
                         float *dvs = dv + ((size_t)b * T + s) * KVD + kh * D;
                         const float as = a[s];
-                        float dot = 0;
-#pragma omp simd reduction(+ : dot)
-                        for (int i = 0; i < D; i++) {
-                            dot += dyt[i] * vs[i];
-                            dvs[i] += as * dyt[i];
-                        }
-                        datt[s] = dot;
-                        sum += as * dot;
+#pragma omp simd
+                        for (int i = 0; i < D; i++) dvs[i] += as * dyt[i];
+                        sum += as * datt[s];
                     }
                     for (int i = 0; i < D; i++) dqt[i] = 0;
                     for (int s = 0; s <= t; s++) {
@@ -510,7 +530,7 @@ float train_model_forward(train_model *m, const int *tokens, const int *targets,
         gemm_nt(a->v, a->xn1, w->wv, N, C, KVD, 0);
         rope_apply(a->q, m->rope_cos, m->rope_sin, N, T, H, D, 1);
         rope_apply(a->k, m->rope_cos, m->rope_sin, N, T, KVH, D, 1);
-        attention_fwd(a->y, a->att, a->q, a->k, a->v, B, T, H, KVH, D);
+        attention_fwd(a->y, a->att, a->q, a->k, a->v, B, T, H, KVH, D, m->attn_scratch, m->n_scratch);
         memcpy(a->h, a->x, (size_t)N * C * sizeof(float));
         gemm_nt(a->h, a->y, w->wo, N, HD, C, 1);
         rmsnorm_fwd(a->xn2, a->rstd2, a->h, w->ffn_norm, N, C, c->norm_eps);
@@ -568,7 +588,7 @@ void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
         gemm_tn(g->wo, d_h, a->y, N, HD, C, 1);
         gemm_nn(m->d_y, d_h, w->wo, N, HD, C, 0);
         attention_bwd(m->d_q, m->d_k, m->d_v, m->d_att, m->d_y, a->q, a->k, a->v, a->att, B, T,
-                      H, KVH, D);
+                      H, KVH, D, m->attn_scratch, m->n_scratch);
         rope_apply(m->d_q, m->rope_cos, m->rope_sin, N, T, H, D, -1);
         rope_apply(m->d_k, m->rope_cos, m->rope_sin, N, T, KVH, D, -1);
         gemm_tn(g->wq, m->d_q, a->xn1, N, C, HD, 1);

@@ -17,6 +17,9 @@
  * residual's variance does not grow with depth (GPT-2's scheme); the
  * untied output head also uses 0.02; RMSNorm weights are 1.
  *
+ * Threads: set the OpenMP thread count before train_model_new; the
+ * attention scratch is sized for it (more threads later are not used).
+ *
  * Ownership: train_model_new allocates everything; train_model_free
  * releases it. Pointers into params/grads stay valid for the model's life.
  */
@@ -93,6 +96,8 @@ typedef struct {
     float *rope_cos, *rope_sin; /* (T, D/2) */
     /* backward scratch */
     float *d_res, *d_xn, *d_q, *d_k, *d_v, *d_y, *d_att, *d_gate, *d_up, *d_act, *d_h;
+    float *attn_scratch; /* (n_scratch, D, T): per-thread transposed keys/values */
+    int n_scratch;       /* threads the scratch is sized for (OpenMP max at creation) */
     /* the batch of the last forward */
     int cur_B, cur_T;
     const int *targets;
