@@ -364,6 +364,12 @@ int pretrain_run(const pretrain_opts *o) {
                     (long long)total, (long long)tokens_per_step, B, T, o->accum, o->lr,
                     sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(),
                     gemm_bf16() ? " bf16" : " fp32", peak, o->resume ? "resuming" : "fresh start");
+        char m1[32], m2[32], m3[32];
+        if (!o->quiet)
+            fprintf(stderr, "  memory: weights %s + gradients %s + AdamW m, v %s; activations for %d x %d: %s\n",
+                    fmt_bytes(m->n_params * 4.0, m1, sizeof(m1)), m1,
+                    fmt_bytes(m->n_params * 8.0, m2, sizeof(m2)), B, T,
+                    fmt_bytes(m->n_acts * 4.0, m3, sizeof(m3)));
         if (o->resume && !o->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
     }
 
