@@ -874,15 +874,15 @@ static int read_units(qa_ctx *c) {
         if (!ok || strlen(a) >= 32) continue;
         if (k == 2 && islower((unsigned char)b[0]) && strlen(b) < 32 && !strpbrk(b, "/*^()+-0123456789")) {
             al = xrealloc(al, (size_t)(n_al + 1) * sizeof *al);
-            snprintf(al[n_al].name, 32, "%s", a);
-            snprintf(al[n_al].def, 32, "%s", b);
+            snprintf(al[n_al].name, 32, "%.31s", a);
+            snprintf(al[n_al].def, 32, "%.31s", b);
             n_al++;
         } else if (k == 3 && isdigit((unsigned char)b[0]) && strspn(b, "0123456789.") == strlen(b) &&
                    islower((unsigned char)d[0]) && strlen(d) < 32 && !strpbrk(d, "/*^()+-0123456789")) {
             ud = xrealloc(ud, (size_t)(n_ud + 1) * sizeof *ud);
-            snprintf(ud[n_ud].name, 32, "%s", a);
-            snprintf(ud[n_ud].num, 32, "%s", b);
-            snprintf(ud[n_ud].unit, 32, "%s", d);
+            snprintf(ud[n_ud].name, 32, "%.31s", a);
+            snprintf(ud[n_ud].num, 32, "%.31s", b);
+            snprintf(ud[n_ud].unit, 32, "%.31s", d);
             n_ud++;
         }
     }
