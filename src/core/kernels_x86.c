@@ -325,6 +325,100 @@ static inline __attribute__((always_inline)) float row_512(int kt, const char *w
 
 #define TILE_512(R, T, kt, w, wrb, x, xs, K, out, ldo) tile_512(kt, R, T, w, wrb, x, xs, K, out, ldo)
 
+/* Prompt processing: the outer-product form. A panel of 32 weight rows is
+ * transposed (and converted to float) once into a buffer that stays in L2:
+ * panel[k * 32 + i] = W[r + i][k]. Then for each k, two panel vectors (32
+ * rows) times 12 broadcast activations feed 24 FMAs into accumulators that
+ * each hold 16 finished outputs: no horizontal sums. */
+#define PANEL_ROWS 32
+#define GEMM_TOKENS 12
+
+static inline __attribute__((always_inline)) void micro_512(int T, const float *panel,
+                                                            const float *x, int64_t xsf, int64_t K,
+                                                            float *out, int64_t ldo) {
+    __m512 a0[GEMM_TOKENS], a1[GEMM_TOKENS];
+#pragma GCC unroll 12
+    for (int t = 0; t < T; t++) a0[t] = a1[t] = _mm512_setzero_ps();
+    for (int64_t k = 0; k < K; k++) {
+        __m512 p0 = _mm512_load_ps(panel + k * PANEL_ROWS), p1 = _mm512_load_ps(panel + k * PANEL_ROWS + 16);
+#pragma GCC unroll 12
+        for (int t = 0; t < T; t++) {
+            __m512 xb = _mm512_set1_ps(x[t * xsf + k]);
+            a0[t] = _mm512_fmadd_ps(p0, xb, a0[t]);
+            a1[t] = _mm512_fmadd_ps(p1, xb, a1[t]);
+        }
+    }
+#pragma GCC unroll 12
+    for (int t = 0; t < T; t++) {
+        _mm512_storeu_ps(out + t * ldo, a0[t]);
+        _mm512_storeu_ps(out + t * ldo + 16, a1[t]);
+    }
+}
+
+#define MICRO(R, T, panel, x, xsf, K, out, ldo) micro_512(T, panel, x, xsf, K, out, ldo)
+#define TILE_SWITCH12(TILE, R, t, ...)                                                             \
+    switch (t) {                                                                                   \
+    case 1: TILE(R, 1, __VA_ARGS__); break;                                                        \
+    case 2: TILE(R, 2, __VA_ARGS__); break;                                                        \
+    case 3: TILE(R, 3, __VA_ARGS__); break;                                                        \
+    case 4: TILE(R, 4, __VA_ARGS__); break;                                                        \
+    case 5: TILE(R, 5, __VA_ARGS__); break;                                                        \
+    case 6: TILE(R, 6, __VA_ARGS__); break;                                                        \
+    case 7: TILE(R, 7, __VA_ARGS__); break;                                                        \
+    case 8: TILE(R, 8, __VA_ARGS__); break;                                                        \
+    case 9: TILE(R, 9, __VA_ARGS__); break;                                                        \
+    case 10: TILE(R, 10, __VA_ARGS__); break;                                                      \
+    case 11: TILE(R, 11, __VA_ARGS__); break;                                                      \
+    default: TILE(R, 12, __VA_ARGS__); break;                                                      \
+    }
+
+/* r[i] (16 floats each) becomes column i: r[j][i] = old r[i][j]. */
+static inline __attribute__((always_inline)) void transpose16(__m512 r[16]) {
+    __m512 t[16];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        t[2 * i] = _mm512_unpacklo_ps(r[2 * i], r[2 * i + 1]);
+        t[2 * i + 1] = _mm512_unpackhi_ps(r[2 * i], r[2 * i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        r[4 * i + 0] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0x44);
+        r[4 * i + 1] = _mm512_shuffle_ps(t[4 * i], t[4 * i + 2], 0xee);
+        r[4 * i + 2] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0x44);
+        r[4 * i + 3] = _mm512_shuffle_ps(t[4 * i + 1], t[4 * i + 3], 0xee);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 4; i++) {
+        t[i] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0x88);
+        t[i + 4] = _mm512_shuffle_f32x4(r[i], r[i + 4], 0xdd);
+        t[i + 8] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0x88);
+        t[i + 12] = _mm512_shuffle_f32x4(r[i + 8], r[i + 12], 0xdd);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        r[i] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0x88);
+        r[i + 8] = _mm512_shuffle_f32x4(t[i], t[i + 8], 0xdd);
+    }
+}
+
+/* Rows 0..31 of w, transposed into panel (K x 32 floats), 16 x 16 blocks
+ * at a time in registers. */
+static inline __attribute__((always_inline)) void pack_panel_512(int kt, const char *w, size_t wrb,
+                                                                 int64_t K, float *panel) {
+    for (int64_t k = 0; k < K; k += 16) {
+        const int64_t nk = MIN(16, K - k);
+        const __mmask16 m = (__mmask16)((1u << nk) - 1);
+        for (int h = 0; h < 2; h++) {
+            __m512 r[16];
+#pragma GCC unroll 16
+            for (int i = 0; i < 16; i++)
+                r[i] = nk == 16 ? ld16(kt, w + (16 * h + i) * wrb, k) : ld16_mask(kt, w + (16 * h + i) * wrb, k, m);
+            transpose16(r);
+            for (int j = 0; j < nk; j++) _mm512_store_ps(panel + (k + j) * PANEL_ROWS + 16 * h, r[j]);
+        }
+    }
+}
+
 static inline __attribute__((always_inline)) void mm_float_512(int kt, float *out, int64_t ldo,
                                                                const void *xv, size_t xs,
                                                                const matrix *w, int n, int64_t r0,
@@ -339,17 +433,29 @@ static inline __attribute__((always_inline)) void mm_float_512(int kt, float *ou
         for (int64_t r = r0; r < r1; r++) out[r] = row_512(kt, W + r * wrb, xv, K);
         return;
     }
-    for (int t0 = 0; t0 < n; t0 += TOKEN_BLOCK) {
+    int64_t r = r0;
+    if (r1 - r0 >= PANEL_ROWS) {
+        float *panel = aligned_alloc(64, (size_t)K * PANEL_ROWS * sizeof(float));
+        LLMOS_ASSERT(panel);
+        for (; r + PANEL_ROWS <= r1; r += PANEL_ROWS) {
+            pack_panel_512(kt, W + r * wrb, wrb, K, panel);
+            for (int t = 0; t < n; t += GEMM_TOKENS)
+                TILE_SWITCH12(MICRO, PANEL_ROWS, n - t, panel, (const float *)(X + t * xs),
+                              (int64_t)(xs / sizeof(float)), K, out + t * ldo + r, ldo);
+        }
+        free(panel);
+    }
+    for (int t0 = 0; t0 < n; t0 += TOKEN_BLOCK) { /* the rows left over */
         int t1 = MIN(n, t0 + TOKEN_BLOCK);
-        int64_t r = r0;
-        for (; r + 4 <= r1; r += 4)
+        int64_t rr = r;
+        for (; rr + 4 <= r1; rr += 4)
             for (int t = t0; t < t1; t += 6)
-                TILE_SWITCH6(TILE_512, 4, t1 - t, kt, W + r * wrb, wrb, X + t * xs, xs, K,
-                             out + t * ldo + r, ldo);
-        for (; r < r1; r++)
+                TILE_SWITCH6(TILE_512, 4, t1 - t, kt, W + rr * wrb, wrb, X + t * xs, xs, K,
+                             out + t * ldo + rr, ldo);
+        for (; rr < r1; rr++)
             for (int t = t0; t < t1; t += 6)
-                TILE_SWITCH6(TILE_512, 1, t1 - t, kt, W + r * wrb, wrb, X + t * xs, xs, K,
-                             out + t * ldo + r, ldo);
+                TILE_SWITCH6(TILE_512, 1, t1 - t, kt, W + rr * wrb, wrb, X + t * xs, xs, K,
+                             out + t * ldo + rr, ldo);
     }
 }
 
