@@ -224,7 +224,7 @@ static int build(tokenizer *t) {
      * vocabulary has (the ones llama.cpp looks for). */
     static const char *const eot_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
                                             "<|end_of_text|>", "<EOT>", "_<EOT>", "[EOT]",
-                                            "<\xEF\xBD\x9C" "end\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>",
+                                            "<\xEF\xBD\x9C\x65nd\xE2\x96\x81of\xE2\x96\x81sentence\xEF\xBD\x9C>", /* DeepSeek */
                                             "<end_of_utterance>"};
     t->eot_found = -1;
     for (size_t i = 0; i < ARRAY_LEN(eot_texts) && t->eot_found < 0; i++) t->eot_found = tok_find(t, eot_texts[i]);
