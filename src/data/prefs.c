@@ -43,10 +43,20 @@ void pref_time_now(char *buf) {
 /* ------------------------------------------------------------------------ */
 /* JSON writing, json.dumps style                                            */
 
-static void putc_buf(conv_buf *b, char c) {
-    char s[2] = {c, 0};
-    conv_buf_puts(b, s);
+/* Appends n bytes (conv_buf keeps a NUL after its text). */
+static void put_n(conv_buf *b, const char *s, size_t n) {
+    if (b->n + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 256;
+        while (cap < b->n + n + 1) cap *= 2;
+        b->s = xrealloc(b->s, cap);
+        b->cap = cap;
+    }
+    memcpy(b->s + b->n, s, n);
+    b->n += n;
+    b->s[b->n] = 0;
 }
+
+static void putc_buf(conv_buf *b, char c) { put_n(b, &c, 1); }
 
 /* Decodes one UTF-8 sequence at s; returns its length (1 for a bad byte,
  * with *cp = the byte). */
@@ -80,7 +90,11 @@ void pref_json_str(conv_buf *b, const char *s, int ascii) {
             snprintf(tmp, sizeof tmp, "\\u%04x", c);
             conv_buf_puts(b, tmp), p++;
         } else if (c < 0x80 || !ascii) {
-            putc_buf(b, (char)c), p++;
+            const unsigned char *e = p + 1; /* a run of bytes written as they are */
+            while (*e && *e >= 0x20 && *e != '"' && *e != '\\' && (!ascii || *e < 0x7f))
+                e++;
+            put_n(b, (const char *)p, (size_t)(e - p));
+            p = e;
         } else {
             unsigned cp;
             p += utf8_next(p, &cp);
