@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5]
+# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5] [--cpu]
 #
 # Inference speed, llmos against llama.cpp's llama-bench on the same files:
 # pp128 and tg128 tokens/s for the "15M" (dim 288, 6 layers, 6 heads, ffn
 # 768) and "110M" (dim 768, 12 layers, 12 heads, ffn 2048) llama models with
 # Llama 2's 32000-token vocabulary and random weights, in f32, f16, q8_0 and
 # q4_0, on 1 and 2 threads; then the rooflines. Prints the markdown that
-# docs/benchmarks.md ("Inference") holds.
+# docs/benchmarks.md ("Inference") holds. --cpu: the 1-thread CPU-time
+# comparison instead (for a machine others are using).
 #
 # What it makes, outside the repository (kept between runs):
 #   $LLAMA_CPP_DIR (~/.cache/llmos/llama.cpp)  llama-bench (bench/llama_bench.sh)

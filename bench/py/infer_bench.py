@@ -5,7 +5,7 @@ bench/infer.sh, which builds the tools and the models first.
 
     infer_bench.py --llmos BIN --llama-bench BIN --kernels-bench BIN --dir DIR
                    [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0]
-                   [--threads 1,2] [-r 5]
+                   [--threads 1,2] [-r 5] [--cpu]
 
 Both engines run each cell right after each other with the same repetition
 count; the machine may be shared, so the table shows the mean and the best
@@ -15,11 +15,16 @@ read bandwidth (bytes per token = every weight matrix once, the token
 embedding row excluded, KV cache not counted); prompt processing as FLOP/s
 (2 x matrix parameters per token) against the kernels' own matmul speed on
 the same shapes (kernels_bench, 128 tokens). Prints markdown.
+
+With --cpu: instead, one thread, CPU time per prompt of 128 tokens and per
+generated token for each engine (what a shared machine can still measure
+fairly: the time a process waits for a core is not counted).
 """
 import argparse
 import json
 import os
 import re
+import resource
 import subprocess
 import sys
 
@@ -66,6 +71,40 @@ def llmos(bin_, path, threads, reps):
     return res, kpath
 
 
+def cpu_seconds(cmd):
+    """CPU time (user + system) the command's process used."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    run(cmd)
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+
+
+def cpu_table(a, sizes, types):
+    """One thread, CPU time per unit of work, for a machine others share:
+    time a descheduled process waits is not counted. Each engine runs pp128
+    (r runs) and tg128 (r runs); a run of one generated token measures the
+    fixed cost (loading, warm-up), which is subtracted."""
+    print('| model | type | llama.cpp ms/pp128 | llmos ms/pp128 | pp llmos / llama.cpp speed |'
+          ' llama.cpp ms/token (tg) | llmos ms/token (tg) | tg llmos / llama.cpp speed |')
+    print('| ----- | ---- | ---: | ---: | ---: | ---: | ---: | ---: |')
+    r = str(a.r)
+    for size in sizes:
+        for tt in types:
+            path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
+            lc = [a.llama_bench, '-m', path, '-t', '1']
+            lm = [a.llmos, 'bench', path, '-t', '1', '--csv']
+            res = []
+            for base in (lc, lm):
+                fixed = cpu_seconds(base + ['-p', '0', '-n', '1', '-r', '1'])
+                pp = cpu_seconds(base + ['-p', '128', '-n', '0', '-r', r])
+                tg = cpu_seconds(base + ['-p', '0', '-n', '128', '-r', r])
+                # a llama-bench/llmos bench run = warm-up + r repetitions
+                res.append(((pp - fixed) / (a.r + 1) * 1e3, (tg - fixed) / ((a.r + 1) * 128 - 2) * 1e3))
+            (lpp, ltg), (mpp, mtg) = res
+            print('| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |' %
+                  (size, tt, lpp, mpp, lpp / mpp, ltg, mtg, ltg / mtg), flush=True)
+
+
 def stream_bw(kb, threads):
     env = dict(os.environ, OMP_NUM_THREADS=str(threads))
     out = subprocess.run([kb, 'stream', '1024'], stdout=subprocess.PIPE, text=True, env=env).stdout
@@ -90,8 +129,12 @@ def main():
     ap.add_argument('--types', default='f32,f16,q8_0,q4_0')
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('-r', type=int, default=5)
+    ap.add_argument('--cpu', action='store_true', help='the 1-thread CPU-time table only')
     a = ap.parse_args()
     sizes, types = a.sizes.split(','), a.types.split(',')
+    if a.cpu:
+        cpu_table(a, sizes, types)
+        return
     threads = [int(t) for t in a.threads.split(',')]
 
     bw = {t: stream_bw(a.kernels_bench, t) for t in threads}
