@@ -11,10 +11,8 @@
  * generated text (special tokens hidden), a newline; it stops at EOS or EOT,
  * after N tokens or when the context is full. It reads architecture "llama",
  * F32 and F16 tensors, tokenizer "gpt2" with pre-tokenizer "gpt-2" or "llama-bpe".
- * Limits (details in docs/runc.md): pre-tokenization is exact for ASCII but
- * takes every byte >= 0x80 as a letter (\p{L}), so non-ASCII digits,
- * punctuation and spaces may split unlike llama.cpp; special tokens written
- * in the prompt are plain text; no quantized types; no batched prompt.
+ * Limits (docs/runc.md): pre-tokenization is exact for ASCII, but any byte >= 0x80
+ * counts as a letter; special tokens in the prompt are plain text; no quantized types.
  *
  * Shapes: C model dim, L layers, H query heads, KVH key/value heads, D head
  * dim, F feed-forward dim, V vocabulary, T positions the KV cache holds.
@@ -73,14 +71,9 @@ typedef struct { const uint8_t *base, *data; size_t size; KV *kv; TInfo *ti; uin
 static void need(const Cur *c, uint64_t n) {
     if ((uint64_t)(c->end - c->p) < n) die("'%s': file is truncated or corrupt (a field runs past its end)", g_path);
 }
-static uint64_t rd(Cur *c, int n) { // a little-endian integer of n bytes
-    uint64_t v = 0;
-    return need(c, n), memcpy(&v, c->p, n), c->p += n, v;
-}
-static Str rd_str(Cur *c) {
-    Str s = {NULL, rd(c, 8)};
-    return need(c, s.n), s.s = (const char *)c->p, c->p += s.n, s;
-}
+// A little-endian integer of n bytes; a string (u64 length, bytes).
+static uint64_t rd(Cur *c, int n) { uint64_t v = 0; return need(c, n), memcpy(&v, c->p, n), c->p += n, v; }
+static Str rd_str(Cur *c) { Str s = {NULL, rd(c, 8)}; return need(c, s.n), s.s = (const char *)c->p, c->p += s.n, s; }
 
 static void skip_value(Cur *c, uint32_t type, int in_array) {
     if (type > T_F64 || (type == T_ARR && in_array)) die("'%s': bad metadata value type %u", g_path, type);
@@ -156,8 +149,14 @@ static Gguf gguf_open(const char *path) {
 }
 
 typedef struct { const void *p; int f16; } Tensor; // a weight in the mapping, F32 or F16
-static float f16_table[65536];                     // every half-precision bit pattern as a float
-static float tget(Tensor t, size_t i) { return t.f16 ? f16_table[((const uint16_t *)t.p)[i]] : ((const float *)t.p)[i]; }
+static float h2f(uint16_t h) { // IEEE half: bits shifted into place, rebiased (x 2^112, exact), inf/NaN, sign
+    uint32_t u = (uint32_t)(h & 0x7fff) << 13;
+    float f;
+    memcpy(&f, &u, 4), f *= 0x1p112f, memcpy(&u, &f, 4);
+    u |= (uint32_t)(h & 0x8000) << 16 | ((h & 0x7c00) == 0x7c00 ? 0x7f800000u : 0);
+    return memcpy(&f, &u, 4), f;
+}
+static float tget(Tensor t, size_t i) { return t.f16 ? h2f(((const uint16_t *)t.p)[i]) : ((const float *)t.p)[i]; }
 
 // Tensor `name` with ne = {ne0} (ne1 == 0) or {ne0, ne1}; NULL data when it
 // is absent and optional; any other problem ends the program.
@@ -389,12 +388,10 @@ static void model_load(const Gguf *g, int V, Config *c, Weights *w) {
     Str arch = kv_str(g, "general.architecture");
     if (!str_eq(arch, "llama")) die("'%s': architecture '%.*s' is not 'llama'", g_path, (int)arch.n, arch.s ? arch.s : "");
     c->C = cfg_int(g, "llama.embedding_length", 0, 1 << 20), c->L = cfg_int(g, "llama.block_count", 0, 1 << 12);
-    c->H = cfg_int(g, "llama.attention.head_count", 0, 1 << 12);
-    c->KVH = cfg_int(g, "llama.attention.head_count_kv", c->H, c->H);
+    c->H = cfg_int(g, "llama.attention.head_count", 0, 1 << 12), c->KVH = cfg_int(g, "llama.attention.head_count_kv", c->H, c->H);
     c->D = cfg_int(g, "llama.attention.key_length", c->C / c->H, 1 << 16);
     c->F = cfg_int(g, "llama.feed_forward_length", 0, 1 << 20), c->V = V;
-    c->ctx = cfg_int(g, "llama.context_length", 0, 1 << 24);
-    c->n_rot = cfg_int(g, "llama.rope.dimension_count", c->D, c->D);
+    c->ctx = cfg_int(g, "llama.context_length", 0, 1 << 24), c->n_rot = cfg_int(g, "llama.rope.dimension_count", c->D, c->D);
     c->eps = (float)kv_num(g, "llama.attention.layer_norm_rms_epsilon", 1e-5);
     c->rope_base = (float)kv_num(g, "llama.rope.freq_base", 10000);
     if (c->H % c->KVH || c->n_rot % 2 || !(c->eps > 0) || !(c->rope_base > 0) || (uint64_t)c->H * c->D > (1u << 20))
@@ -425,20 +422,26 @@ static void state_init(State *s, const Config *c, int T) {
 
 // ----------------------------------------------------------------------------
 // The forward pass, one token at a time. Dot products keep 8 partial sums so
-// that the compiler can use vector registers without -ffast-math.
-#define DOT(name, type, load)                                                                        \
-    static float name(const type *a, const float *b, int n) {                                        \
-        float acc[8] = {0}, s = 0;                                                                   \
-        int i = 0;                                                                                   \
-        for (; i + 8 <= n; i += 8) for (int j = 0; j < 8; j++) acc[j] += load(a[i + j]) * b[i + j];  \
-        for (; i < n; i++) s += load(a[i]) * b[i];                                                   \
-        for (int j = 0; j < 8; j++) s += acc[j];                                                     \
-        return s;                                                                                    \
+// that the compiler can use vector registers without -ffast-math; F16 rows
+// rows are converted to f32 first, 1024 values at a time.
+static float dot(const float *a, const float *b, int n) {
+    float acc[8] = {0}, s = 0;
+    int i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int j = 0; j < 8; j++) acc[j] += a[i + j] * b[i + j];
+    for (; i < n; i++) s += a[i] * b[i];
+    for (int j = 0; j < 8; j++) s += acc[j];
+    return s;
+}
+static float dot_f16(const uint16_t *a, const float *b, int n) {
+    float buf[1024], s = 0;
+    for (int i = 0, m, j; i < n; i += m, s += dot(buf, b + i - m, m)) {
+        for (m = n - i < 1024 ? n - i : 1024, j = 0; j + 64 <= m; j += 64) // fixed counts vectorize
+            for (int k = 0; k < 64; k++) buf[j + k] = h2f(a[i + j + k]);
+        for (; j < m; j++) buf[j] = h2f(a[i + j]);
     }
-#define AS_F32(x) (x)
-#define F16_TO_F32(x) f16_table[x]
-DOT(dot, float, AS_F32)
-DOT(dot_f16, uint16_t, F16_TO_F32)
+    return s;
+}
 
 // out (n) = W (n, d) . x (d), rows shared among the threads
 static void matmul(float *out, const float *x, Tensor w, int d, int n) {
@@ -474,8 +477,7 @@ static float *forward(const Config *c, const Weights *w, State *s, int token, in
         // attention: q, k, v of this position; k and v go to the cache
         rmsnorm(s->xb, s->x, y->attn_norm, C, c->eps);
         matmul(s->q, s->xb, y->wq, C, c->H * D);
-        matmul(kc + (size_t)pos * KVD, s->xb, y->wk, C, KVD);
-        matmul(vc + (size_t)pos * KVD, s->xb, y->wv, C, KVD);
+        matmul(kc + (size_t)pos * KVD, s->xb, y->wk, C, KVD), matmul(vc + (size_t)pos * KVD, s->xb, y->wv, C, KVD);
         rope(s->q, c->H, c, pos), rope(kc + (size_t)pos * KVD, c->KVH, c, pos);
 #pragma omp parallel for schedule(static)
         for (int h = 0; h < c->H; h++) { // query head h reads key/value head h / group
@@ -491,8 +493,7 @@ static float *forward(const Config *c, const Weights *w, State *s, int token, in
         for (int i = 0; i < C; i++) s->x[i] += s->xb2[i];
         // feed-forward: w_down . (silu(w_gate . x) * (w_up . x))
         rmsnorm(s->xb, s->x, y->ffn_norm, C, c->eps);
-        matmul(s->hb, s->xb, y->w_gate, C, c->F);
-        matmul(s->hb2, s->xb, y->w_up, C, c->F);
+        matmul(s->hb, s->xb, y->w_gate, C, c->F), matmul(s->hb2, s->xb, y->w_up, C, c->F);
         for (int i = 0; i < c->F; i++) s->hb[i] = s->hb[i] / (1.0f + expf(-s->hb[i])) * s->hb2[i];
         matmul(s->xb2, s->hb, y->w_down, c->F, C);
         for (int i = 0; i < C; i++) s->x[i] += s->xb2[i];
@@ -515,13 +516,12 @@ static int sample(float *p, int V, float temp, float top_p) {
     int best = 0;
     for (int i = 1; i < V; i++) best = p[i] > p[best] ? i : best;
     if (temp <= 0) return best;
-    float sum = 0, lo = 0, hi = 1, mass, max = p[best];
+    float sum = 0, lo = 0, hi = 1, mass, max = p[best]; // p[best] becomes 1, the largest
     for (int i = 0; i < V; i++) sum += (p[i] = expf((p[i] - max) / temp));
-    for (int i = 0; i < V; i++) p[i] /= sum;
     for (int it = 0; it < 40 && top_p < 1; it++) { // the largest cut keeping a mass >= top_p
         float mid = (lo + hi) / 2;
         for (int i = mass = 0; i < V; i++) mass += p[i] >= mid ? p[i] : 0;
-        *(mass >= top_p ? &lo : &hi) = mid;
+        *(mass >= top_p * sum ? &lo : &hi) = mid;
     }
     for (int i = sum = 0; i < V; i++) sum += (p[i] = p[i] >= lo ? p[i] : 0);
     float r = rng_f32() * sum, cum = 0;
@@ -566,9 +566,6 @@ int main(int argc, char **argv) {
     if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 1)) execv("/proc/self/exe", argv);
 #endif
     rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
-    for (uint32_t h = 0, e, m; h < 65536; h++) // IEEE half: sign, 5 exponent bits (bias 15), 10 mantissa bits
-        e = (h >> 10) & 31, m = h & 1023, f16_table[h] = (h & 0x8000 ? -1 : 1) * (e == 0 ? ldexpf((float)m, -24)
-                                            : e == 31 ? (m ? NAN : INFINITY) : ldexpf((float)(m | 1024), (int)e - 25));
     Gguf g = gguf_open(path);
     Tokenizer tok; Config c; Weights w; State s; // (declared together: the file has a 600-line budget)
     tokenizer_init(&tok, &g), model_load(&g, tok.n, &c, &w);
