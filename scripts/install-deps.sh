@@ -11,6 +11,9 @@ cd "$(dirname "$0")/.."
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
           python3-torch python3-numpy clang libclang-rt-14-dev tmux
           python3-sentencepiece libopenblas0-pthread"
+# Real text and Q&A sources the tests and the main job read (see
+# /work/shared/DATA.md): the assistant dataset's structured data.
+APT_PKGS="$APT_PKGS wordnet-base dict-elements dict-vera miscfiles units iso-codes perl-doc python3.11-doc"
 
 # Node.js and npm (the oracles' runtime) only when absent: a machine may have
 # them from another source, whose nodejs conflicts with Debian's npm package.
