@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+int cmd_prefs_auto(int argc, char **argv); /* cmd_prefs_auto.c */
+
 
 /* ------------------------------------------------------------------------ */
 
@@ -229,6 +231,7 @@ static const cli_command g_sub[] = {
     {"import", prefs_import, "append judgements from pairs, HH-RLHF or ranked files to a store"},
     {"export", prefs_export, "write a store as pairs, HH-RLHF, ranked or store lines"},
     {"merge", prefs_merge, "merge labelers by prompt into pairs; agreement and Bradley-Terry"},
+    {"auto", cmd_prefs_auto, "label automatically: sample K answers, rank them with a checker"},
 };
 
 int cmd_prefs(int argc, char **argv) {

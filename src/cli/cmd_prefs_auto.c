@@ -1,0 +1,163 @@
+/*
+ * cmd_prefs_auto.c - `llmos prefs auto`: the labeling loop without people.
+ * For each prompt, K answers are sampled from the chat model and ranked by
+ * an automatic judge (data/judge.h); each judgement is appended to the
+ * store like a person's, with the labeler "auto:<judge>".
+ */
+#include "cli.h"
+
+#include "../core/common.h"
+#include "../data/conv.h"
+#include "../data/judge.h"
+#include "../data/prefs.h"
+#include "../infer/candidates.h"
+#include "../model/train_model.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static void usage(FILE *f) {
+    fprintf(f,
+        "usage: llmos prefs auto --model CHAT.gguf (--prompts FILE | --arith N) --store STORE.jsonl\n\n"
+        "Samples K answers per prompt and ranks them with a checker; every judgement\n"
+        "is appended to the store (labeler auto:<judge>). Prompts: the first user turn\n"
+        "of each conversation in FILE (its following assistant turn is the reference),\n"
+        "or N generated arithmetic questions (\"What is 37 + 45?\").\n"
+        "  --judge J       auto (arith when the question is arithmetic, else f1),\n"
+        "                  arith, f1, or cmd:COMMAND (an external judge: JSON on\n"
+        "                  stdin {prompt, answer, reference}, one number on stdout;\n"
+        "                  see docs/preferences.md)\n"
+        "  --k K           answers per prompt (4)\n"
+        "  --temp T        sampling temperature (1.0)\n"
+        "  --max-new N     answer budget in tokens (64)\n"
+        "  --limit N       at most N prompts (0 = all)\n"
+        "  --skip N        skip the first N prompts\n"
+        "  --seed S        sampling and question seed (1)\n"
+        "  --threads N     --quiet\n\n"
+        "example:\n"
+        "  llmos prefs auto --model chat.gguf --prompts chats.jsonl --store prefs.jsonl --k 4\n");
+}
+
+int cmd_prefs_auto(int argc, char **argv) {
+    const char *model_path = NULL, *prompts = NULL, *store = NULL, *judge_s = "auto";
+    long k = 4, max_new = 64, limit = 0, skip = 0, arith = 0, n, threads = cli_default_threads();
+    double temp = 1.0;
+    long seed = 1;
+    int quiet = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
+#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; dst = n; } while (0)
+        if (cli_is_help(a)) return usage(stdout), 0;
+        else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
+        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
+        else if (!strcmp(a, "--store")) { VAL(); store = v; }
+        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
+        else if (!strcmp(a, "--k")) LONG(2, 64, k);
+        else if (!strcmp(a, "--max-new")) LONG(1, 1 << 16, max_new);
+        else if (!strcmp(a, "--limit")) LONG(0, 1L << 40, limit);
+        else if (!strcmp(a, "--skip")) LONG(0, 1L << 40, skip);
+        else if (!strcmp(a, "--arith")) LONG(1, 1L << 30, arith);
+        else if (!strcmp(a, "--seed")) LONG(0, 1L << 62, seed);
+        else if (!strcmp(a, "--threads")) LONG(1, 4096, threads);
+        else if (!strcmp(a, "--temp")) { VAL(); if (parse_double(a, v, &temp) || temp < 0) return cli_error(NULL), 2; }
+        else if (!strcmp(a, "--quiet")) quiet = 1;
+        else return cli_bad_option("prefs auto", a);
+#undef VAL
+#undef LONG
+    }
+    if (!model_path || !store || (!prompts == !arith)) {
+        fprintf(stderr, "llmos prefs auto: --model, --store and one of --prompts or --arith are "
+                        "required (see --help)\n");
+        return 2;
+    }
+    judge j = {JUDGE_AUTO, NULL};
+    if (!strcmp(judge_s, "arith")) j.kind = JUDGE_ARITH;
+    else if (!strcmp(judge_s, "f1")) j.kind = JUDGE_F1;
+    else if (!strncmp(judge_s, "cmd:", 4) && judge_s[4]) j.kind = JUDGE_CMD, j.cmd = judge_s + 4;
+    else if (strcmp(judge_s, "auto")) {
+        fprintf(stderr, "llmos prefs auto: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", judge_s);
+        return 2;
+    }
+    conv_list l = {.prompts = 1};
+    if (prompts && conv_list_read(&l, prompts)) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    if (arith) { /* generated questions: a op b with a, b in 0..99 */
+        uint64_t s = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1;
+        static const char ops[] = "+-*";
+        for (long i = 0; i < arith; i++) {
+            int a = (int)(train_rng_next(&s) % 100), b = (int)(train_rng_next(&s) % 100);
+            char q[64];
+            snprintf(q, sizeof q, "What is %d %c %d?", a, ops[train_rng_next(&s) % 3], b);
+            if (l.n == l.cap) l.items = xrealloc(l.items, (l.cap = l.cap ? 2 * l.cap : 64) * sizeof *l.items);
+            conv *c = &l.items[l.n++];
+            c->msgs = xcalloc(1, sizeof *c->msgs);
+            c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(q);
+            c->n = 1, c->line = (size_t)i + 1;
+        }
+    }
+    model_set_threads((int)threads);
+    cand_gen g;
+    if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    size_t done = 0, with_pairs = 0, n_cands = 0, n_best = 0;
+    double score_sum = 0, t0 = time_now();
+    int rc = 0;
+    char now[24];
+    char **cands = xcalloc((size_t)k, sizeof *cands);
+    double *sc = xcalloc((size_t)k, sizeof *sc);
+    int *ranks = xcalloc((size_t)k, sizeof *ranks);
+    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+        const conv *c = &l.items[i];
+        int q = -1;
+        for (int m = 0; m < c->n && q < 0; m++)
+            if (c->msgs[m].role == CHAT_USER) q = m;
+        if (q < 0) continue;
+        const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
+        judge_kind used = JUDGE_AUTO;
+        for (int m = 0; m < k && rc == 0; m++) {
+            if (!(cands[m] = cand_gen_sample(&g, c->msgs, q + 1, NULL))) rc = -1;
+            else if (judge_score(&j, c->msgs, q + 1, cands[m], ref, &sc[m], &used) < 0) rc = -1;
+        }
+        if (rc == 0) {
+            double best = sc[0];
+            for (int m = 0; m < k; m++) {
+                int better = 0;
+                for (int o = 0; o < k; o++) better += sc[o] > sc[m];
+                ranks[m] = better + 1;
+                score_sum += sc[m];
+                best = sc[m] > best ? sc[m] : best;
+            }
+            n_best += best >= 1;
+            n_cands += (size_t)k;
+            char lab[32];
+            snprintf(lab, sizeof lab, "auto:%s", judge_kind_name(used));
+            pref_time_now(now);
+            pref_rec r = {.labeler = lab, .time = now, .model = (char *)model_path,
+                          .prompt = c->msgs, .n_prompt = q + 1, .cand = cands, .rank = ranks,
+                          .n_cand = (int)k};
+            if (pref_store_append(store, &r) < 0) rc = -1;
+            int distinct = 0;
+            for (int m = 0; m < k; m++) distinct |= ranks[m] != 1;
+            with_pairs += (size_t)distinct;
+            done++;
+        }
+        for (int m = 0; m < k; m++) free(cands[m]), cands[m] = NULL;
+        if (!quiet && rc == 0)
+            fprintf(stderr, "%sprefs auto: %zu prompts, %.2f/s%s", cli_progress_tty() ? "\r\033[K" : "",
+                    done, (double)done / (time_now() - t0 + 1e-9), cli_progress_tty() ? "" : "\n");
+    }
+    if (!quiet && cli_progress_tty()) fputc('\n', stderr);
+    if (rc) cli_error(NULL);
+    printf("judgements %zu -> %s; with at least one pair %zu; mean candidate score %.3f; "
+           "prompts with a top score (>= 1) %zu\n",
+           done, store, with_pairs, n_cands ? score_sum / (double)n_cands : 0.0, n_best);
+    free(cands), free(sc), free(ranks);
+    cand_gen_close(&g);
+    conv_list_free(&l);
+    return rc ? 1 : 0;
+}

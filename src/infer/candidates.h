@@ -1,0 +1,40 @@
+/*
+ * candidates.h - K sampled answers to one prompt from a chat model, for
+ * labeling (`llmos label`, `llmos prefs auto`): the prompt is rendered by
+ * the chat template with the generation prompt, each answer is sampled with
+ * temperature until the end-of-turn token (or another role token, or the
+ * budget), and invalid UTF-8 is replaced by U+FFFD so stores stay valid
+ * JSON.
+ *
+ * Ownership: cand_gen owns the model, state and sampler (cand_gen_close);
+ * cand_gen_sample returns a malloc'd string the caller frees.
+ */
+#ifndef LLMOS_CANDIDATES_H
+#define LLMOS_CANDIDATES_H
+
+#include <stdint.h>
+
+#include "../model/model.h"
+#include "../tokenizer/chat.h"
+#include "sample.h"
+
+typedef struct {
+    model *m;
+    model_state *st;
+    sampler *smp;
+    chat_format f;
+    int n_ctx, max_new;
+} cand_gen;
+
+/* Loads the model; temperature 0 is greedy. 0, or -1 with err_set. */
+int cand_gen_open(cand_gen *g, const char *model_path, float temperature, uint64_t seed, int max_new);
+void cand_gen_close(cand_gen *g);
+/* One sampled answer to the conversation m[0..n) (NULL with err_set when
+ * the prompt does not fit the context). *ended (may be NULL) is 1 when the
+ * answer was closed by the end-of-turn token. */
+char *cand_gen_sample(cand_gen *g, const chat_msg *m, int n, int *ended);
+
+/* A copy of s with invalid UTF-8 sequences replaced by U+FFFD. */
+char *utf8_sanitize(const char *s);
+
+#endif
