@@ -58,21 +58,28 @@ bench: all
 	./bench/run.sh
 
 # libFuzzer harnesses (clang + libclang-rt from Debian): the GGUF reader,
-# and file -> model_load -> tokenizer -> forward. kernels_x86.c uses gcc's
-# per-function target attributes, so gcc compiles it (uninstrumented).
-FUZZ_CC    = clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Isrc
-FUZZ_SRC  := tests/fuzz/fuzz_gguf.c src/io/gguf.c src/core/common.c src/core/types.c
-FUZZ_MSRC := tests/fuzz/fuzz_model.c src/io/gguf.c src/core/common.c src/core/types.c src/core/kernels.c \
-             src/core/gemm.c src/model/model.c src/model/layers.c $(wildcard src/tokenizer/*.c)
+# and file -> model_load -> tokenizer -> forward. Objects are built one by
+# one under $(BUILD)/fuzz so that a change rebuilds only what it touches.
+# kernels_x86.c uses gcc's per-function target attributes, so gcc compiles
+# it (uninstrumented).
+FUZZ_CC   = clang -std=c11 -D_GNU_SOURCE -g -O1 -fopenmp -fno-sanitize-recover=undefined -Isrc -MMD -MP
+FUZZ_LIB := src/io/gguf.c src/core/common.c src/core/types.c
+FUZZ_MLIB := $(FUZZ_LIB) src/core/kernels.c src/core/gemm.c src/model/model.c src/model/layers.c \
+             $(wildcard src/tokenizer/*.c)
+FUZZ_OBJ  = $(FUZZ_LIB:%.c=$(BUILD)/fuzz/%.o)
+FUZZ_MOBJ = $(FUZZ_MLIB:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/kernels_x86.o
 fuzz: $(BUILD)/fuzz_gguf $(BUILD)/fuzz_model
-$(BUILD)/fuzz_gguf: $(FUZZ_SRC) $(wildcard src/io/*.h src/core/*.h)
+$(BUILD)/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o
+	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ -lm -lcjson
+$(BUILD)/fuzz_gguf: $(FUZZ_OBJ)
+$(BUILD)/fuzz_model: $(FUZZ_MOBJ)
+$(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) -o $@ $(FUZZ_SRC) -lm
-$(BUILD)/fuzz_model: $(FUZZ_MSRC) $(BUILD)/fuzz/kernels_x86.o $(wildcard src/io/*.h src/core/*.h src/model/*.h src/tokenizer/*.h)
-	$(FUZZ_CC) -fopenmp -o $@ $(FUZZ_MSRC) $(BUILD)/fuzz/kernels_x86.o -lm -lcjson
+	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<
 $(BUILD)/fuzz/kernels_x86.o: src/core/kernels_x86.c
 	@mkdir -p $(dir $@)
 	$(CC) -std=c11 -D_GNU_SOURCE -O2 -g -c -o $@ $<
+-include $(wildcard $(BUILD)/fuzz/*/*/*.d $(BUILD)/fuzz/*/*/*/*.d)
 
 clean:
 	rm -rf build build-asan llmos run
