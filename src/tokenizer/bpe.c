@@ -22,28 +22,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* ---- the piece cache ---- */
+/* ---- the piece cache (tok_internal.h) ---- */
 
-typedef struct {
-    uint64_t h;        /* 0 = empty */
-    uint32_t str_off;  /* into bytes */
-    uint32_t tok_off;  /* into toks */
-    uint16_t str_len;
-    uint16_t n_tok;
-} cache_entry;
-
-typedef struct {
-    cache_entry *e;
-    size_t cap, used;
-    char *bytes;
-    size_t nbytes, bytes_cap;
-    int *toks;
-    size_t ntoks, toks_cap;
-} piece_cache;
-
-#define CACHE_MAX_PIECE 64
-
-static void cache_init(piece_cache *c, size_t cap) {
+void tok_cache_init(piece_cache *c, size_t cap) {
     memset(c, 0, sizeof *c);
     c->cap = cap;
     c->e = xcalloc(cap, sizeof(cache_entry));
@@ -53,13 +34,13 @@ static void cache_init(piece_cache *c, size_t cap) {
     c->toks = xmalloc(c->toks_cap * sizeof(int));
 }
 
-static void cache_free(piece_cache *c) {
+void tok_cache_free(piece_cache *c) {
     free(c->e);
     free(c->bytes);
     free(c->toks);
 }
 
-static const cache_entry *cache_get(const piece_cache *c, uint64_t h, const char *s, size_t n) {
+const cache_entry *tok_cache_get(const piece_cache *c, uint64_t h, const char *s, size_t n) {
     size_t mask = c->cap - 1, i = (size_t)h & mask;
     for (;;) {
         const cache_entry *e = &c->e[i];
@@ -69,7 +50,7 @@ static const cache_entry *cache_get(const piece_cache *c, uint64_t h, const char
     }
 }
 
-static void cache_put(piece_cache *c, uint64_t h, const char *s, size_t n, const int *toks, size_t nt) {
+void tok_cache_put(piece_cache *c, uint64_t h, const char *s, size_t n, const int *toks, size_t nt) {
     if (c->used * 2 >= c->cap || c->nbytes + n > c->bytes_cap || c->ntoks + nt > c->toks_cap) {
         memset(c->e, 0, c->cap * sizeof(cache_entry)); /* full: start over */
         c->used = c->nbytes = c->ntoks = 0;
@@ -251,14 +232,14 @@ static void encode_span(const tokenizer *t, const char *text, size_t len, tok_id
             continue;
         }
         uint64_t h = tok_hash_bytes(s, n) | 1;
-        const cache_entry *e = cache_get(c, h, s, n);
+        const cache_entry *e = tok_cache_get(c, h, s, n);
         if (e) {
             for (size_t k = 0; k < e->n_tok; k++) ids_push(out, c->toks[e->tok_off + k]);
             continue;
         }
         size_t before = out->n;
         encode_piece(t, s, n, &w, out);
-        cache_put(c, h, s, n, out->v + before, out->n - before);
+        tok_cache_put(c, h, s, n, out->v + before, out->n - before);
     }
     scratch_free(&w);
 }
@@ -291,9 +272,9 @@ void bpe_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out, 
     if (n_threads <= 1 || len < PARALLEL_MIN) {
         piece_cache c;
         int use = len >= CACHE_MIN;
-        if (use) cache_init(&c, len >= (8u << 20) ? (1u << 18) : (1u << 14));
+        if (use) tok_cache_init(&c, len >= (8u << 20) ? (1u << 18) : (1u << 14));
         encode_span(t, text, len, out, use ? &c : NULL);
-        if (use) cache_free(&c);
+        if (use) tok_cache_free(&c);
         return;
     }
     /* Parts of about 256 KB, handed out in order to the threads. */
@@ -315,10 +296,10 @@ void bpe_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out, 
 #pragma omp parallel num_threads(n_threads)
     {
         int me = omp_get_thread_num();
-        cache_init(&caches[me], 1u << 18);
+        tok_cache_init(&caches[me], 1u << 18);
 #pragma omp for schedule(dynamic, 1)
         for (size_t p = 0; p < np; p++) encode_span(t, text + cut[p], cut[p + 1] - cut[p], &parts[p], &caches[me]);
-        cache_free(&caches[me]);
+        tok_cache_free(&caches[me]);
     }
     size_t total = 0;
     for (size_t p = 0; p < np; p++) total += parts[p].n;

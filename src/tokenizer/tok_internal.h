@@ -59,6 +59,12 @@ struct tokenizer {
     int byte_id[256];
     tok_pair *pairs;
     size_t pair_cap;
+    /* llama: the characters (packed by spm_char_key) that some token has
+     * right before a U+2581 that is not at its start; sorted. Before a
+     * U+2581 that follows any other character no merge can reach across,
+     * so the text is encoded in separate words there. */
+    uint64_t *spm_glue;
+    int n_spm_glue;
     /* tokens matched in the input before encoding: user-defined always,
      * control and unknown with parse_special; longest text first */
     int *specials;
@@ -96,9 +102,45 @@ static inline int tok_pair_get(const tokenizer *t, int l, int r, int32_t *rank, 
     }
 }
 
+/* A cache from a piece's bytes to its tokens (bpe.c), for pieces of at
+ * most CACHE_MAX_PIECE bytes. When it is full it starts over. One per
+ * thread. h is tok_hash_bytes(s, n) | 1. */
+#define CACHE_MAX_PIECE 64
+typedef struct {
+    uint64_t h;        /* 0 = empty */
+    uint32_t str_off;  /* into bytes */
+    uint32_t tok_off;  /* into toks */
+    uint16_t str_len;
+    uint16_t n_tok;
+} cache_entry;
+
+typedef struct {
+    cache_entry *e;
+    size_t cap, used;
+    char *bytes;
+    size_t nbytes, bytes_cap;
+    int *toks;
+    size_t ntoks, toks_cap;
+} piece_cache;
+
+void tok_cache_init(piece_cache *c, size_t cap);
+void tok_cache_free(piece_cache *c);
+const cache_entry *tok_cache_get(const piece_cache *c, uint64_t h, const char *s, size_t n);
+void tok_cache_put(piece_cache *c, uint64_t h, const char *s, size_t n, const int *toks, size_t nt);
+
 /* Byte-level BPE of text[0..len) (no special tokens inside), appended to out.
  * n_threads > 1 splits long text at piece boundaries. */
 void bpe_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out, int n_threads);
+
+/* The bytes of one character (1..4) as a key. */
+static inline uint64_t spm_char_key(const char *s, size_t n) {
+    uint64_t k = n;
+    for (size_t i = 0; i < n; i++) k |= (uint64_t)(unsigned char)s[i] << (8 * (i + 1));
+    return k;
+}
+
+/* Builds t->spm_glue (spm.c). */
+void spm_build_glue(tokenizer *t);
 
 /* SentencePiece BPE of text[0..len) (already prefixed with a space when the
  * rule asks; spaces are escaped here), appended to out. */

@@ -220,6 +220,7 @@ static int build(tokenizer *t) {
         t->byte_id[b] = tok_lookup(t, tx, (size_t)n);
     }
     if (t->kind == TOK_GPT2 && build_merges(t)) return -1;
+    if (t->kind == TOK_LLAMA) spm_build_glue(t);
     /* End of turn when the file names none: the first of these texts the
      * vocabulary has (the ones llama.cpp looks for). */
     static const char *const eot_texts[] = {"<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>", "<|endoftext|>",
@@ -439,6 +440,7 @@ void tok_free(tokenizer *t) {
     free(t->text_slots);
     free(t->pairs);
     free(t->specials);
+    free(t->spm_glue);
     free(t);
 }
 
