@@ -511,9 +511,15 @@ int sft_run(const sft_opts *o) {
     }
 
     const int tty = isatty(2);
+    double val = NAN;
+    if (!o->resume && o->eval_every > 0 && va.n) {
+        /* the starting point: what the model makes of the answers before fine-tuning */
+        val = evaluate(m, &va, B, tokb, tgtb, pad);
+        fprintf(logf, "{\"step\":0,\"val_loss\":%.9g}\n", val);
+        if (!o->quiet) fprintf(stderr, "step 0 | val %.4f (before fine-tuning)\n", val);
+    }
     const double t_start = time_now();
     int64_t tokens_done = 0, targets_done = 0;
-    double val = NAN;
     for (int64_t step = step0 + 1; step <= total; step++) {
         const size_t *idx;
         const int rows = step_batch(&bt, o->seed, step, &idx);

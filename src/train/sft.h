@@ -17,7 +17,8 @@
  * Validation: conversations of --val FILE, or else a hashed 1% (at most
  * 512) of the data when it holds 100 conversations or more, held out from
  * training; the loss is the mean over all
- * assistant target tokens.
+ * assistant target tokens, logged at step 0 (the model before fine-tuning)
+ * and every eval_every steps.
  *
  * Files beside OUT.gguf, as pretraining writes them:
  *   OUT.ckpt.gguf   model + AdamW moments + train.* keys (resume)
