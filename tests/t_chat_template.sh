@@ -13,8 +13,12 @@ Unicode too: café, naïve, Ångström, 東京. Code: def f(x): return x * 2  # 
 TXT
 for i in 1 2 3 4 5 6; do cat text.txt; done > corpus.txt
 "$LLMOS" tokenizer train --vocab-size 600 --out tok.gguf --quiet corpus.txt
+# a random tiny base model with this tokenizer; `llmos sft` writes the
+# assistant model, template included
+"$PY" "$ROOT/tests/py/chat_model.py" tok.gguf base.gguf --ctx 128
+echo '{"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello."}]}' > one.jsonl
+"$LLMOS" sft --model base.gguf --data one.jsonl --out model.gguf --steps 1 --batch 1 --threads 2 --quiet
 "$LLMOS" chat --print-template > tmpl.txt
-"$PY" "$ROOT/tests/py/chat_model.py" tok.gguf model.gguf --template tmpl.txt --ctx 128
 cat > conv.jsonl <<'JSONL'
 {"messages": [{"role": "user", "content": "What does \"zebra\" mean?"}]}
 {"messages": [{"role": "user", "content": "Hi"}, {"role": "assistant", "content": "Hello! How can I help?"}]}
@@ -47,5 +51,7 @@ ids, train = a['ids'], a['train']
 k = train.index(1)
 assert all(train[k:]) and not any(train[:k]), train
 assert sum(train) >= 2
+# the template llama.cpp read from the sft output is the one llmos prints
+assert theirs[0]['template'] == open('tmpl.txt').read().rstrip('\n'), theirs[0]['template']
 print('template ok: %d renderings equal llama.cpp and node-llama-cpp' % len(ours))
 PY

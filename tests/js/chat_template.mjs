@@ -54,7 +54,7 @@ for (const c of convs) {
                                    bos_token: bosText, eos_token: model.tokens.eosString ?? "" });
         let ids = Array.from(model.tokenize(text, true));
         if (addBos && model.tokens.bos != null) ids = [model.tokens.bos, ...ids];
-        const out = { template_found: true, text, ids };
+        const out = { template_found: true, template: tmplText, text, ids };
         const last = c.messages[c.messages.length - 1];
         if (gen && last.role === "user" && c.messages.every((m) => m.role !== "tool")) {
             const chatHistory = c.messages.map((m) =>
