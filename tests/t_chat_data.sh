@@ -30,7 +30,7 @@ held = {c['subject'].lower() for c in he}
 trained = {c['subject'].lower() for c in tr}
 assert not held & trained, list(held & trained)[:5]
 src = collections.Counter(c['source'] for c in tr + he)
-for s in ['wordnet', 'elements', 'countries', 'acronyms', 'perlfaq', 'pythonfaq', 'units', 'airports']:
+for s in ['wordnet', 'gcide', 'elements', 'countries', 'acronyms', 'perlfaq', 'pythonfaq', 'units', 'airports']:
     assert src[s] > 0, (s, src)
 multi = sum(len(c['messages']) > 2 for c in tr)
 assert multi > 10000, multi

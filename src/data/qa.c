@@ -621,6 +621,117 @@ static void vera_entry(qa_ctx *c, const char *head, char *body) {
     convo_emit(c, head, &cv);
 }
 
+/* GCIDE (Webster 1913): "Word \Pron\, pos. [etym.] 1. Definition; as,
+ * an example. [1913 Webster]". The first sense of each headword. */
+static const char *gcide_pos(const char *p, size_t n) {
+    if (n == 2 && !memcmp(p, "n.", 2)) return "noun";
+    if (n == 2 && !memcmp(p, "v.", 2)) return "verb";
+    if (n == 2 && !memcmp(p, "a.", 2)) return "adjective";
+    if (n == 4 && !memcmp(p, "adv.", 4)) return "adverb";
+    return NULL;
+}
+
+static char g_gcide_last[128];
+
+static void gcide_entry(qa_ctx *c, const char *head, char *body) {
+    /* one subject per headword: the index lists a word's entries together */
+    if (!strcasecmp(head, g_gcide_last)) return;
+    snprintf(g_gcide_last, sizeof g_gcide_last, "%s", head);
+    /* the first block: up to the first source line such as "[1913 Webster]" */
+    for (char *l = strchr(body, '\n'); l; l = strchr(l + 1, '\n')) {
+        char *q = l + 1;
+        while (*q == ' ') q++;
+        if (*q == '[') {
+            char *e = strchr(q, '\n');
+            char *r = e ? e : q + strlen(q);
+            while (r > q && r[-1] == ' ') r--;
+            if (r > q && r[-1] == ']' && !memchr(q + 1, '[', (size_t)(r - q - 1))) {
+                *l = 0;
+                break;
+            }
+        }
+    }
+    char *b1 = strchr(body, '\\');
+    char *b2 = b1 ? strchr(b1 + 1, '\\') : NULL;
+    if (!b2) return;
+    char word[128];
+    size_t wl = (size_t)(b1 - body);
+    while (wl && body[wl - 1] == ' ') wl--;
+    if (wl == 0 || wl >= sizeof word) return;
+    memcpy(word, body, wl);
+    word[wl] = 0;
+    if (strcasecmp(word, head) || strpbrk(word, "\"[]{}\\")) return;
+    /* GCIDE capitalizes every headword: "Zebra" -> "zebra" */
+    int lower_rest = 1;
+    for (const char *q = word + 1; *q; q++) lower_rest &= !isupper((unsigned char)*q);
+    if (lower_rest) word[0] = (char)tolower((unsigned char)word[0]);
+    const char *pos = NULL;
+    char *p = b2 + 1;
+    for (int guard = 0; guard < 40; guard++) {
+        while (*p == ' ' || *p == ',' || *p == '\n' || *p == ';' || *p == '&') p++;
+        if (*p == '(' || *p == '[') {
+            char open = *p, close = open == '(' ? ')' : ']';
+            int depth = 0;
+            for (; *p; p++) {
+                if (*p == open) depth++;
+                else if (*p == close && --depth == 0) break;
+            }
+            if (!*p) return;
+            p++;
+            continue;
+        }
+        /* a short abbreviation ("n.", "v.", "t.", "adv.", "pl.") */
+        size_t k = 0;
+        while (isalpha((unsigned char)p[k]) && k < 6) k++;
+        if (k && p[k] == '.' && k <= 4 && islower((unsigned char)p[0])) {
+            if (!pos) pos = gcide_pos(p, k + 1);
+            p += k + 1;
+            continue;
+        }
+        break;
+    }
+    if (!pos) return;
+    if (p[0] == '1' && p[1] == '.') p += 2;
+    while (*p == ' ' || *p == '\n') p++;
+    if (*p == '(') { /* a field label: "(Zool.)" */
+        char *e = strchr(p, ')');
+        if (!e || e - p > 30) return;
+        p = e + 1;
+    }
+    /* the definition: up to "; as," (examples) or the end of the sense */
+    char *d = squash(xstrdup(p));
+    char *cut = strstr(d, "; as,");
+    if (cut) *cut = 0;
+    cut = strstr(d, " 2. ");
+    if (cut) *cut = 0;
+    cut = strstr(d, " (b) ");
+    if (cut) *cut = 0;
+    if (!strncmp(d, "(a) ", 4)) memmove(d, d + 4, strlen(d + 4) + 1);
+    char *w = d;
+    for (char *r = d; *r; r++)
+        if (*r != '{' && *r != '}') *w++ = *r;
+    *w = 0;
+    size_t n = strlen(d);
+    while (n && (d[n - 1] == '.' || d[n - 1] == ' ' || d[n - 1] == ';' || d[n - 1] == ',')) d[--n] = 0;
+    if (n >= 8 && n <= 240 && !strpbrk(d, "[]\\<>|*") && !strstr(d, "--") && isupper((unsigned char)d[0]) &&
+        (islower((unsigned char)d[1]) || d[1] == ' ')) {
+        d[0] = (char)tolower((unsigned char)d[0]);
+        convo cv = {0};
+        subject_begin(c, word);
+        say(&cv, CHAT_USER, fmt(q_define[pick(c, ARRAY_LEN(q_define))], word));
+        say(&cv, CHAT_ASSISTANT,
+            fmt("The %s \"%s\" is %s %s meaning %s.", strchr(word, ' ') ? "term" : "word", word,
+                pos[0] == 'a' ? "an" : "a", pos, d));
+        convo_emit(c, word, &cv);
+    }
+    free(d);
+}
+
+static int read_gcide(qa_ctx *c) {
+    g_gcide_last[0] = 0;
+    return read_dictd(c, "gcide", "dict-gcide", gcide_entry);
+}
+
 static int read_elements(qa_ctx *c) { return read_dictd(c, "elements", "dict-elements", element_entry); }
 static int read_acronyms(qa_ctx *c) { return read_dictd(c, "vera", "dict-vera", vera_entry); }
 
@@ -1123,6 +1234,7 @@ typedef struct {
 static const qa_source g_sources[] = {
     {"wordnet", "wordnet-base", "WordNet (BSD-like)",
      "definitions, examples, synonyms, antonyms, kinds of things", read_wordnet},
+    {"gcide", "dict-gcide", "GPL-2+", "Webster 1913 definitions (first sense)", read_gcide},
     {"elements", "dict-elements", "public domain", "chemical symbols, numbers, weights",
      read_elements},
     {"countries", "iso-codes miscfiles", "LGPL-2.1 / GPL-2", "capitals, ISO country codes",

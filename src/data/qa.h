@@ -1,6 +1,6 @@
 /*
  * qa.h - the conversation dataset builder behind `llmos data chats`: it
- * turns the structured reference data Debian ships (WordNet, the chemical
+ * turns the structured reference data Debian ships (WordNet, GCIDE, the chemical
  * elements, ISO country/currency/language codes, airports, VERA acronyms,
  * GNU units, the Perl and Python FAQs) into question/answer conversations
  * for supervised fine-tuning.
