@@ -5,7 +5,7 @@
 # matmul roofline (bench/train_gemm.c). Results go to stdout as a table;
 # docs/benchmarks.md ("Training") records them.
 #
-#   bench/train_speed.sh [small|100m|all] [THREADS]
+#   bench/train_speed.sh [small|100m|all] [THREADS]     (TORCH=0: llmos only)
 #
 # PyTorch is given its best BLAS: Debian's torch is built with BLAS_INFO=generic
 # and calls whatever libblas.so.3 resolves to; the reference BLAS runs at
@@ -58,6 +58,7 @@ print('llmos %s %8.1f tok/s  %8.1f tok/CPU-s  %6.1f GFLOP/s  %.2f s/step  peak R
       (sys.argv[5], tok / sec, tok / cpu, gf, sec, int(sys.argv[2]) / 1024))
 PYEOF
     done
+    [ "${TORCH:-1}" = 0 ] && continue
     OMP_WAIT_POLICY=passive OMP_NUM_THREADS=$threads OPENBLAS_NUM_THREADS=$threads \
         LD_LIBRARY_PATH=$OPENBLAS_DIR${LD_LIBRARY_PATH:+:$LD_LIBRARY_PATH} \
         $PY bench/py/torch_train.py --dim "$dim" --layers "$layers" --heads "$heads" --kv-heads "$kv" \
