@@ -60,5 +60,6 @@ int cmd_sft(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_prefs(int argc, char **argv);
+int cmd_dpo(int argc, char **argv);
 
 #endif

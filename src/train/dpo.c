@@ -1,0 +1,628 @@
+/*
+ * dpo.c - Direct Preference Optimization (see dpo.h).
+ */
+#include "dpo.h"
+
+#include "../core/common.h"
+#include "../core/types.h"
+#include "../data/prefs.h"
+#include "../model/train_model.h"
+#include "../tokenizer/chat.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+void dpo_opts_default(dpo_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->beta = 0.1;
+    o->epochs = 1;
+    o->batch = 8;
+    o->lr = 1e-5;
+    o->min_ratio = 0.1;
+    o->beta1 = 0.9;
+    o->beta2 = 0.95;
+    o->eps = 1e-8;
+    o->clip = 1.0;
+    o->warmup = -1;
+    o->sched = SCHED_COSINE;
+    o->eval_every = 50;
+    o->save_every = 200;
+    o->seed = 1;
+}
+
+/* ---- encoded pairs -------------------------------------------------------- */
+
+/* Sequence 2i is pair i's prompt + chosen answer, 2i+1 its prompt + rejected
+ * answer; train[k] = 1 for the answer's tokens and its end of turn. */
+typedef struct {
+    int *ids;
+    uint8_t *train;
+    size_t n_tok, cap_tok;
+    size_t *off;
+    int *len;
+    size_t n_seq, cap_seq;
+    int max_len;
+} seqset;
+
+static void seq_add(seqset *s, const chat_tokens *ct, size_t n_prompt) {
+    if (s->n_tok + ct->n > s->cap_tok) {
+        s->cap_tok = MAX(2 * s->cap_tok, s->n_tok + ct->n + 4096);
+        s->ids = xrealloc(s->ids, s->cap_tok * sizeof *s->ids);
+        s->train = xrealloc(s->train, s->cap_tok);
+    }
+    if (s->n_seq == s->cap_seq) {
+        s->cap_seq = s->cap_seq ? 2 * s->cap_seq : 256;
+        s->off = xrealloc(s->off, s->cap_seq * sizeof *s->off);
+        s->len = xrealloc(s->len, s->cap_seq * sizeof *s->len);
+    }
+    s->off[s->n_seq] = s->n_tok;
+    s->len[s->n_seq++] = (int)ct->n;
+    memcpy(s->ids + s->n_tok, ct->ids, ct->n * sizeof(int));
+    for (size_t i = 0; i < ct->n; i++) s->train[s->n_tok + i] = i >= n_prompt && ct->train[i];
+    s->n_tok += ct->n;
+    s->max_len = MAX(s->max_len, (int)ct->n);
+}
+
+static void seqset_free(seqset *s) {
+    free(s->ids), free(s->train), free(s->off), free(s->len);
+    memset(s, 0, sizeof *s);
+}
+
+static uint64_t mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static uint64_t hash_str(uint64_t h, const char *s) {
+    for (; *s; s++) h = mix64(h ^ (unsigned char)*s);
+    return mix64(h ^ 0xff);
+}
+
+/* Encodes the pairs into train and val (val_frac of prompts, by hash).
+ * Pairs longer than max_tokens are counted in *n_long and left out. */
+static void encode_pairs(const pref_pairs *p, const chat_format *f, int max_tokens, seqset *train,
+                         seqset *val, double val_frac, size_t *n_long) {
+    chat_tokens ct = {0}, cr = {0};
+    int cap = 8;
+    chat_msg *m = xmalloc((size_t)cap * sizeof *m);
+    for (size_t i = 0; i < p->n; i++) {
+        const pref_pair *q = &p->items[i];
+        if (q->n_prompt + 1 > cap) m = xrealloc(m, (size_t)(cap = q->n_prompt + 1) * sizeof *m);
+        memcpy(m, q->prompt, (size_t)q->n_prompt * sizeof *m);
+        chat_encode(f, m, q->n_prompt, 1, &ct);
+        const size_t n_prompt = ct.n;
+        m[q->n_prompt].role = CHAT_ASSISTANT;
+        m[q->n_prompt].content = q->chosen;
+        chat_encode(f, m, q->n_prompt + 1, 0, &ct);
+        m[q->n_prompt].content = q->rejected;
+        chat_encode(f, m, q->n_prompt + 1, 0, &cr);
+        if ((int)ct.n - 1 > max_tokens || (int)cr.n - 1 > max_tokens) {
+            (*n_long)++;
+            continue;
+        }
+        seqset *dst = train;
+        if (val && val_frac > 0) {
+            uint64_t h = 0x51ed2701;
+            for (int k = 0; k < q->n_prompt; k++) h = hash_str(h, q->prompt[k].content);
+            if ((double)(h >> 11) / 9007199254740992.0 < val_frac) dst = val;
+        }
+        seq_add(dst, &ct, n_prompt);
+        seq_add(dst, &cr, n_prompt);
+    }
+    free(m);
+    chat_tokens_free(&ct);
+    chat_tokens_free(&cr);
+}
+
+/* Rows (pair indexes idx[0..np), both sequences each) into tok/tgt of
+ * 2*np rows by T = longest - 1; mask = 1 on targets. Returns T. */
+static int fill_pairs(const seqset *s, const size_t *idx, int np, int *tok, int *tgt, float *mask,
+                      int pad) {
+    int T = 1;
+    for (int b = 0; b < np; b++)
+        for (int k = 0; k < 2; k++) T = MAX(T, s->len[2 * idx[b] + k] - 1);
+    for (int r = 0; r < 2 * np; r++) {
+        const size_t q = 2 * idx[r / 2] + (size_t)(r % 2);
+        const int *ids = s->ids + s->off[q];
+        const uint8_t *tr = s->train + s->off[q];
+        for (int t = 0; t < T; t++) {
+            const int i = r * T + t;
+            if (t < s->len[q] - 1) {
+                tok[i] = ids[t];
+                tgt[i] = tr[t + 1] ? ids[t + 1] : -1;
+            } else {
+                tok[i] = pad;
+                tgt[i] = -1;
+            }
+            mask[i] = tgt[i] >= 0 ? 1.0f : 0.0f;
+        }
+    }
+    return T;
+}
+
+/* Sum of the target tokens' log-probabilities of each row after a forward. */
+static void row_logps(const train_model *m, const int *tgt, int rows, int T, double *out) {
+    for (int r = 0; r < rows; r++) {
+        double s = 0;
+        for (int t = 0; t < T; t++)
+            if (tgt[r * T + t] >= 0) s -= m->losses[r * T + t];
+        out[r] = s;
+    }
+}
+
+/* Log-probabilities of every sequence of s (pairs in order, batches of B
+ * pairs): the reference's, or the policy's for evaluation. */
+static void all_logps(train_model *m, const seqset *s, int B, int *tok, int *tgt, float *mask,
+                      int pad, double *out) {
+    const size_t n = s->n_seq / 2;
+    size_t *idx = xmalloc((size_t)B * sizeof *idx);
+    for (size_t i = 0; i < n; i += (size_t)B) {
+        const int np = (int)MIN((size_t)B, n - i);
+        for (int b = 0; b < np; b++) idx[b] = i + (size_t)b;
+        const int T = fill_pairs(s, idx, np, tok, tgt, mask, pad);
+        train_model_forward(m, tok, tgt, mask, 2 * np, T);
+        row_logps(m, tgt, 2 * np, T, out + 2 * i);
+    }
+    free(idx);
+}
+
+typedef struct {
+    double loss, acc, margin, chosen_reward, rejected_reward;
+} dpo_stats;
+
+/* The loss of P pairs from policy and reference log-probs (pc, pr, rc, rr
+ * interleaved as [2i] chosen, [2i+1] rejected); with coef, the derivative
+ * of the mean loss with respect to each sequence's log-prob. */
+static dpo_stats dpo_loss(const double *pol, const double *ref, size_t P, double beta, double *coef) {
+    dpo_stats st = {0};
+    for (size_t i = 0; i < P; i++) {
+        const double rc = beta * (pol[2 * i] - ref[2 * i]), rr = beta * (pol[2 * i + 1] - ref[2 * i + 1]);
+        const double z = rc - rr;
+        /* -log sigmoid(z) = softplus(-z), stable */
+        st.loss += z > 0 ? log1p(exp(-z)) : -z + log1p(exp(z));
+        st.acc += z > 0 ? 1 : z == 0 ? 0.5 : 0;
+        st.margin += z;
+        st.chosen_reward += rc, st.rejected_reward += rr;
+        if (coef) {
+            const double sg = 1 / (1 + exp(z)); /* sigmoid(-z) */
+            coef[2 * i] = -beta * sg / (double)P;
+            coef[2 * i + 1] = beta * sg / (double)P;
+        }
+    }
+    if (P) {
+        st.loss /= (double)P, st.acc /= (double)P, st.margin /= (double)P;
+        st.chosen_reward /= (double)P, st.rejected_reward /= (double)P;
+    }
+    return st;
+}
+
+/* ---- the reference cache ---------------------------------------------------- */
+
+#define REF_MAGIC "LLMOSREF1"
+
+static uint64_t ref_key(const train_model *m, const seqset *tr, const seqset *va) {
+    uint64_t h = 0x7265666b6579ull;
+    const uint32_t *p = (const uint32_t *)m->params;
+    for (size_t i = 0; i < m->n_params; i++) h = mix64(h ^ p[i]);
+    const seqset *s[2] = {tr, va};
+    for (int k = 0; k < 2; k++) {
+        h = mix64(h ^ s[k]->n_seq);
+        for (size_t i = 0; i < s[k]->n_tok; i++) h = mix64(h ^ ((uint64_t)s[k]->ids[i] << 1 | s[k]->train[i]));
+    }
+    return h;
+}
+
+/* 1 when path holds n values for key (read into out), 0 otherwise. */
+static int ref_load(const char *path, uint64_t key, size_t n, double *out) {
+    size_t len;
+    if (access(path, F_OK) != 0) return 0;
+    char *d = file_read_all(path, &len);
+    if (!d) return 0;
+    const size_t hdr = 16 + 8 + 8;
+    uint64_t k, cnt;
+    int ok = len == hdr + n * sizeof(double) && !memcmp(d, REF_MAGIC, 10);
+    if (ok) {
+        memcpy(&k, d + 16, 8), memcpy(&cnt, d + 24, 8);
+        ok = k == key && cnt == n;
+    }
+    if (ok) memcpy(out, d + hdr, n * sizeof(double));
+    free(d);
+    return ok;
+}
+
+static int ref_save(const char *path, uint64_t key, size_t n, const double *v) {
+    const size_t hdr = 32, len = hdr + n * sizeof(double);
+    char *d = xcalloc(1, len);
+    memcpy(d, REF_MAGIC, 10);
+    uint64_t cnt = n;
+    memcpy(d + 16, &key, 8), memcpy(d + 24, &cnt, 8);
+    memcpy(d + hdr, v, n * sizeof(double));
+    int rc = file_write_atomic(path, d, len);
+    free(d);
+    return rc;
+}
+
+/* ---- files ---------------------------------------------------------------- */
+
+static char *path_beside(const char *out, const char *suffix) {
+    size_t n = strlen(out);
+    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
+    char *p = xmalloc(n + strlen(suffix) + 1);
+    memcpy(p, out, n);
+    strcpy(p + n, suffix);
+    return p;
+}
+
+static int save_model(const char *path, const gguf_file *base, const train_model *m,
+                      const adamw *opt, int64_t step, const dpo_opts *o, size_t n_pairs) {
+    gguf_writer *w = gguf_writer_from_file(base, 0);
+    for (uint64_t i = 0; i < base->n_kv; i++)
+        if (strncmp(base->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, base->kv[i].key);
+    train_model_to_gguf(m, w);
+    chat_template_to_gguf(w);
+    gguf_set_str(w, "general.name", "llmos dpo");
+    gguf_set_u32(w, "general.file_type", 0);
+    char **names = NULL;
+    if (opt) {
+        gguf_set_u64(w, "train.step", (uint64_t)step);
+        gguf_set_u64(w, "train.seed", o->seed);
+        gguf_set_u64(w, "train.optim_t", (uint64_t)opt->t);
+        gguf_set_u64(w, "dpo.pairs", (uint64_t)n_pairs);
+        names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
+        for (int i = 0; i < m->n_tensors; i++) {
+            const train_tensor *t = &m->tensors[i];
+            for (int k = 0; k < 2; k++) {
+                names[2 * i + k] = xmalloc(strlen(t->name) + 16);
+                sprintf(names[2 * i + k], "optim.%c.%s", k ? 'v' : 'm', t->name);
+                gguf_writer_add_tensor_ref(w, names[2 * i + k], TYPE_F32, t->n_dims, t->ne,
+                                           (k ? opt->v : opt->m) + t->offset);
+            }
+        }
+    }
+    int rc = gguf_writer_save(w, path);
+    gguf_writer_free(w);
+    if (names) {
+        for (int i = 0; i < 2 * m->n_tensors; i++) free(names[i]);
+        free(names);
+    }
+    return rc;
+}
+
+static int load_ckpt(const char *path, train_model *m, adamw *opt, int64_t *step, size_t n_pairs) {
+    gguf_file *g = gguf_open(path);
+    if (!g) return -1;
+    int rc = -1;
+    int64_t t, np;
+    if (gguf_get_int(g, "train.step", step) < 0 || gguf_get_int(g, "train.optim_t", &t) < 0 ||
+        gguf_get_int(g, "dpo.pairs", &np) < 0) {
+        err_set("%s: not a dpo checkpoint (no train.step / dpo.pairs)", path);
+        goto done;
+    }
+    if ((size_t)np != n_pairs) {
+        err_set("%s: the checkpoint was trained on %lld pairs, this data has %zu", path,
+                (long long)np, n_pairs);
+        goto done;
+    }
+    if (train_model_load_weights(m, g) < 0) goto done;
+    opt->t = t;
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *tt = &m->tensors[i];
+        for (int k = 0; k < 2; k++) {
+            char name[96];
+            snprintf(name, sizeof name, "optim.%c.%s", k ? 'v' : 'm', tt->name);
+            const gguf_tensor *gt = gguf_find_tensor(g, name);
+            if (!gt || gt->type != TYPE_F32 || gguf_tensor_nelems(gt) != (int64_t)tt->size) {
+                err_set("%s: tensor '%s' is missing or has the wrong shape", path, name);
+                goto done;
+            }
+            memcpy((k ? opt->v : opt->m) + tt->offset, gt->data, tt->size * sizeof(float));
+        }
+    }
+    rc = 0;
+done:
+    gguf_close(g);
+    return rc;
+}
+
+/* ---- one step --------------------------------------------------------------- */
+
+/* Forward over the pairs idx[0..np), the DPO loss against ref, and (when
+ * backward) the gradient of the mean loss added to m's grads. */
+static dpo_stats dpo_step(train_model *m, const seqset *s, const double *ref_all, const size_t *idx,
+                          int np, double beta, int *tok, int *tgt, float *mask, int pad, int backward,
+                          int *T_out) {
+    const int T = fill_pairs(s, idx, np, tok, tgt, mask, pad);
+    train_model_forward(m, tok, tgt, mask, 2 * np, T);
+    double *pol = xmalloc(sizeof(double) * 6 * (size_t)np), *ref = pol + 2 * np, *coef = ref + 2 * np;
+    row_logps(m, tgt, 2 * np, T, pol);
+    for (int b = 0; b < np; b++)
+        ref[2 * b] = ref_all[2 * idx[b]], ref[2 * b + 1] = ref_all[2 * idx[b] + 1];
+    dpo_stats st = dpo_loss(pol, ref, (size_t)np, beta, coef);
+    if (backward) {
+        /* dloss/d(token loss) = -dloss/dlogp (logp = -sum of token losses) */
+        for (int r = 0; r < 2 * np; r++)
+            for (int t = 0; t < T; t++)
+                if (tgt[r * T + t] >= 0) mask[r * T + t] = (float)-coef[r];
+        train_model_backward(m, tok, m->loss_weight_sum);
+    }
+    if (T_out) *T_out = T;
+    free(pol);
+    return st;
+}
+
+static const char *fmt_secs(double s, char *buf, size_t n) {
+    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
+    else if (s < 60) snprintf(buf, n, "%.0fs", s);
+    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
+    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
+    return buf;
+}
+
+/* ---- the run -------------------------------------------------------------- */
+
+int dpo_run(const dpo_opts *o) {
+    int rc = -1;
+    char *ckpt_path = path_beside(o->out_path, ".ckpt.gguf");
+    char *log_path = path_beside(o->out_path, ".log.jsonl");
+    char *ref_path = path_beside(o->out_path, ".ref.bin");
+    gguf_file *g = NULL;
+    tokenizer *tok = NULL;
+    train_model *m = NULL;
+    adamw *opt = NULL;
+    FILE *logf = NULL;
+    pref_pairs pp = {0}, pv = {0};
+    seqset tr = {0}, va = {0};
+    int *tokb = NULL, *tgtb = NULL;
+    float *maskb = NULL;
+    double *ref_tr = NULL, *ref_va = NULL, *pol_va = NULL;
+    size_t *order = NULL;
+
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+    if (!(g = gguf_open(o->model_path))) goto done;
+    if (!(tok = tok_from_gguf(g))) {
+        err_prefix(o->model_path);
+        goto done;
+    }
+    chat_format f;
+    if (chat_format_init(&f, tok)) {
+        err_prefix(o->model_path);
+        goto done;
+    }
+    model_config cfg;
+    if (train_model_config_from_gguf(g, &cfg) < 0) goto done;
+    const int ctx = o->ctx > 0 ? MIN(o->ctx, cfg.ctx_len) : cfg.ctx_len;
+    if (pref_pairs_read(o->data_path, &pp) < 0) goto done;
+    if (o->val_path && pref_pairs_read(o->val_path, &pv) < 0) goto done;
+    size_t n_long = 0;
+    encode_pairs(&pp, &f, ctx, &tr, o->val_path ? NULL : &va, pp.n >= 20 ? 0.1 : 0, &n_long);
+    if (o->val_path) encode_pairs(&pv, &f, ctx, &va, NULL, 0, &n_long);
+    const size_t n_tr = tr.n_seq / 2, n_va = va.n_seq / 2;
+    if (n_tr == 0) {
+        err_set("%s: no preference pair for training (%zu read, %zu too long for the context of %d)",
+                o->data_path, pp.n, n_long, ctx);
+        goto done;
+    }
+    const int B = MIN(o->batch, 4096), T = MAX(MAX(tr.max_len, va.max_len) - 1, 1);
+    m = train_model_new(&cfg, 2 * B, T);
+    if (train_model_load_weights(m, g) < 0) {
+        err_prefix(o->model_path);
+        goto done;
+    }
+    tokb = xmalloc(sizeof(int) * (size_t)2 * B * T);
+    tgtb = xmalloc(sizeof(int) * (size_t)2 * B * T);
+    maskb = xmalloc(sizeof(float) * (size_t)2 * B * T);
+    const int pad = f.eot;
+
+    /* reference log-probs: cached beside the output */
+    ref_tr = xmalloc(2 * n_tr * sizeof(double));
+    ref_va = xmalloc((2 * n_va + 1) * sizeof(double));
+    pol_va = xmalloc((2 * n_va + 1) * sizeof(double));
+    if (o->ref_path) { /* a separate reference model: its weights first */
+        gguf_file *gr = gguf_open(o->ref_path);
+        if (!gr) goto done;
+        int e = train_model_load_weights(m, gr);
+        gguf_close(gr);
+        if (e < 0) {
+            err_prefix(o->ref_path);
+            goto done;
+        }
+    }
+    const uint64_t key = ref_key(m, &tr, &va);
+    double *ref_both = xmalloc((2 * (n_tr + n_va) + 1) * sizeof(double));
+    const double t_ref = time_now();
+    int cached = ref_load(ref_path, key, 2 * (n_tr + n_va), ref_both);
+    if (!cached) {
+        all_logps(m, &tr, B, tokb, tgtb, maskb, pad, ref_both);
+        all_logps(m, &va, B, tokb, tgtb, maskb, pad, ref_both + 2 * n_tr);
+        if (ref_save(ref_path, key, 2 * (n_tr + n_va), ref_both) < 0) {
+            free(ref_both);
+            goto done;
+        }
+    }
+    if (o->ref_path && train_model_load_weights(m, g) < 0) {
+        free(ref_both);
+        err_prefix(o->model_path);
+        goto done;
+    }
+    memcpy(ref_tr, ref_both, 2 * n_tr * sizeof(double));
+    memcpy(ref_va, ref_both + 2 * n_tr, 2 * n_va * sizeof(double));
+    free(ref_both);
+
+    if (o->grad_dump) { /* step 1's batch: the first B pairs in file order */
+        size_t idx[4096];
+        const int np = (int)MIN((size_t)B, n_tr);
+        for (int b = 0; b < np; b++) idx[b] = (size_t)b;
+        train_model_zero_grad(m);
+        int Tb;
+        dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
+        char path[4096];
+        gguf_writer *w = gguf_writer_new();
+        train_model_to_gguf(m, w);
+        snprintf(path, sizeof path, "%s/model.gguf", o->grad_dump);
+        int e = gguf_writer_save(w, path);
+        gguf_writer_free(w);
+        const int N = 2 * np * Tb;
+        float *refs = xmalloc(sizeof(float) * 2 * (size_t)np);
+        for (int i = 0; i < 2 * np; i++) refs[i] = (float)ref_tr[i];
+        w = gguf_writer_new();
+        gguf_set_f32(w, "test.loss", (float)st.loss);
+        gguf_set_f32(w, "test.beta", (float)o->beta);
+        gguf_set_u32(w, "test.batch", (uint32_t)(2 * np));
+        gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
+        gguf_set_arr(w, "test.tokens", GGUF_I32, tokb, (uint64_t)N);
+        gguf_set_arr(w, "test.targets", GGUF_I32, tgtb, (uint64_t)N);
+        gguf_set_arr(w, "test.ref_logps", GGUF_F32, refs, 2 * (uint64_t)np);
+        for (int i = 0; i < m->n_tensors; i++) {
+            const train_tensor *t = &m->tensors[i];
+            gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
+        }
+        snprintf(path, sizeof path, "%s/grads.gguf", o->grad_dump);
+        if (e == 0) e = gguf_writer_save(w, path);
+        gguf_writer_free(w);
+        free(refs);
+        if (e == 0) printf("loss %.9g\n", st.loss);
+        rc = e;
+        goto done;
+    }
+
+    opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps,
+                    (float)o->weight_decay);
+    const int64_t spe = (int64_t)((n_tr + B - 1) / B);
+    int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)spe);
+    if (total < 1) total = 1;
+    lr_schedule sched = {o->sched, o->lr, o->min_ratio,
+                         o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
+    int64_t step0 = 0;
+    if (o->resume) {
+        if (access(ckpt_path, F_OK) != 0) {
+            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
+            goto done;
+        }
+        if (load_ckpt(ckpt_path, m, opt, &step0, n_tr) < 0) goto done;
+        if (step0 >= total) {
+            err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
+                    ckpt_path, (long long)step0, (long long)total);
+            goto done;
+        }
+    }
+    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
+        err_set("cannot write '%s': %s", log_path, strerror(errno));
+        goto done;
+    }
+    if (!o->quiet) {
+        char b1[32];
+        fprintf(stderr,
+                "llmos dpo: %s parameters, ctx %d; %zu pairs for training, %zu held out (%zu too long, "
+                "left out); beta %g\n"
+                "  %lld steps of %d pairs, lr %g %s; reference log-probs %s '%s' (%.1f s)%s\n",
+                fmt_count((double)m->n_params, b1, sizeof b1), ctx, n_tr, n_va, n_long, o->beta,
+                (long long)total, B, o->lr, sched_name(o->sched),
+                cached ? "loaded from" : "computed into", ref_path, time_now() - t_ref,
+                o->resume ? "; resuming" : "");
+    }
+    fprintf(logf, "{\"step\":0,\"pairs\":%zu,\"heldout\":%zu,\"beta\":%g,\"ref_cached\":%d}\n", n_tr,
+            n_va, o->beta, cached);
+    /* held-out figures before training */
+    dpo_stats vs = {NAN, NAN, NAN, NAN, NAN};
+    if (n_va && !o->resume) {
+        all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
+        vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
+        fprintf(logf, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss,
+                vs.acc, vs.margin);
+        if (!o->quiet)
+            fprintf(stderr, "  held out before training: loss %.4f, reward accuracy %.3f, margin %.4f\n",
+                    vs.loss, vs.acc, vs.margin);
+    }
+    order = xmalloc(n_tr * sizeof *order);
+    int64_t order_epoch = -1;
+    const int tty = isatty(2);
+    const double t0 = time_now();
+    for (int64_t step = step0 + 1; step <= total; step++) {
+        const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
+        if (epoch != order_epoch) { /* the order depends only on (seed, epoch): resumable */
+            uint64_t r = mix64(o->seed ^ mix64((uint64_t)epoch + 1));
+            for (size_t i = 0; i < n_tr; i++) order[i] = i;
+            for (size_t i = n_tr; i > 1; i--) {
+                r = mix64(r);
+                size_t j = (size_t)(r % i), t = order[i - 1];
+                order[i - 1] = order[j], order[j] = t;
+            }
+            order_epoch = epoch;
+        }
+        const size_t start = (size_t)k * (size_t)B;
+        const int np = (int)MIN((size_t)B, n_tr - start);
+        train_model_zero_grad(m);
+        int Tb;
+        dpo_stats st = dpo_step(m, &tr, ref_tr, order + start, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
+        const double norm = grad_clip(m, o->clip);
+        if (!isfinite(st.loss) || !isfinite(norm)) {
+            err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
+                    isfinite(st.loss) ? "gradient norm" : "loss", (long long)step);
+            goto done;
+        }
+        const double lr = lr_at(&sched, step);
+        adamw_step(opt, m, (float)lr);
+        fprintf(logf,
+                "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"chosen_reward\":%.6g,"
+                "\"rejected_reward\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs\":%d}\n",
+                (long long)step, st.loss, st.acc, st.margin, st.chosen_reward, st.rejected_reward, lr,
+                norm, np);
+        const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
+        if (do_eval && n_va) {
+            all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
+            vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
+            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
+                    (long long)step, vs.loss, vs.acc, vs.margin);
+        }
+        fflush(logf);
+        if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0)) {
+            char eta[32];
+            const double el = time_now() - t0;
+            fmt_secs(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
+            fprintf(stderr,
+                    "%sstep %lld/%lld | loss %.4f | acc %.2f | margin %.3f | val acc %.3f margin %.3f | "
+                    "lr %.2e | ETA %s%s",
+                    tty ? "\r\033[K" : "", (long long)step, (long long)total, st.loss, st.acc, st.margin,
+                    vs.acc, vs.margin, lr, eta, tty && !do_eval ? "" : "\n");
+        }
+        if (o->save_every > 0 && step % o->save_every == 0 && step != total &&
+            save_model(ckpt_path, g, m, opt, step, o, n_tr) < 0)
+            goto done;
+        if (o->stop_after > 0 && step == o->stop_after) {
+            if (save_model(ckpt_path, g, m, opt, step, o, n_tr) < 0) goto done;
+            if (!o->quiet)
+                fprintf(stderr, "%sllmos dpo: stopped after step %lld (checkpoint '%s')\n", tty ? "\n" : "",
+                        (long long)step, ckpt_path);
+            rc = 0;
+            goto done;
+        }
+    }
+    if (tty && !o->quiet) fputc('\n', stderr);
+    if (save_model(ckpt_path, g, m, opt, total, o, n_tr) < 0) goto done;
+    if (save_model(o->out_path, g, m, NULL, total, o, n_tr) < 0) goto done;
+    if (!o->quiet) {
+        char b[32];
+        fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path, fmt_secs(time_now() - t0, b, sizeof b));
+        if (n_va) fprintf(stderr, "; held out: reward accuracy %.3f, margin %.4f, loss %.4f", vs.acc, vs.margin, vs.loss);
+        fprintf(stderr, " (log '%s')\n", log_path);
+    }
+    if (n_va) printf("heldout_pairs %zu reward_accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
+    rc = 0;
+done:
+    if (logf) fclose(logf);
+    free(tokb), free(tgtb), free(maskb), free(ref_tr), free(ref_va), free(pol_va), free(order);
+    seqset_free(&tr), seqset_free(&va);
+    pref_pairs_free(&pp), pref_pairs_free(&pv);
+    adamw_free(opt);
+    train_model_free(m);
+    tok_free(tok);
+    gguf_close(g);
+    free(ckpt_path), free(log_path), free(ref_path);
+    return rc;
+}
