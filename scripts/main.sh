@@ -11,7 +11,10 @@
 #   5. prints "dreams": unconditional and prompted samples, from llmos and run.c
 #   6. measures validation bits per byte and the compression view: corpus
 #      bytes against parameter bytes, and the model against xz -9 and zstd -19
-#   7. writes DIR/report.md with the loss curve, the samples and every figure
+#   7. makes the assistant: Q&A conversations from Debian's reference data
+#      (llmos data chats), supervised fine-tuning (llmos sft), and the same
+#      held-out questions asked to the base model and the assistant (llmos eval)
+#   8. writes DIR/report.md with the loss curve, the samples and every figure
 # Presets (measured times and results in docs/main-job.md):
 #   quick      CI-sized: Debian's license texts, a 0.2M-parameter model
 #   default    debian-small corpus (~10 MB), the tiny preset (~1.6M parameters)
@@ -29,9 +32,11 @@ while [ $# -gt 0 ]; do
         *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
+chats="" sft="--steps 300 --batch 16" evalopt=""
 case "$preset" in
     quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K  val_fraction=0.1
-               model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3" ;;
+               model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3"
+               chats="--sources elements,countries,units --max-per-source 400" sft="--steps 40 --batch 8 --lr 1e-3" evalopt="--max-new 24" ;;
     default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M  val_fraction=0.01  model="--preset tiny --batch 16" ;;
     hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  val_fraction=0.01 model="--preset small --batch 16" ;;
     overnight) corpus=debian        vocab=16384 ctx=512 tokens=300M val_fraction=0.01 model="--preset base --batch 16" ;;
@@ -97,6 +102,15 @@ zstd_bytes=$(zstd -19 -q -c "$out/val.txt" | wc -c)
 corpus_bytes=$(cat "$out/corpus/train.jsonl" "$out/corpus/val.jsonl" | wc -c)
 model_bytes=$(stat -c %s "$out/base.gguf")
 
+stage "7. assistant (fine-tuning on conversations)"
+# shellcheck disable=SC2086
+$L data chats --out "$out/chats.jsonl" $chats
+# shellcheck disable=SC2086
+$L sft --model "$out/base.gguf" --data "$out/chats.jsonl" --out "$out/chat.gguf" --skip-long $sft
+# shellcheck disable=SC2086
+$L eval "$out/base.gguf" "$out/chat.gguf" --data "$out/chats.heldout.jsonl" --limit 100 --show 5 $evalopt \
+    --out "$out/eval.jsonl" | tee "$out/eval.txt"
+
 stage ""
 json() { sed -n "s/.*\"$1\": *\([-0-9.e+]*\).*/\1/p" "$out/perplexity.json"; }
 bpb=$(json bits_per_byte) ppl=$(json perplexity)
@@ -137,6 +151,12 @@ last_eval=$(grep '"val_loss"' "$out/base.log.jsonl" | tail -n 1 || true)
     echo
     echo "Corpus: $corpus_bytes bytes of JSONL; parameters file: $model_bytes bytes"
     echo "($params parameters): the corpus is $(ratio "$corpus_bytes" "$model_bytes") x the parameters file."
+    echo
+    echo "## Base model versus assistant (held-out questions: subjects never fine-tuned on)"
+    echo
+    echo '```'
+    cat "$out/eval.txt"
+    echo '```'
     echo
     echo "## Dreams"
     echo

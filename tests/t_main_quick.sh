@@ -8,7 +8,7 @@ set -eu
 cd "$ROOT"
 ./scripts/main.sh --preset quick --skip-deps --out "$T/out" > "$T/log" 2>&1 || { tail -n 30 "$T/log"; exit 1; }
 o=$T/out
-for f in report.md base.gguf base.loss.png samples.txt perplexity.json; do
+for f in report.md base.gguf base.loss.png samples.txt perplexity.json chat.gguf eval.txt; do
     [ -s "$o/$f" ] || { echo "missing $o/$f"; exit 1; }
 done
 uni=$("$PY" "$ROOT/tests/py/unigram.py" "$o/shards")
@@ -19,10 +19,21 @@ echo "validation loss $val nats/token, unigram cross-entropy $uni"
 n=$(grep -c '^--- ' "$o/samples.txt")
 [ "$n" -eq 7 ] || { echo "expected 7 samples, got $n"; exit 1; }
 awk '/^--- run.c/ { on = 1; next } on && NF { words += NF } END { exit !(words >= 5) }' "$o/samples.txt"
+# the assistant stage ran: the fine-tuned model answers in the assistant's
+# form (reply closed by end-of-turn) more often than the base model
+"$PY" - "$o/eval.txt" <<'PYEOF'
+import re, sys
+rows = {m.group(1): (int(m.group(2)), float(m.group(3))) for m in
+        re.finditer(r'(\S*(?:base|chat)\.gguf)\s+(\d+)\s+([\d.]+)%', open(sys.argv[1], errors='replace').read())}
+(nb, fb), = [v for k, v in rows.items() if k.endswith('base.gguf')]
+(nc, fc), = [v for k, v in rows.items() if k.endswith('chat.gguf')]
+print(f"assistant form: base {fb}%, chat {fc}% of {nc} held-out questions")
+sys.exit(0 if nb == nc >= 20 and fc > fb else 1)
+PYEOF
 # the model compresses the held-out text better than xz -9
 "$PY" - "$o/report.md" <<'PYEOF'
 import re, sys
-r = open(sys.argv[1]).read()
+r = open(sys.argv[1], errors='replace').read()
 xz = float(re.search(r'\| xz -9 \| \d+ \| ([\d.]+) \|', r).group(1))
 model = float(re.search(r'\| the model \(llmos perplexity, ctx \d+\) \| - \| ([\d.]+)', r).group(1))
 print(f"bits per byte: model {model}, xz -9 {xz}")
