@@ -266,13 +266,19 @@ static size_t safe_cut(const char *s, size_t from, size_t to) {
 }
 
 #define PARALLEL_MIN (1u << 20)
-#define CACHE_MIN (16u << 10)
+#define CACHE_MIN (4u << 10)
+
+size_t tok_cache_size_for(size_t len) {
+    size_t cap = 1u << 10;
+    while (cap < len / 8 && cap < (1u << 18)) cap <<= 1;
+    return cap;
+}
 
 void bpe_encode(const tokenizer *t, const char *text, size_t len, tok_ids *out, int n_threads) {
     if (n_threads <= 1 || len < PARALLEL_MIN) {
         piece_cache c;
         int use = len >= CACHE_MIN;
-        if (use) tok_cache_init(&c, len >= (8u << 20) ? (1u << 18) : (1u << 14));
+        if (use) tok_cache_init(&c, tok_cache_size_for(len));
         encode_span(t, text, len, out, use ? &c : NULL);
         if (use) tok_cache_free(&c);
         return;

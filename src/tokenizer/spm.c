@@ -216,8 +216,8 @@ static void spm_encode_part(const tokenizer *t, const char *text, size_t len, to
     }
     spm_scratch w = {0};
     piece_cache c;
-    int use_cache = n >= (16u << 10);
-    if (use_cache) tok_cache_init(&c, n >= (8u << 20) ? (1u << 18) : (1u << 14));
+    int use_cache = n >= (4u << 10);
+    if (use_cache) tok_cache_init(&c, tok_cache_size_for(n));
     /* words: cut before each U+2581 that follows a character no token
      * glues to a following U+2581 */
     size_t start = 0, prev = 0, prev_len = 0;

@@ -124,6 +124,9 @@ typedef struct {
 } piece_cache;
 
 void tok_cache_init(piece_cache *c, size_t cap);
+/* Entries for a text of len bytes: 1/8 of it, between 1K and 256K (small
+ * texts pay little to set the cache up). */
+size_t tok_cache_size_for(size_t len);
 void tok_cache_free(piece_cache *c);
 const cache_entry *tok_cache_get(const piece_cache *c, uint64_t h, const char *s, size_t n);
 void tok_cache_put(piece_cache *c, uint64_t h, const char *s, size_t n, const int *toks, size_t nt);
