@@ -61,5 +61,6 @@ int cmd_chat(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_prefs(int argc, char **argv);
 int cmd_dpo(int argc, char **argv);
+int cmd_label(int argc, char **argv);
 
 #endif

@@ -23,11 +23,17 @@ int cand_gen_open(cand_gen *g, const char *model_path, float temperature, uint64
     g->n_ctx = g->m->cfg.ctx_len;
     g->max_new = max_new;
     g->st = model_state_new(g->m, g->n_ctx, MIN(g->n_ctx, 512));
-    sampler_params sp = sampler_defaults();
-    sp.temperature = temperature;
-    sp.seed = seed;
-    g->smp = sampler_new(&sp, g->m->cfg.vocab_size);
+    g->sp = sampler_defaults();
+    g->sp.temperature = temperature;
+    g->sp.seed = seed;
+    g->smp = sampler_new(&g->sp, g->m->cfg.vocab_size);
     return 0;
+}
+
+void cand_gen_reseed(cand_gen *g, uint64_t seed) {
+    g->sp.seed = seed;
+    sampler_free(g->smp);
+    g->smp = sampler_new(&g->sp, g->m->cfg.vocab_size);
 }
 
 void cand_gen_close(cand_gen *g) {

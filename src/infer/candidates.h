@@ -22,6 +22,7 @@ typedef struct {
     model *m;
     model_state *st;
     sampler *smp;
+    sampler_params sp;
     chat_format f;
     int n_ctx, max_new;
 } cand_gen;
@@ -29,6 +30,9 @@ typedef struct {
 /* Loads the model; temperature 0 is greedy. 0, or -1 with err_set. */
 int cand_gen_open(cand_gen *g, const char *model_path, float temperature, uint64_t seed, int max_new);
 void cand_gen_close(cand_gen *g);
+/* Restarts the sampler's random numbers from seed (the same prompt and
+ * seed give the same answers: several labelers see the same candidates). */
+void cand_gen_reseed(cand_gen *g, uint64_t seed);
 /* One sampled answer to the conversation m[0..n) (NULL with err_set when
  * the prompt does not fit the context). *ended (may be NULL) is 1 when the
  * answer was closed by the end-of-turn token. */
