@@ -82,6 +82,19 @@ def rope(x, base):
 
 def forward(cfg, P, tokens, targets, mask=None):
     """Mean cross-entropy over targets >= 0, weighted by mask."""
+    logits = model_logits(cfg, P, tokens)
+    B, T = tokens.shape
+    tg = targets.reshape(-1)
+    w = (tg >= 0).to(logits.dtype)
+    if mask is not None:
+        w = w * mask.reshape(-1).to(logits.dtype)
+    nll = torch.nn.functional.cross_entropy(logits.reshape(B * T, -1), tg.clamp(min=0),
+                                            reduction='none')
+    return (nll * w).sum() / w.sum()
+
+
+def model_logits(cfg, P, tokens):
+    """Logits (B, T, V) of token rows (B, T), each starting at position 0."""
     B, T = tokens.shape
     H, KVH, D = cfg['H'], cfg['KVH'], cfg['D']
     x = P['token_embd.weight'][tokens]
@@ -105,14 +118,7 @@ def forward(cfg, P, tokens, targets, mask=None):
         x = h + (torch.nn.functional.silu(g) * u) @ p('ffn_down').T
     xf = rmsnorm(x, P['output_norm.weight'], cfg['eps'])
     out = P['token_embd.weight'] if cfg['tied'] else P['output.weight']
-    logits = xf @ out.T
-    tg = targets.reshape(-1)
-    w = (tg >= 0).to(logits.dtype)
-    if mask is not None:
-        w = w * mask.reshape(-1).to(logits.dtype)
-    nll = torch.nn.functional.cross_entropy(logits.reshape(B * T, -1), tg.clamp(min=0),
-                                            reduction='none')
-    return (nll * w).sum() / w.sum()
+    return xf @ out.T
 
 
 def gradcheck(d):
