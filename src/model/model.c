@@ -109,9 +109,10 @@ static int get_matrix(const gguf_file *g, const char *name, int64_t rows, int64_
 static int get_vector(const gguf_file *g, const char *name, int64_t n, float *dst, const float **out) {
     const gguf_tensor *t = gguf_find_tensor(g, name);
     if (!t) return err_set("missing tensor '%s'", name);
-    if (gguf_tensor_nelems(t) != n || t->ne[0] != n)
-        return err_set("tensor '%s' has %lld elements, expected %lld", name,
-                       (long long)gguf_tensor_nelems(t), (long long)n);
+    if (t->n_dims != 1 || t->ne[0] != n)
+        return err_set("tensor '%s' has shape [%lld, %lld, %lld, %lld], expected [%lld]", name,
+                       (long long)t->ne[0], (long long)t->ne[1], (long long)t->ne[2],
+                       (long long)t->ne[3], (long long)n);
     if (t->type == TYPE_F32 && ((uintptr_t)t->data % 4) == 0) {
         *out = t->data;
         return 0;
@@ -168,7 +169,7 @@ model *model_load(const char *path) {
     if (gguf_find(g, "tokenizer.ggml.model")) {
         m->tok = tok_from_gguf(g);
         if (!m->tok) goto fail;
-        if (tok_vocab_size(m->tok) > m->cfg.vocab_size)
+        if (tok_vocab_size(m->tok) != m->cfg.vocab_size) /* llama.cpp refuses these too */
             { err_set("tokenizer has %d tokens but token_embd has %d rows", tok_vocab_size(m->tok),
                       m->cfg.vocab_size); goto fail; }
     }

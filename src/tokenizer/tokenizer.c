@@ -181,7 +181,10 @@ static int build_merges(tokenizer *t) {
         const char *m = t->merges[i];
         size_t n = strlen(m);
         const char *sp = n > 1 ? memchr(m + 1, ' ', n - 1) : NULL;
-        if (!sp) return err_set("merge %d ('%s') is not two tokens separated by a space", i, m);
+        if (!sp) {
+            free(buf);
+            return err_set("merge %d ('%s') is not two tokens separated by a space", i, m);
+        }
         size_t ln = (size_t)(sp - m), rn = n - ln - 1;
         int l = tok_lookup(t, m, ln), r = tok_lookup(t, sp + 1, rn);
         if (n > cap) {
