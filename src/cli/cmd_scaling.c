@@ -56,6 +56,13 @@ static const int g_ladder[][2] = {{32, 1},  {48, 1},  {64, 1},  {64, 2},  {96, 2
                                   {128, 2}, {128, 3}, {160, 3}, {192, 3}, {192, 4},
                                   {256, 4}, {320, 5}, {384, 6}, {512, 8}};
 #define N_LADDER ((int)ARRAY_LEN(g_ladder))
+/* With a fixed depth (--depth L) the ladder is these widths at L layers. */
+static const int g_widths[] = {32, 48, 64, 80, 96, 128, 160, 192, 256, 320, 384, 512, 640, 768};
+_Static_assert(sizeof(g_widths) / sizeof(g_widths[0]) == N_LADDER, "one width per rung");
+static int g_depth; /* 0: the mixed ladder above */
+
+static int ladder_dim(int i) { return g_depth ? g_widths[i] : g_ladder[i][0]; }
+static int ladder_layers(int i) { return g_depth ? g_depth : g_ladder[i][1]; }
 
 static model_config shape_config(int dim, int layers, int vocab, int ctx) {
     model_config c;
@@ -117,7 +124,7 @@ static void run_fill(sw_run *r, int dim, int layers, const sw_plan *p, int64_t t
 }
 
 static double ladder_nonemb(int i, int vocab, int ctx) {
-    model_config c = shape_config(g_ladder[i][0], g_ladder[i][1], vocab, ctx);
+    model_config c = shape_config(ladder_dim(i), ladder_layers(i), vocab, ctx);
     int64_t ne;
     scaling_param_count(&c, &ne);
     return (double)ne;
@@ -148,7 +155,7 @@ static double plan_fill(sw_plan *p, double ctop, int levels, int per, double dmi
         for (int j = lo; j < MIN(nok, lo + per) && p->n < (int)ARRAY_LEN(p->runs) - 1; j++) {
             const int i = ok[j];
             const double n = ladder_nonemb(i, p->vocab, p->ctx);
-            run_fill(&p->runs[p->n++], g_ladder[i][0], g_ladder[i][1], p, (int64_t)(C / (6 * n)), k, 0);
+            run_fill(&p->runs[p->n++], ladder_dim(i), ladder_layers(i), p, (int64_t)(C / (6 * n)), k, 0);
         }
     }
     if (p->n == 0) return INFINITY;
@@ -166,7 +173,7 @@ static double plan_fill(sw_plan *p, double ctop, int levels, int per, double dmi
     }
     if (hi < 0) return INFINITY;
     const double nh = ladder_nonemb(hi, p->vocab, p->ctx);
-    run_fill(&p->runs[p->n++], g_ladder[hi][0], g_ladder[hi][1], p, (int64_t)(ch / (6 * nh)), levels, 1);
+    run_fill(&p->runs[p->n++], ladder_dim(hi), ladder_layers(hi), p, (int64_t)(ch / (6 * nh)), levels, 1);
     double total = 0;
     for (int i = 0; i < p->n; i++) total += p->runs[i].flops;
     return total;
@@ -926,7 +933,7 @@ static int cmd_scaling_sweep(int argc, char **argv) {
     const char *data = NULL, *out = "sweep";
     double budget = 0, minutes = 0, lr = 3e-3, ratio = 20, spacing = 3;
     long ctx = 128, batch = 8, levels = 3, per = 5, threads = cli_default_threads(), seed = 1, eval_batches = 64;
-    long stop_after = 0, min_steps = 128;
+    long stop_after = 0, min_steps = 128, depth = 0;
     int dry = 0, holdout = 0, quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -956,6 +963,8 @@ static int cmd_scaling_sweep(int argc, char **argv) {
                    "  --lr F            peak learning rate (cosine to 0.1x)        (3e-3)\n"
                    "  --eval-batches N  validation batches at the end of a run       (64)\n"
                    "  --min-steps N     shortest run, in optimizer steps             (128)\n"
+                   "  --depth L         every size with L layers (widths 32..768) instead of\n"
+                   "                    the default ladder of 1-8 layers\n"
                    "  --seed N                                                        (1)\n"
                    "  --threads N       (default: LLMOS_THREADS or all CPUs)\n"
                    "  --holdout         also train the held-out run\n"
@@ -979,6 +988,7 @@ static int cmd_scaling_sweep(int argc, char **argv) {
         else if (!strcmp(a, "--eval-batches")) LONGV(eval_batches, 1, 1 << 20);
         else if (!strcmp(a, "--seed")) LONGV(seed, 0, 1L << 62);
         else if (!strcmp(a, "--min-steps")) LONGV(min_steps, 1, 1L << 40);
+        else if (!strcmp(a, "--depth")) LONGV(depth, 1, 64);
         else if (!strcmp(a, "--threads")) LONGV(threads, 1, 4096);
         else if (!strcmp(a, "--stop-after")) LONGV(stop_after, 1, 1L << 40); /* test hook */
         else if (!strcmp(a, "--holdout")) holdout = 1;
@@ -989,6 +999,7 @@ static int cmd_scaling_sweep(int argc, char **argv) {
     if (!(lr > 0 && lr < 1)) return cli_error("scaling sweep: --lr %g is out of range", lr), 2;
     if (!(spacing > 1)) return cli_error("scaling sweep: --spacing %g must be above 1", spacing), 2;
     if (!(ratio > 0)) return cli_error("scaling sweep: --ratio %g must be positive", ratio), 2;
+    g_depth = (int)depth;
     sw_plan *p = xcalloc(1, sizeof(*p));
     char *mpath = path_join(out, "sweep.jsonl", "");
     int rc = 1;

@@ -261,10 +261,12 @@ static int cmp_double(const void *a, const void *b) {
     return x < y ? -1 : x > y;
 }
 
-double scaling_quantile(const double *x, int n, double q) {
-    if (n <= 0) return NAN;
-    double *s = xmalloc(sizeof(double) * (size_t)n);
-    memcpy(s, x, sizeof(double) * (size_t)n);
+double scaling_quantile(const double *x, int n_in, double q) {
+    double *s = xmalloc(sizeof(double) * (size_t)MAX(n_in, 1));
+    int n = 0;
+    for (int i = 0; i < n_in; i++)
+        if (isfinite(x[i])) s[n++] = x[i];
+    if (n == 0) return free(s), NAN;
     qsort(s, (size_t)n, sizeof(double), cmp_double);
     const double pos = q * (n - 1);
     const int i = (int)floor(pos);

@@ -84,7 +84,8 @@ void scaling_optimal(const scaling_law *l, double C, double *n_opt, double *d_op
 void scaling_bootstrap(const scaling_point *p, int n, double delta, const scaling_law *best, int reps,
                        uint64_t seed, scaling_law *out);
 
-/* The q-quantile (0..1) of x[n] (sorts a copy; linear interpolation). */
+/* The q-quantile (0..1) of the finite values of x[n] (sorts a copy; linear
+ * interpolation); NaN when none is finite. */
 double scaling_quantile(const double *x, int n, double q);
 
 /* ---- approach 2 ---- */
