@@ -192,13 +192,15 @@ int chat_eval_model(const char *model_path, const conv_list *l, const chat_eval_
         }
         if (q < 0 || a != q + 1) continue;
         chat_encode(&f, c->msgs, q + 1, 1, &ct);
-        if ((int)ct.n + o->max_new > n_ctx) continue;
+        /* the reply budget is what the window leaves, at most --max-new */
+        const int budget = MIN(o->max_new, n_ctx - (int)ct.n);
+        if (budget < 1) continue;
         rb.len = 0;
         rb.ended = 0;
         if (rb.text) rb.text[0] = 0;
         int pos = 0;
         gen_stats gs;
-        if (generate(m, st, smp, ct.ids, (int)ct.n, &pos, o->max_new, n_ctx, on_token, &rb, &gs)) {
+        if (generate(m, st, smp, ct.ids, (int)ct.n, &pos, budget, n_ctx, on_token, &rb, &gs)) {
             rc = -1;
             break;
         }
