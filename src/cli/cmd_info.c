@@ -8,6 +8,8 @@
 #include "../core/common.h"
 #include "../core/types.h"
 #include "../io/gguf.h"
+#include "../model/train_model.h"
+#include "../train/scaling.h"
 
 #include <inttypes.h>
 #include <string.h>
@@ -83,6 +85,14 @@ int cmd_info(int argc, char **argv) {
     if (g->n_tensors) {
         double bpp = n_params ? (double)n_bytes / n_params : 0;
         printf("parameters:     N = %s (%" PRIu64 ")\n", fmt_count((double)n_params, b1, sizeof b1), n_params);
+        model_config mc;
+        if (arch && !strcmp(arch, "llama") && train_model_config_from_gguf(g, &mc) == 0) {
+            int64_t ne;
+            scaling_param_count(&mc, &ne);
+            printf("non-embedding:  %s; training FLOPs/token %s at ctx %d (scaling.h)\n",
+                   fmt_count((double)ne, b2, sizeof b2), fmt_count(scaling_flops_per_token(&mc, mc.ctx_len), b3, sizeof b3),
+                   mc.ctx_len);
+        }
         printf("size:           N x %.4g bytes = %s of tensor data (file %s)\n", bpp,
                fmt_bytes((double)n_bytes, b2, sizeof b2), fmt_bytes((double)g->map_size, b3, sizeof b3));
     }
