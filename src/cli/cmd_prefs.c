@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-int cmd_prefs_auto(int argc, char **argv); /* cmd_prefs_auto.c */
+int cmd_prefs_auto(int argc, char **argv);    /* cmd_prefs_auto.c */
+int cmd_prefs_winrate(int argc, char **argv); /* cmd_prefs_auto.c */
 
 
 /* ------------------------------------------------------------------------ */
@@ -232,6 +233,7 @@ static const cli_command g_sub[] = {
     {"export", prefs_export, "write a store as pairs, HH-RLHF, ranked or store lines"},
     {"merge", prefs_merge, "merge labelers by prompt into pairs; agreement and Bradley-Terry"},
     {"auto", cmd_prefs_auto, "label automatically: sample K answers, rank them with a checker"},
+    {"winrate", cmd_prefs_winrate, "model B versus model A on prompts, judged by a checker"},
 };
 
 int cmd_prefs(int argc, char **argv) {

@@ -38,6 +38,130 @@ static void usage(FILE *f) {
         "  llmos prefs auto --model chat.gguf --prompts chats.jsonl --store prefs.jsonl --k 4\n");
 }
 
+/* Generated questions "What is a op b?" with a, b in 0..99 and op in + - *,
+ * from a seeded generator (question i is the same for every N > i). */
+static void arith_prompts(conv_list *l, long n, uint64_t seed) {
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    static const char ops[] = "+-*";
+    for (long i = 0; i < n; i++) {
+        int a = (int)(train_rng_next(&s) % 100), b = (int)(train_rng_next(&s) % 100);
+        char q[64];
+        snprintf(q, sizeof q, "What is %d %c %d?", a, ops[train_rng_next(&s) % 3], b);
+        if (l->n == l->cap) l->items = xrealloc(l->items, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->items);
+        conv *c = &l->items[l->n++];
+        c->msgs = xcalloc(1, sizeof *c->msgs);
+        c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(q);
+        c->n = 1, c->line = (size_t)i + 1;
+    }
+}
+
+static int parse_judge(const char *cmd, const char *s, judge *j) {
+    j->kind = JUDGE_AUTO, j->cmd = NULL;
+    if (!strcmp(s, "arith")) j->kind = JUDGE_ARITH;
+    else if (!strcmp(s, "f1")) j->kind = JUDGE_F1;
+    else if (!strncmp(s, "cmd:", 4) && s[4]) j->kind = JUDGE_CMD, j->cmd = s + 4;
+    else if (strcmp(s, "auto")) {
+        fprintf(stderr, "llmos prefs %s: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", cmd, s);
+        return -1;
+    }
+    return 0;
+}
+
+static void winrate_usage(FILE *f) {
+    fprintf(f,
+        "usage: llmos prefs winrate --a A.gguf --b B.gguf (--prompts FILE | --arith N) [options]\n\n"
+        "Each model answers every prompt (greedy by default); the judge scores both\n"
+        "answers; B wins a prompt when its score is higher (a tie counts one half).\n"
+        "Prints B's win rate over A and each model's mean score (for arith: the share\n"
+        "of correct answers, pass@1).\n"
+        "  --judge J  --temp T (0)  --max-new N (64)  --skip N  --limit N  --seed S (1)\n"
+        "  --threads N\n\n"
+        "example (questions 2000.. held out from DPO data made with --arith 2000):\n"
+        "  llmos prefs winrate --a chat.gguf --b dpo.gguf --arith 2400 --skip 2000 --judge arith\n");
+}
+
+int cmd_prefs_winrate(int argc, char **argv) {
+    const char *pa = NULL, *pb = NULL, *prompts = NULL, *judge_s = "auto";
+    long max_new = 64, limit = 0, skip = 0, arith = 0, n, seed = 1, threads = cli_default_threads();
+    double temp = 0;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
+#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; dst = n; } while (0)
+        if (cli_is_help(a)) return winrate_usage(stdout), 0;
+        else if (!strcmp(a, "--a")) { VAL(); pa = v; }
+        else if (!strcmp(a, "--b")) { VAL(); pb = v; }
+        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
+        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
+        else if (!strcmp(a, "--max-new")) LONG(1, 1 << 16, max_new);
+        else if (!strcmp(a, "--limit")) LONG(0, 1L << 40, limit);
+        else if (!strcmp(a, "--skip")) LONG(0, 1L << 40, skip);
+        else if (!strcmp(a, "--arith")) LONG(1, 1L << 30, arith);
+        else if (!strcmp(a, "--seed")) LONG(0, 1L << 62, seed);
+        else if (!strcmp(a, "--threads")) LONG(1, 4096, threads);
+        else if (!strcmp(a, "--temp")) { VAL(); if (parse_double(a, v, &temp) || temp < 0) return cli_error(NULL), 2; }
+        else return cli_bad_option("prefs winrate", a);
+#undef VAL
+#undef LONG
+    }
+    if (!pa || !pb || (!prompts == !arith)) {
+        fprintf(stderr, "llmos prefs winrate: --a, --b and one of --prompts or --arith are required\n");
+        return 2;
+    }
+    judge j;
+    if (parse_judge("winrate", judge_s, &j) < 0) return 2;
+    conv_list l = {.prompts = 1};
+    if (prompts && conv_list_read(&l, prompts)) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    if (arith) arith_prompts(&l, arith, (uint64_t)seed);
+    model_set_threads((int)threads);
+    cand_gen ga, gb;
+    if (cand_gen_open(&ga, pa, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    if (cand_gen_open(&gb, pb, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+        cand_gen_close(&ga);
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    double wins = 0, sa = 0, sb = 0;
+    size_t done = 0, nw = 0, nt = 0, nl = 0;
+    int rc = 0;
+    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+        const conv *c = &l.items[i];
+        int q = -1;
+        for (int m = 0; m < c->n && q < 0; m++)
+            if (c->msgs[m].role == CHAT_USER) q = m;
+        if (q < 0) continue;
+        const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
+        char *xa = cand_gen_sample(&ga, c->msgs, q + 1, NULL), *xb = xa ? cand_gen_sample(&gb, c->msgs, q + 1, NULL) : NULL;
+        double va, vb;
+        if (!xa || !xb || judge_score(&j, c->msgs, q + 1, xa, ref, &va, NULL) < 0 ||
+            judge_score(&j, c->msgs, q + 1, xb, ref, &vb, NULL) < 0)
+            rc = -1;
+        else {
+            done++;
+            sa += va, sb += vb;
+            if (vb > va) nw++, wins += 1;
+            else if (vb == va) nt++, wins += 0.5;
+            else nl++;
+        }
+        free(xa), free(xb);
+    }
+    if (rc) cli_error(NULL);
+    else if (done)
+        printf("prompts %zu: B (%s) over A (%s): win rate %.3f (wins %zu, ties %zu, losses %zu; "
+               "decided %.3f); mean score A %.4f, B %.4f\n",
+               done, pb, pa, wins / (double)done, nw, nt, nl,
+               nw + nl ? (double)nw / (double)(nw + nl) : 0.5, sa / (double)done, sb / (double)done);
+    cand_gen_close(&ga), cand_gen_close(&gb);
+    conv_list_free(&l);
+    return rc ? 1 : 0;
+}
+
 int cmd_prefs_auto(int argc, char **argv) {
     const char *model_path = NULL, *prompts = NULL, *store = NULL, *judge_s = "auto";
     long k = 4, max_new = 64, limit = 0, skip = 0, arith = 0, n, threads = cli_default_threads();
@@ -71,33 +195,14 @@ int cmd_prefs_auto(int argc, char **argv) {
                         "required (see --help)\n");
         return 2;
     }
-    judge j = {JUDGE_AUTO, NULL};
-    if (!strcmp(judge_s, "arith")) j.kind = JUDGE_ARITH;
-    else if (!strcmp(judge_s, "f1")) j.kind = JUDGE_F1;
-    else if (!strncmp(judge_s, "cmd:", 4) && judge_s[4]) j.kind = JUDGE_CMD, j.cmd = judge_s + 4;
-    else if (strcmp(judge_s, "auto")) {
-        fprintf(stderr, "llmos prefs auto: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", judge_s);
-        return 2;
-    }
+    judge j;
+    if (parse_judge("auto", judge_s, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
     if (prompts && conv_list_read(&l, prompts)) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
-    if (arith) { /* generated questions: a op b with a, b in 0..99 */
-        uint64_t s = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 1;
-        static const char ops[] = "+-*";
-        for (long i = 0; i < arith; i++) {
-            int a = (int)(train_rng_next(&s) % 100), b = (int)(train_rng_next(&s) % 100);
-            char q[64];
-            snprintf(q, sizeof q, "What is %d %c %d?", a, ops[train_rng_next(&s) % 3], b);
-            if (l.n == l.cap) l.items = xrealloc(l.items, (l.cap = l.cap ? 2 * l.cap : 64) * sizeof *l.items);
-            conv *c = &l.items[l.n++];
-            c->msgs = xcalloc(1, sizeof *c->msgs);
-            c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(q);
-            c->n = 1, c->line = (size_t)i + 1;
-        }
-    }
+    if (arith) arith_prompts(&l, arith, (uint64_t)seed);
     model_set_threads((int)threads);
     cand_gen g;
     if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
