@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # t_runc_llamacpp.sh - run.c's greedy text equals llama.cpp's.
 #
-# For random tiny llama models (GQA, MQA, MHA; tied and untied output; rope
-# bases 5000/500000/10000) stored as F32 and F16, plus a "llama-bpe" variant
+# For random tiny llama models (GQA, MQA, MHA, and "odd" with dim 84, head
+# dim 14, ffn 100; tied and untied output; rope bases 5000 to 500000) stored
+# as F32 and F16, plus a "llama-bpe" variant
 # with a merge removed (a word that is a token but that no merge sequence
 # reaches: llama.cpp keeps it whole, ignore_merges), and for prompts with
 # words, numbers, punctuation, contractions, newlines and runs of spaces:
@@ -20,7 +21,7 @@
 set -eu
 cd "$ROOT"
 make -s run >/dev/null
-$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha --types f32,f16
+$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha,odd --types f32,f16
 
 cat >"$T/check.py" <<'PYEOF'
 import json, os, subprocess, sys

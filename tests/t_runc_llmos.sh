@@ -4,8 +4,8 @@
 # prompt, the generated text, a newline), byte for byte.
 #
 # Models: the random tiny llama models of tests/py/gen_model.py (GQA, MQA,
-# MHA; tied and untied; F32 and F16) and a copy of one with the "llama-bpe"
-# (GPT-4 style) pre-tokenizer. Prompts: words, numbers, punctuation,
+# MHA, and "odd" with dim 84, head dim 14, ffn 100; tied and untied; F32 and
+# F16) and a copy of one with the "llama-bpe" (GPT-4 style) pre-tokenizer. Prompts: words, numbers, punctuation,
 # contractions, newlines, runs of spaces and tabs, non-ASCII letters, one
 # character; -n 0; and a run that fills the 128-token context (both stop
 # there). llama.cpp agreement is t_runc_llamacpp.sh's job; this one ties the
@@ -13,7 +13,7 @@
 set -eu
 cd "$ROOT"
 make -s run >/dev/null
-$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha --types f32,f16
+$PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha,odd --types f32,f16
 $PY - "$T/m" <<'PYEOF'
 import os, sys
 sys.path.insert(0, 'tests/py')
