@@ -5,7 +5,9 @@
 #
 # Models: the random tiny llama models of tests/py/gen_model.py (GQA, MQA,
 # MHA, and "odd" with dim 84, head dim 14, ffn 100; tied and untied; F32 and
-# F16) and a copy of one with the "llama-bpe" (GPT-4 style) pre-tokenizer. Prompts: words, numbers, punctuation,
+# F16), a copy of one with the "llama-bpe" (GPT-4 style) pre-tokenizer, and
+# a model llmos makes itself (a BPE tokenizer trained on docs/ with its
+# special tokens and BOS, two pretraining steps of the tiny preset). Prompts: words, numbers, punctuation,
 # contractions, newlines, runs of spaces and tabs, non-ASCII letters, one
 # character; -n 0; and a run that fills the 128-token context (both stop
 # there). llama.cpp agreement is t_runc_llamacpp.sh's job; this one ties the
@@ -22,6 +24,11 @@ r = G.Reader(os.path.join(sys.argv[1], 'gqa-f32.gguf'))
 kv = [(k, t, 'llama-bpe' if k == 'tokenizer.ggml.pre' else v) for k, (t, v) in r.kv.items()]
 G.write(os.path.join(sys.argv[1], 'gqa-llama-bpe.gguf'), kv, [(t['name'], t['type'], t['ne'], t['data']) for t in r.tensors])
 PYEOF
+
+mkdir -p "$T/own"
+"$LLMOS" tokenizer train --vocab-size 400 --out "$T/own/tok.gguf" docs README.md >/dev/null 2>&1
+"$LLMOS" data tokenize --tokenizer "$T/own/tok.gguf" --out "$T/own/data" --val-fraction 0.2 docs README.md >/dev/null 2>&1
+"$LLMOS" pretrain --data "$T/own/data" --out "$T/m/own.gguf" --preset tiny --steps 2 >/dev/null 2>&1
 
 prompts=(
     "The river ran past the old mill, and the miller counted"
@@ -45,6 +52,8 @@ for m in "$T"/m/*.gguf; do
     for p in "${prompts[@]}"; do check "$m" "$p" 64; done
 done
 check "$T/m/mha-f32.gguf" "The river" 0
+check "$T/m/own.gguf" "" 64                         # just BOS
+check "$T/m/own.gguf" "<|end_of_text|> <|user|>" 64 # special tokens' text is plain text
 check "$T/m/mqa-f16.gguf" "The river ran past the old mill" 200 # stops when the context is full
 echo "$n comparisons, failures: $fail"
 exit $fail
