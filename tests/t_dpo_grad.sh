@@ -8,7 +8,9 @@
 # 3. with a policy that differs from the reference (a few DPO steps with a
 #    large learning rate, then --ref base.gguf), the loss and every gradient
 #    of llmos's first batch equal PyTorch's DPO loss and autograd gradients;
-# 4. training raises held-out reward accuracy above 0.5 on a learnable
+# 4. a run stopped after step 2 and resumed ends with the same bytes as an
+#    uninterrupted one (reference log-probs come from the cache);
+# 5. training raises held-out reward accuracy above 0.8 on a learnable
 #    preference (chosen answers in one style, rejected in another).
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
@@ -44,7 +46,14 @@ cmp ref_first.bin d1.ref.bin
 mkdir -p dump
 "$LLMOS" dpo --model moved.gguf --ref base.gguf --data pairs.jsonl --out g.gguf --batch 5 --beta 0.2 \
     --threads 2 --grad-dump dump --quiet > dump.txt
-# 4: learning the preference
+# resume: stopping after step 2 and resuming gives the uninterrupted run's model
+"$LLMOS" dpo --model base.gguf --data pairs.jsonl --out r1.gguf --steps 4 --batch 4 --lr 1e-4 --threads 2 --quiet > /dev/null
+"$LLMOS" dpo --model base.gguf --data pairs.jsonl --out r2.gguf --steps 4 --batch 4 --lr 1e-4 --threads 2 --quiet --stop-after 2
+[ ! -e r2.gguf ]
+"$LLMOS" dpo --model base.gguf --data pairs.jsonl --out r2.gguf --steps 4 --batch 4 --lr 1e-4 --threads 2 --quiet --resume > /dev/null
+grep -q '"ref_cached":1' r2.log.jsonl
+cmp r1.gguf r2.gguf
+# 5: learning the preference
 "$LLMOS" dpo --model base.gguf --data pairs.jsonl --out d4.gguf --epochs 3 --batch 6 --lr 2e-3 \
     --eval-every 20 --threads 2 --quiet > d4.txt
 cat d4.txt

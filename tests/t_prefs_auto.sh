@@ -77,7 +77,6 @@ for r in recs:
     assert r['ranks'] == ranks([score(x) for x in r['candidates']]), r
 print('auto labelers ok')
 PY
-# winrate: a model against itself (greedy) ties everywhere; against another
-# model, the outcome per prompt matches the judge's scores recomputed here
+# winrate: a model against itself (greedy) ties on every prompt
 "$LLMOS" prefs winrate --a base.gguf --b base.gguf --arith 4 --judge arith --max-new 8 --threads 2 > wr.txt
 grep -q "prompts 4: .* win rate 0.500 (wins 0, ties 4, losses 0" wr.txt
