@@ -515,7 +515,9 @@ typedef struct {
     scaling_law law;
     scaling_law *boot;
     int reps;
-    double ci[7][2]; /* E A B alpha beta a ratio@1e15 */
+    double ci[7][2]; /* E A B alpha beta a ratio@c_ratio */
+    double cmax;     /* the largest fitted run's 6 N D */
+    double budgets[6]; /* cmax, 4 cmax, 100 cmax, 1e18, 1e21, Chinchilla's 5.76e23 */
     scaling_isoflop iso[32];
     int n_iso, iso_fit;
     double iso_k0, iso_k1; /* ln N* = k0 + k1 ln C */
@@ -535,6 +537,9 @@ static int fit_all(const fit_set *s, int reps, double delta, uint64_t seed, fit_
     for (int i = 0; i < s->n; i++)
         if (!s->r[i].holdout) pt[n++] = (scaling_point){s->r[i].n, s->r[i].d, s->r[i].loss};
     if (scaling_fit(pt, n, delta, NULL, 1, &fr->law) < 0) return free(pt), -1;
+    for (int i = 0; i < n; i++) fr->cmax = fmax(fr->cmax, 6 * pt[i].n * pt[i].d);
+    const double bud[6] = {fr->cmax, 4 * fr->cmax, 100 * fr->cmax, 1e18, 1e21, 5.76e23};
+    memcpy(fr->budgets, bud, sizeof(bud));
     fr->reps = reps;
     if (reps > 0) {
         fr->boot = xmalloc(sizeof(scaling_law) * (size_t)reps);
@@ -544,7 +549,7 @@ static int fit_all(const fit_set *s, int reps, double delta, uint64_t seed, fit_
             for (int r = 0; r < reps; r++) {
                 const scaling_law *b = &fr->boot[r];
                 const double x[7] = {b->E, b->A, b->B, b->alpha, b->beta, b->beta / (b->alpha + b->beta),
-                                     ratio_at(b, 1e15)};
+                                     ratio_at(b, 4 * fr->cmax)};
                 v[r] = x[k];
             }
             fr->ci[k][0] = scaling_quantile(v, reps, 0.025);
@@ -573,7 +578,6 @@ static void print_const(const char *name, double v, const double ci[2], int reps
     else printf("  %-6s %12s   Chinchilla %s\n", name, a, d);
 }
 
-static const double g_budgets[] = {1e12, 1e13, 1e14, 1e15, 1e18, 1e21, 5.76e23};
 
 static void print_fit(const fit_set *s, const fit_result *fr, int total) {
     const scaling_law *l = &fr->law;
@@ -601,14 +605,15 @@ static void print_fit(const fit_set *s, const fit_result *fr, int total) {
     if (fr->reps > 0) printf(" (a 95%% CI [%.3f, %.3f])", fr->ci[5][0], fr->ci[5][1]);
     printf("; Chinchilla a = %.3f\n", CHINCHILLA_BETA / (CHINCHILLA_ALPHA + CHINCHILLA_BETA));
     printf("  %-10s %12s %12s %10s %8s\n", "C (FLOPs)", "N_opt", "D_opt", "D/N", "loss");
-    for (size_t i = 0; i < ARRAY_LEN(g_budgets); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(fr->budgets); i++) {
         double no, dop;
-        scaling_optimal(l, g_budgets[i], &no, &dop);
-        printf("  %-10.3g %12.4g %12.4g %10.3g %8.4f\n", g_budgets[i], no, dop, dop / no, scaling_law_loss(l, no, dop));
+        scaling_optimal(l, fr->budgets[i], &no, &dop);
+        printf("  %-10.3g %12.4g %12.4g %10.3g %8.4f\n", fr->budgets[i], no, dop, dop / no, scaling_law_loss(l, no, dop));
     }
     if (fr->reps > 0)
-        printf("  tokens per parameter at 1e15 FLOPs: %.3g, 95%% CI [%.3g, %.3g] (nanochat measures 8-12, Chinchilla ~20)\n",
-               ratio_at(l, 1e15), fr->ci[6][0], fr->ci[6][1]);
+        printf("  tokens per parameter at %.3g FLOPs (4x the largest run): %.3g, 95%% CI [%.3g, %.3g]\n"
+               "  (nanochat measures 8-12, Chinchilla ~20)\n",
+               4 * fr->cmax, ratio_at(l, 4 * fr->cmax), fr->ci[6][0], fr->ci[6][1]);
     int any = 0;
     for (int g = 0; g < fr->n_iso; g++) any |= fr->iso[g].runs >= 3;
     if (any) {
@@ -659,16 +664,16 @@ static int write_fit_json(const char *path, const fit_set *s, const fit_result *
     cJSON_AddNumberToObject(o, "b", l->alpha / (l->alpha + l->beta));
     if (fr->reps > 0) {
         cJSON *ci = cJSON_AddObjectToObject(o, "ci95");
-        static const char *names[7] = {"E", "A", "B", "alpha", "beta", "a", "tokens_per_param_1e15"};
+        static const char *names[7] = {"E", "A", "B", "alpha", "beta", "a", "tokens_per_param_4cmax"};
         for (int k = 0; k < 7; k++) cJSON_AddItemToObject(ci, names[k], ci_pair(fr->ci[k]));
         cJSON_AddNumberToObject(o, "bootstrap", fr->reps);
     }
     cJSON *opt = cJSON_AddArrayToObject(o, "optimal");
-    for (size_t i = 0; i < ARRAY_LEN(g_budgets); i++) {
+    for (size_t i = 0; i < ARRAY_LEN(fr->budgets); i++) {
         double no, dop;
-        scaling_optimal(l, g_budgets[i], &no, &dop);
+        scaling_optimal(l, fr->budgets[i], &no, &dop);
         cJSON *e = cJSON_CreateObject();
-        cJSON_AddNumberToObject(e, "C", g_budgets[i]);
+        cJSON_AddNumberToObject(e, "C", fr->budgets[i]);
         cJSON_AddNumberToObject(e, "N", no);
         cJSON_AddNumberToObject(e, "D", dop);
         cJSON_AddNumberToObject(e, "tokens_per_param", dop / no);
