@@ -15,6 +15,7 @@
 # tokenizer. At a near tie (two tokens' float64 logits within 2e-3 of the
 # logit scale) f32 rounding may pick either: a divergence is accepted there
 # only, and at least half the prompts of each model must agree to the end.
+# Also a model llmos makes itself (its trained llama-bpe tokenizer adds BOS).
 # F16 files: llama.cpp rounds activations to f16 in F16 matmuls, run.c keeps
 # them f32, so llama.cpp runs on an exact f32 copy of the f16 weights while
 # run.c reads the F16 file itself.
@@ -22,6 +23,10 @@ set -eu
 cd "$ROOT"
 make -s run >/dev/null
 $PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha,odd --types f32,f16
+# and a model llmos makes itself: trained llama-bpe tokenizer with specials and BOS, 2 pretraining steps
+"$LLMOS" tokenizer train --vocab-size 400 --out "$T/tok.gguf" docs README.md >/dev/null 2>&1
+"$LLMOS" data tokenize --tokenizer "$T/tok.gguf" --out "$T/data" --val-fraction 0.2 docs README.md >/dev/null 2>&1
+"$LLMOS" pretrain --data "$T/data" --out "$T/own.gguf" --preset tiny --steps 2 >/dev/null 2>&1
 
 cat >"$T/check.py" <<'PYEOF'
 import json, os, subprocess, sys
@@ -69,12 +74,17 @@ l3 = os.path.join(d, 'mha-llama-bpe.gguf')
 rewrite(src, l3, lambda k, v: 'llama-bpe' if k == 'tokenizer.ggml.pre'
         else (G.STRING, merges) if k == 'tokenizer.ggml.merges' else v)
 cases.append((l3, l3, ["The miller%s it." % word, "Hello\n\n\tWORLD's 12345 x  !!\r\n  y"]))
+own = os.path.join(os.path.dirname(d), 'own.gguf')
+cases.append((own, own, PROMPTS[:2]))
 
 ids = {}
 for _, oracle, prompts in cases:
     ids[oracle] = json.loads(subprocess.run(['node', 'tests/js/llamacpp.mjs', 'tokenize', oracle],
                                             input=json.dumps(prompts), capture_output=True, text=True,
                                             check=True).stdout)
+    r = G.Reader(oracle)  # llama_tokenize(add_special) puts BOS first when add_bos_token is set
+    if r.get('tokenizer.ggml.add_bos_token'):
+        ids[oracle] = [[r.get('tokenizer.ggml.bos_token_id')] + i for i in ids[oracle]]
 jobs = [dict(cmd='greedy', model=o, ids=i, n=N, kv='f32', fa=False) for _, o, _ in cases for i in ids[o]]
 res = iter(json.loads(subprocess.run(['node', 'tests/js/llamacpp.mjs', 'batch'], input=json.dumps(jobs),
                                      capture_output=True, text=True, check=True).stdout))
