@@ -561,7 +561,8 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--top-p")) top_p = num_arg(a, argv[++i]);
         else fprintf(stderr, "run: unknown option '%s'\n", a), usage(stderr, 2);
     }
-    if (!path || !(n_gen >= 0 && n_gen <= INT_MAX) || !(temp >= 0) || !(seed >= 0) || !(top_p > 0 && top_p <= 1)) usage(stderr, 2);
+    if (!path || !(n_gen >= 0 && n_gen <= INT_MAX && n_gen == (int)n_gen) || !(temp >= 0) || !(seed >= 0 && seed < 1.8e19)
+        || !(top_p > 0 && top_p <= 1)) usage(stderr, 2);
 #ifdef _OPENMP // libgomp spins at every barrier by default, which collapses on busy cores: re-run once with passive waits
     if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 1)) execv("/proc/self/exe", argv);
 #endif

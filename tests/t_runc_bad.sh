@@ -73,7 +73,7 @@ for f in "$T"/trunc*.gguf; do
     expect 1 "'$f': .*\(truncated\|past the end\|corrupt\)" "$f"
 done
 # bad usage: exit 2 with the usage text; --help: exit 0
-for args in "" "$good -n" "$good -n abc" "$good --bogus 1" "$good -t -1" "$good --top-p 0"; do
+for args in "" "$good -n" "$good -n abc" "$good -n 2.5" "$good -s 1e30" "$good --bogus 1" "$good -t -1" "$good --top-p 0" "$good extra"; do
     rc=0
     # shellcheck disable=SC2086
     "$RUN" $args >/dev/null 2>"$T/err" || rc=$?
