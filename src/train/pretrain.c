@@ -311,8 +311,11 @@ int pretrain_run(const pretrain_opts *o) {
     opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay);
 
     const int64_t tokens_per_step = (int64_t)B * T * o->accum;
-    int64_t total = o->steps > 0 ? o->steps
-                    : (o->tokens > 0 ? o->tokens : 20 * (int64_t)m->n_params) / tokens_per_step;
+    /* default budget: 20 tokens per parameter (Chinchilla), but at most 10
+     * passes over a small dataset */
+    int64_t budget = o->tokens > 0 ? o->tokens : 20 * (int64_t)m->n_params;
+    if (o->tokens <= 0 && budget > 10 * (int64_t)ds->train_tokens) budget = 10 * (int64_t)ds->train_tokens;
+    int64_t total = o->steps > 0 ? o->steps : budget / tokens_per_step;
     if (total < 1) total = 1;
     lr_schedule sched = {o->sched, o->lr, o->min_ratio,
                          o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
