@@ -204,6 +204,7 @@ static size_t merge_heap(const tokenizer *t, scratch *w, size_t m) {
 }
 
 #define SCAN_MAX 48
+#define WHOLE_MAX 64 /* longest piece looked up whole (longer ones are never tokens in practice) */
 
 /* Tokens of one piece into out. */
 static void encode_piece(const tokenizer *t, const char *s, size_t n, scratch *w, tok_ids *out) {
@@ -211,6 +212,26 @@ static void encode_piece(const tokenizer *t, const char *s, size_t n, scratch *w
         int id = byte_token(t, (unsigned char)s[0]);
         if (id >= 0) ids_push(out, id);
         return;
+    }
+    if (t->pre == PRETOK_LLAMA3 && n <= WHOLE_MAX) {
+        /* llama.cpp's rule for this pre-tokenizer ("ignore merges"): a piece
+         * that is itself a token becomes that token, whatever the merges say.
+         * The lookup is by the vocabulary's text: the byte tokens' texts. */
+        char buf[WHOLE_MAX * 4] = {0};
+        size_t k = 0;
+        int ok = 1;
+        for (size_t i = 0; i < n && ok; i++) {
+            int b = t->byte_id[(unsigned char)s[i]];
+            const char *bt = b >= 0 ? tok_text(t, b) : NULL;
+            size_t bl = bt ? strlen(bt) : 0;
+            ok = bt && bl && k + bl <= sizeof(buf);
+            if (ok) memcpy(buf + k, bt, bl), k += bl;
+        }
+        int id = ok ? tok_lookup(t, buf, k) : -1;
+        if (id >= 0) {
+            ids_push(out, id);
+            return;
+        }
     }
     scratch_grow(w, n);
     for (size_t i = 0; i < n; i++) w->sym[i] = byte_token(t, (unsigned char)s[i]);
