@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 
 __attribute__((target("avx2"))) static double stream_read(const char *buf, size_t bytes, int reps) {
@@ -60,7 +61,9 @@ static double cpu_now(void) {
 
 static matrix make_matrix(tensor_type type, int64_t rows, int64_t cols, unsigned *seed) {
     size_t rb = type_row_bytes(type, cols);
-    char *d = aligned_alloc(64, (rows * rb + 63) / 64 * 64);
+    size_t bytes = (rows * rb + (2u << 20) - 1) / (2u << 20) * (2u << 20);
+    char *d = aligned_alloc(2u << 20, bytes);
+    if (getenv("BENCH_HUGE")) madvise(d, bytes, MADV_HUGEPAGE);
     float *tmp = malloc(cols * sizeof(float));
     for (int64_t r = 0; r < rows; r++) {
         for (int64_t k = 0; k < cols; k++) {

@@ -26,11 +26,14 @@ typedef struct {
  * processing or training (matrix-matrix). out must not alias x. */
 void matmul(float *out, const float *x, const matrix *w, int n);
 
-/* Makes a copy of a q8_0 or q4_0 matrix in the layout the fastest kernels
- * of this CPU read (16 rows interleaved per block: one vector lane per row,
- * no horizontal sums), the same size as the original; matmul then reads the
- * copy. Does nothing for other types or when the path in use has no such
- * kernels. Call once after loading; matrix_pack_free releases the copy. */
+/* Makes a copy of a matrix that matmul then reads instead of data: q8_0
+ * and q4_0 in the layout the fastest kernels of this CPU read (16 rows
+ * interleaved per block: one vector lane per row, no horizontal sums; the
+ * same size; skipped when the path in use has no such kernels), f32, f16
+ * and bf16 as they are. Copies of 2 MiB and more live in memory marked for
+ * transparent huge pages: streamed once per token through 4 KiB pages (a
+ * file mapping) the weights came at half the bandwidth. Call once after
+ * loading; matrix_pack_free releases the copy. */
 void matrix_pack(matrix *w);
 void matrix_pack_free(matrix *w);
 
