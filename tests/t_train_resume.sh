@@ -40,3 +40,12 @@ PYEOF
 # resuming without a checkpoint is a clear error
 if "$LLMOS" pretrain "${args[@]}" --out "$T/none.gguf" --resume 2>"$T/err"; then exit 1; fi
 grep -q "no checkpoint" "$T/err"
+# the same with gradient accumulation and bf16 matmuls (where the CPU has them)
+bf=$(grep -q avx512_bf16 /proc/cpuinfo && echo --bf16 || true)
+args2=(--data "$T/data" --dim 32 --layers 2 --heads 4 --kv-heads 2 --ffn 64 --ctx 16 --batch 2 --accum 3
+       --lr 3e-3 --warmup 2 --steps 12 --eval-every 4 --threads 2 --seed 5 --quiet $bf)
+"$LLMOS" pretrain "${args2[@]}" --out "$T/full2.gguf" --save-every 0
+"$LLMOS" pretrain "${args2[@]}" --out "$T/part2.gguf" --save-every 5 --stop-after 7
+"$LLMOS" pretrain "${args2[@]}" --out "$T/part2.gguf" --save-every 5 --resume
+cmp <(grep -v '"event"' "$T/full2.log.jsonl" | sed 's/,"tok_per_s".*//') \
+    <(grep -v '"event"' "$T/part2.log.jsonl" | sed 's/,"tok_per_s".*//')
