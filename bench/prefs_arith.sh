@@ -11,7 +11,8 @@ ROOT=$(cd "$(dirname "$0")/.." && pwd)
 LLMOS=${LLMOS:-$ROOT/llmos}
 PY=/usr/bin/python3
 W=${1:-/tmp/llmos-prefs-arith}
-N_SFT=${N_SFT:-6000} SFT_STEPS=${SFT_STEPS:-800} N_PREF=${N_PREF:-1500} DPO_EPOCHS=${DPO_EPOCHS:-2}
+N_SFT=${N_SFT:-6000} SFT_STEPS=${SFT_STEPS:-3000} N_PREF=${N_PREF:-10000} DPO_EPOCHS=${DPO_EPOCHS:-2}
+BETA=${BETA:-0.1} DPO_LR=${DPO_LR:-1e-4}
 mkdir -p "$W" && cd "$W"
 "$PY" - <<'PY'
 import json, random
@@ -38,9 +39,10 @@ rm -f prefs.jsonl
 "$LLMOS" prefs auto --model chat.gguf --arith "$N_PREF" --k 4 --temp 1.0 --judge arith --max-new 16 \
     --store prefs.jsonl --quiet | tee auto.txt
 echo "prefs auto: $((SECONDS - t0)) s"; t0=$SECONDS
-"$LLMOS" dpo --model chat.gguf --data prefs.jsonl --out dpo.gguf --epochs "$DPO_EPOCHS" --batch 16 --lr 1e-4 \
+"$LLMOS" dpo --model chat.gguf --data prefs.jsonl --out dpo.gguf --epochs "$DPO_EPOCHS" --batch 16 --lr "$DPO_LR" --beta "$BETA" \
     --eval-every 50 --quiet | tee dpo.txt
 echo "dpo: $((SECONDS - t0)) s"; t0=$SECONDS
-# held out: questions 2000..2399 of the same generator (prefs used 0..N_PREF-1)
-"$LLMOS" prefs winrate --a chat.gguf --b dpo.gguf --arith 2400 --skip 2000 --judge arith --max-new 16 | tee winrate.txt
+# held out: questions N_PREF..N_PREF+799 of the same generator (prefs used 0..N_PREF-1)
+"$LLMOS" prefs winrate --a chat.gguf --b dpo.gguf --arith $((N_PREF + 800)) --skip "$N_PREF" --judge arith \
+    --max-new 16 | tee winrate.txt
 echo "winrate: $((SECONDS - t0)) s"
