@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # scripts/main.sh - the main job: make a language model from nothing.
 #
-#   ./scripts/main.sh [--preset quick|default|hour|overnight] [--out DIR]
+#   ./scripts/main.sh [--preset quick|default|hour|overnight] [--out DIR] [--resume]
+#
+# --resume keeps the stages whose output is already in DIR (an interrupted
+# pretraining continues from its checkpoint) and redoes the rest.
 #
 # On a fresh Debian machine it installs what it needs, builds llmos, then:
 #   1. builds a corpus of freely licensed Debian text (llmos data build)
@@ -22,13 +25,14 @@
 #   overnight  full debian corpus, the base preset (~30M)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset=default out=out skip_deps=0
+preset=default out=out skip_deps=0 resume=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --preset) preset=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --skip-deps) skip_deps=1; shift ;;
-        -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --resume) resume=1; shift ;;
+        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
@@ -51,6 +55,8 @@ stage() { # name: closes the current stage's timing, opens the next
     [ -n "$1" ] && printf '\n== %s (%ds elapsed) ==\n' "$1" $((SECONDS - T0))
     return 0
 }
+# With --resume, a stage whose output exists is kept.
+kept() { [ "$resume" = 1 ] && [ -e "$1" ] && echo "(kept from an earlier run: $1)"; }
 stage "install and build"
 [ "$skip_deps" = 1 ] || ./scripts/install-deps.sh
 make -j2 llmos run >/dev/null
@@ -58,20 +64,26 @@ L=./llmos
 mkdir -p "$out"
 
 stage "1. corpus ($corpus)"
-$L data build --preset "$corpus" --val-fraction "$val_fraction" --out "$out/corpus"
+kept "$out/corpus/val.jsonl" ||
+    $L data build --preset "$corpus" --val-fraction "$val_fraction" --out "$out/corpus"
 $L data stats "$out/corpus"
 
 stage "2. tokenizer (vocab $vocab)"
-$L tokenizer train --vocab-size "$vocab" --out "$out/tokenizer.gguf" "$out/corpus/train.jsonl"
+kept "$out/tokenizer.gguf" ||
+    $L tokenizer train --vocab-size "$vocab" --out "$out/tokenizer.gguf" "$out/corpus/train.jsonl"
 
 stage "3. token shards"
-$L data tokenize --tokenizer "$out/tokenizer.gguf" --out "$out/shards" \
-    "$out/corpus/train.jsonl" "$out/corpus/val.jsonl"
+kept "$out/shards/val.bin" ||
+    $L data tokenize --tokenizer "$out/tokenizer.gguf" --out "$out/shards" \
+        "$out/corpus/train.jsonl" "$out/corpus/val.jsonl"
 
 stage "4. pretraining ($tokens tokens)"
+again=""
+[ "$resume" = 1 ] && [ -e "$out/base.ckpt.gguf" ] && again=--resume
 # shellcheck disable=SC2086
-$L pretrain --data "$out/shards" --tokenizer "$out/tokenizer.gguf" --out "$out/base.gguf" \
-    $model --ctx "$ctx" --tokens "$tokens" --save-every 1000
+kept "$out/base.gguf" ||
+    $L pretrain --data "$out/shards" --tokenizer "$out/tokenizer.gguf" --out "$out/base.gguf" \
+        $model --ctx "$ctx" --tokens "$tokens" --save-every 200 $again
 
 stage "5. dreams"
 samples="$out/samples.txt"
@@ -104,9 +116,12 @@ model_bytes=$(stat -c %s "$out/base.gguf")
 
 stage "7. assistant (fine-tuning on conversations)"
 # shellcheck disable=SC2086
-$L data chats --out "$out/chats.jsonl" $chats
+kept "$out/chats.heldout.jsonl" || $L data chats --out "$out/chats.jsonl" $chats
+again=""
+[ "$resume" = 1 ] && [ -e "$out/chat.ckpt.gguf" ] && again=--resume
 # shellcheck disable=SC2086
-$L sft --model "$out/base.gguf" --data "$out/chats.jsonl" --out "$out/chat.gguf" --skip-long $sft
+kept "$out/chat.gguf" ||
+    $L sft --model "$out/base.gguf" --data "$out/chats.jsonl" --out "$out/chat.gguf" --skip-long $sft $again
 # shellcheck disable=SC2086
 $L eval "$out/base.gguf" "$out/chat.gguf" --data "$out/chats.heldout.jsonl" --limit 100 --show 5 $evalopt \
     --out "$out/eval.jsonl" | tee "$out/eval.txt"
@@ -120,6 +135,7 @@ last_eval=$(grep '"val_loss"' "$out/base.log.jsonl" | tail -n 1 || true)
 {
     echo "# llmos main job: a language model from nothing"
     echo
+    [ "$resume" = 1 ] && echo "Resumed run: stages marked 'kept' took their time in an earlier run (see the logs in $out)." && echo
     echo "Preset \`$preset\`, $(date -u '+%Y-%m-%d %H:%M UTC'), $(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'))."
     echo "Reproduce: \`./scripts/main.sh --preset $preset\`"
     echo

@@ -2,8 +2,8 @@
 # llmos data tokenize: JSONL documents (train.jsonl + val.jsonl, as `llmos
 # data build` writes them) and a folder of text files become shards whose
 # tokens are exactly llama.cpp's tokenization of each document (node-llama-cpp
-# with the same tokenizer, tests/py/tok_attach.py), each followed by the
-# end-of-text id; val.jsonl's documents, and only they, land in val.bin; the
+# with the same tokenizer, tests/py/tok_attach.py), each preceded by BOS (the
+# tokenizer adds one) and followed by the end-of-text id; val.jsonl's documents, and only they, land in val.bin; the
 # header counts (tokens, documents, text bytes) are right; bad input gives a
 # one-line error.
 set -eu
@@ -54,8 +54,10 @@ def shard(p):
     return list(np.frombuffer(b[64:], dtype="<u2" if width == 2 else "<u4")), nbytes, ndocs
 train, tb, td = shard("data/train-00000.bin")
 val, vb, vd = shard("data/val.bin")
-want_train = sum((ids[i] + [eos] for i in range(6)), [])
-want_val = sum((ids[i] + [eos] for i in range(6, 8)), [])
+bos = int(tok.get("tokenizer.ggml.bos_token_id"))
+assert tok.get("tokenizer.ggml.add_bos_token")
+want_train = sum(([bos] + ids[i] + [eos] for i in range(6)), [])
+want_val = sum(([bos] + ids[i] + [eos] for i in range(6, 8)), [])
 assert train == want_train, (train[:40], want_train[:40])
 assert val == want_val, (val, want_val)
 assert td == 6 and vd == 2, (td, vd)

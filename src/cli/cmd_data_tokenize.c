@@ -82,7 +82,9 @@ static int add_val(tokenize_ctx *c, const int *ids, size_t n, uint64_t bytes) {
 
 static int add_document(tokenize_ctx *c, const char *text, size_t len, int force_val) {
     int *ids = NULL;
-    const size_t n = tok_encode_mt(c->tok, text, len, 0, 0, &ids, c->threads);
+    /* BOS first when the tokenizer adds one (as llama.cpp does to every
+     * prompt), so the model learns what follows the start of a document */
+    const size_t n = tok_encode_mt(c->tok, text, len, tok_add_bos(c->tok), 0, &ids, c->threads);
     int rc = 0;
     c->bytes_total += len;
     const uint64_t idx = c->doc_index++;

@@ -13,7 +13,9 @@
  *          40  u64      documents
  *          48  16 bytes zero
  *          64  n tokens of the given width
- * Documents follow each other, each followed by the end-of-text token.
+ * Documents follow each other: each starts with the BOS token when the
+ * tokenizer adds one (tokenizer.ggml.add_bos_token, as llama.cpp does to
+ * every prompt) and is followed by the end-of-text token.
  *
  * A data folder (written by `llmos data tokenize`) holds train-00000.bin,
  * train-00001.bin, ... and val.bin (the held-out documents), plus the
