@@ -39,8 +39,9 @@ static void usage(FILE *f) {
 }
 
 /* Generated questions "What is a op b?" with a, b in 0..99 and op in + - *,
- * from a seeded generator (question i is the same for every N > i). */
-static void arith_prompts(conv_list *l, long n, uint64_t seed) {
+ * from a seeded generator (question i is the same for every N > i). Also
+ * used by cmd_rl.c. */
+void prefs_arith_prompts(conv_list *l, long n, uint64_t seed) {
     uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
     static const char ops[] = "+-*";
     for (long i = 0; i < n; i++) {
@@ -115,7 +116,7 @@ int cmd_prefs_winrate(int argc, char **argv) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
-    if (arith) arith_prompts(&l, arith, (uint64_t)seed);
+    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
     model_set_threads((int)threads);
     cand_gen ga, gb;
     if (cand_gen_open(&ga, pa, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
@@ -202,7 +203,7 @@ int cmd_prefs_auto(int argc, char **argv) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
-    if (arith) arith_prompts(&l, arith, (uint64_t)seed);
+    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
     model_set_threads((int)threads);
     cand_gen g;
     if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {

@@ -48,10 +48,14 @@ typedef struct {
     char *text;
     size_t len, cap;
     int ended;
+    int *ids; /* every sampled token, the end of turn included */
+    int n_ids, cap_ids;
 } reply;
 
 static int on_token(int tok, void *p) {
     reply *r = p;
+    if (r->n_ids == r->cap_ids) r->ids = xrealloc(r->ids, (size_t)(r->cap_ids = r->cap_ids ? 2 * r->cap_ids : 64) * sizeof(int));
+    r->ids[r->n_ids++] = tok;
     if (tok == r->g->f.eot) {
         r->ended = 1;
         return 1;
@@ -67,6 +71,10 @@ static int on_token(int tok, void *p) {
 }
 
 char *cand_gen_sample(cand_gen *g, const chat_msg *m, int n, int *ended) {
+    return cand_gen_sample_ids(g, m, n, ended, NULL, NULL);
+}
+
+char *cand_gen_sample_ids(cand_gen *g, const chat_msg *m, int n, int *ended, int **ids, int *n_ids) {
     chat_tokens ct = {0};
     chat_encode(&g->f, m, n, 1, &ct);
     if ((int)ct.n + 1 > g->n_ctx) {
@@ -81,10 +89,12 @@ char *cand_gen_sample(cand_gen *g, const chat_msg *m, int n, int *ended) {
     int rc = generate(g->m, g->st, g->smp, ct.ids, (int)ct.n, &pos, max_new, g->n_ctx, on_token, &r, &gs);
     chat_tokens_free(&ct);
     if (rc) {
-        free(r.text);
+        free(r.text), free(r.ids);
         return NULL;
     }
     if (ended) *ended = r.ended;
+    if (ids) *ids = r.ids, *n_ids = r.n_ids;
+    else free(r.ids);
     char *s = utf8_sanitize(r.text ? r.text : "");
     free(r.text);
     return s;

@@ -38,6 +38,10 @@ void cand_gen_reseed(cand_gen *g, uint64_t seed);
  * answer was closed by the end-of-turn token. */
 char *cand_gen_sample(cand_gen *g, const chat_msg *m, int n, int *ended);
 
+/* The same, also giving the sampled token ids (malloc'd, the closing
+ * end-of-turn included when there is one) in *ids and their count. */
+char *cand_gen_sample_ids(cand_gen *g, const chat_msg *m, int n, int *ended, int **ids, int *n_ids);
+
 /* A copy of s with invalid UTF-8 sequences replaced by U+FFFD. */
 char *utf8_sanitize(const char *s);
 
