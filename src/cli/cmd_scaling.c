@@ -369,17 +369,20 @@ static double probe_rate(const model_config *cfg, int B, int T, int threads) {
     return scaling_flops_per_token(cfg, T) * (double)B * T * iters / dt;
 }
 
-/* Trains every unfinished run of the plan (the held-out one only with
- * holdout). stop_after: test hook passed to the first run trained. */
-static int plan_train(sw_plan *p, const char *dir, int holdout, int threads, int64_t stop_after, int quiet) {
+/* Trains every unfinished run of the plan (held-out ones only with
+ * holdout), or with only >= 0 that run alone. stop_after: test hook passed to
+ * the first run trained. */
+static int plan_train(sw_plan *p, const char *dir, int holdout, int only, int threads, int64_t stop_after,
+                      int quiet) {
     const char *mpath_s = "sweep.jsonl";
     char *mpath = path_join(dir, mpath_s, "");
     plan_results(p, dir);
     int todo = 0, k = 0;
-    for (int i = 0; i < p->n; i++) todo += !p->runs[i].done && (holdout || !p->runs[i].holdout);
+    for (int i = 0; i < p->n; i++)
+        todo += !p->runs[i].done && (holdout || !p->runs[i].holdout) && (only < 0 || i == only);
     for (int i = 0; i < p->n; i++) {
         sw_run *r = &p->runs[i];
-        if (r->holdout && !holdout) continue;
+        if ((r->holdout && !holdout) || (only >= 0 && i != only)) continue;
         char b1[32], b2[32], b3[32], b4[32];
         if (r->done) {
             if (!quiet)
@@ -1085,7 +1088,7 @@ static int cmd_scaling_sweep(int argc, char **argv) {
         rc = 0;
         goto done;
     }
-    const int tr = plan_train(p, out, holdout, (int)threads, stop_after, quiet);
+    const int tr = plan_train(p, out, holdout, -1, (int)threads, stop_after, quiet);
     if (tr < 0) goto fail;
     if (tr == 0 && !quiet) fprintf(stderr, "llmos scaling: sweep finished; fit it with: llmos scaling fit %s\n", out);
     rc = 0;
@@ -1251,24 +1254,65 @@ static int cmd_scaling_predict(int argc, char **argv) {
     return 0;
 }
 
+/* Appends to the plan (and its manifest) the run the fit calls
+ * compute-optimal at 4x the largest fitted compute: the plan's shape nearest
+ * N_opt in ln N, D = C / (6 N) capped at the training tokens. */
+static int add_optimal_run(sw_plan *p, const char *dir, const char *mpath, const fit_result *fr, int total,
+                           int *h) {
+    if (p->n >= (int)ARRAY_LEN(p->runs)) return err_set("%s: too many runs", mpath);
+    const double C = 4 * fr->cmax;
+    double nopt, dopt, best = INFINITY;
+    scaling_optimal(&fr->law, C, &nopt, &dopt);
+    int k = -1;
+    for (int i = 0; i < p->n; i++) {
+        const double n = total ? p->runs[i].params : p->runs[i].nonemb, dist = fabs(log(n / nopt));
+        if (dist < best) best = dist, k = i;
+    }
+    dataset *ds = dataset_open(p->data, (uint32_t)p->vocab);
+    if (!ds || k < 0) return -1;
+    const double dmax = (double)ds->train_tokens;
+    dataset_close(ds);
+    const sw_run *src = &p->runs[k];
+    const double n = total ? src->params : src->nonemb;
+    sw_run *r = &p->runs[p->n];
+    run_fill(r, src->cfg.dim, src->cfg.n_layers, p, (int64_t)fmin(C / (6 * n), dmax), -1, 1);
+    snprintf(r->name, sizeof(r->name), "optimal-d%dl%d", src->cfg.dim, src->cfg.n_layers);
+    FILE *f = fopen(mpath, "a");
+    if (!f) return err_set("cannot write '%s': %s", mpath, strerror(errno));
+    fprintf(f, "{\"event\":\"run\",\"run\":\"%s\",\"role\":\"holdout\",\"group\":-1,\"dim\":%d,\"layers\":%d,"
+               "\"heads\":%d,\"kv_heads\":%d,\"ffn\":%d,\"batch\":%d,\"tokens\":%lld,\"params\":%.0f,"
+               "\"non_embedding_params\":%.0f,\"flops_per_token\":%.17g,\"flops\":%.17g,\"c6nd\":%.17g,"
+               "\"n_opt\":%.6g}\n",
+            r->name, r->cfg.dim, r->cfg.n_layers, r->cfg.n_heads, r->cfg.n_kv_heads, r->cfg.ffn_dim, r->batch,
+            (long long)r->tokens, r->params, r->nonemb, r->fpt, r->flops, r->c6nd, nopt);
+    if (fclose(f) != 0) return err_set("cannot write '%s'", mpath);
+    *h = p->n++;
+    return 0;
+}
+
 static int cmd_scaling_check(int argc, char **argv) {
     const char *dir = NULL;
     long threads = cli_default_threads(), reps = 200;
-    int total = 0;
+    int total = 0, optimal = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         if (cli_is_help(a)) {
-            printf("usage: llmos scaling check SWEEP_DIR [--threads N] [--bootstrap N] [--params total]\n"
+            printf("usage: llmos scaling check SWEEP_DIR [--optimal] [--threads N] [--bootstrap N] [--params total]\n"
                    "Finishes the sweep's fitted runs, fits the law on them, predicts the held-out\n"
                    "run (4x the compute of the largest fitted one) and writes the prediction to\n"
                    "SWEEP_DIR/check.json before training it; then trains it and reports the\n"
                    "prediction's error. Resumable like the sweep.\n"
+                   "  --optimal   instead of the planned held-out run (about 2x N and 2x D), add\n"
+                   "              and check the run the fit calls compute-optimal at 4x: the\n"
+                   "              sweep's shape nearest N_opt(C), D = C / (6 N), capped at one\n"
+                   "              pass over the data (SWEEP_DIR/check-optimal.json)\n"
                    "example: llmos scaling sweep --data data/ --minutes 30 --out sweep/\n"
                    "         llmos scaling check sweep/\n");
             return 0;
         }
         if (!strcmp(a, "--threads")) LONGV(threads, 1, 4096);
         else if (!strcmp(a, "--bootstrap")) LONGV(reps, 0, 100000);
+        else if (!strcmp(a, "--optimal")) optimal = 1;
         else if (!strcmp(a, "--params")) {
             VAL();
             total = !strcmp(v, "total");
@@ -1279,24 +1323,26 @@ static int cmd_scaling_check(int argc, char **argv) {
     }
     if (!dir) return cli_error("scaling check: SWEEP_DIR is required (see --help)"), 2;
     sw_plan *p = xcalloc(1, sizeof(*p));
-    char *mpath = path_join(dir, "sweep.jsonl", ""), *cpath = path_join(dir, "check.json", "");
+    char *mpath = path_join(dir, "sweep.jsonl", ""),
+         *cpath = path_join(dir, optimal ? "check-optimal.json" : "check.json", "");
     fit_set s = {0};
     fit_result fr;
     memset(&fr, 0, sizeof(fr));
     int rc = 1, h = -1;
     if (plan_read(p, mpath) < 0) goto fail;
-    for (int i = 0; i < p->n; i++)
-        if (p->runs[i].holdout) h = i;
-    if (h < 0) {
+    for (int i = p->n - 1; i >= 0; i--)
+        if (p->runs[i].holdout && (strncmp(p->runs[i].name, "optimal-", 8) == 0) == optimal) h = i;
+    if (h < 0 && !optimal) {
         err_set("%s: the plan has no held-out run", mpath);
         goto fail;
     }
-    if (plan_train(p, dir, 0, (int)threads, 0, 0) < 0) goto fail;
+    if (plan_train(p, dir, 0, -1, (int)threads, 0, 0) < 0) goto fail;
     for (int i = 0; i < p->n; i++)
         if (!p->runs[i].holdout && p->runs[i].done)
             set_add(&s, p->runs[i].name, p->runs[i].params, p->runs[i].nonemb, p->runs[i].tokens_done,
                     p->runs[i].val_loss, 0, total);
     if (fit_all(&s, (int)reps, 1e-3, 1, &fr) < 0) goto fail;
+    if (h < 0 && add_optimal_run(p, dir, mpath, &fr, total, &h) < 0) goto fail;
     sw_run *r = &p->runs[h];
     const double n = total ? r->params : r->nonemb, d = (double)r->tokens;
     const double pred = scaling_law_loss(&fr.law, n, d);
@@ -1320,7 +1366,7 @@ static int cmd_scaling_check(int argc, char **argv) {
         snprintf(buf, sizeof(buf), "{\"run\":\"%s\",\"N\":%.9g,\"D\":%.9g,\"predicted\":%.9g,\"ci95\":[%.9g,%.9g]}\n",
                  r->name, n, d, pred, lo, hi);
         if (file_write_atomic(cpath, buf, strlen(buf)) < 0) goto fail;
-        if (plan_train(p, dir, 1, (int)threads, 0, 0) < 0) goto fail;
+        if (plan_train(p, dir, 1, h, (int)threads, 0, 0) < 0) goto fail;
     }
     if (!r->done) {
         err_set("%s: the held-out run did not finish", r->name);
