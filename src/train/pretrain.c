@@ -7,6 +7,8 @@
  */
 #include "pretrain.h"
 
+#include "ckpt.h"
+
 #include "../core/common.h"
 #include "../core/gemm.h"
 #include "../core/types.h"
@@ -44,123 +46,24 @@ void pretrain_opts_default(pretrain_opts *o) {
     o->save_every = 500;
 }
 
-/* "dir/base.gguf" + ".ckpt.gguf" -> "dir/base.ckpt.gguf" */
-static char *path_beside(const char *out, const char *suffix) {
-    size_t n = strlen(out);
-    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
-    char *p = xmalloc(n + strlen(suffix) + 1);
-    memcpy(p, out, n);
-    strcpy(p + n, suffix);
-    return p;
-}
+/* ---- checkpoints (ckpt.h) ---- */
 
-/* ---- checkpoints ---- */
-
-static int config_equal(const model_config *a, const model_config *b) {
-    return a->dim == b->dim && a->n_layers == b->n_layers && a->n_heads == b->n_heads &&
-           a->n_kv_heads == b->n_kv_heads && a->ffn_dim == b->ffn_dim &&
-           a->vocab_size == b->vocab_size && a->tied == b->tied;
-}
-
-/* Writes the model (and, with opt, the optimizer state and train.* keys). */
+/* The model (and, with opt, the optimizer state and train.* keys). */
 static int save_gguf(const char *path, const gguf_file *tok_g, const train_model *m,
                      const adamw *opt, int64_t step, const pretrain_opts *o, int64_t total_steps) {
-    gguf_writer *w = gguf_writer_from_file(tok_g, 0);
-    /* keep only the tokenizer's keys from the tokenizer file */
-    for (uint64_t i = 0; i < tok_g->n_kv; i++)
-        if (strncmp(tok_g->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, tok_g->kv[i].key);
-    train_model_to_gguf(m, w);
-    gguf_set_str(w, "general.name", "llmos pretrain");
-    gguf_set_u32(w, "general.file_type", 0); /* all f32 */
-    char **names = NULL;
+    gguf_writer *w = ckpt_writer_new(tok_g, m, opt, step, "llmos pretrain");
     if (opt) {
-        gguf_set_u64(w, "train.step", (uint64_t)step);
         gguf_set_u64(w, "train.total_steps", (uint64_t)total_steps);
         gguf_set_u64(w, "train.seed", o->seed);
         gguf_set_u64(w, "train.data_position", (uint64_t)step); /* the sampler is keyed by step */
-        gguf_set_u64(w, "train.optim_t", (uint64_t)opt->t);
         gguf_set_f32(w, "train.lr", (float)o->lr);
         gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
         gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
         gguf_set_u32(w, "train.ctx", (uint32_t)m->T);
         gguf_set_bool(w, "train.bf16", gemm_bf16());
-        names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
-        for (int i = 0; i < m->n_tensors; i++) {
-            const train_tensor *t = &m->tensors[i];
-            names[2 * i] = xmalloc(strlen(t->name) + 16);
-            names[2 * i + 1] = xmalloc(strlen(t->name) + 16);
-            sprintf(names[2 * i], "optim.m.%s", t->name);
-            sprintf(names[2 * i + 1], "optim.v.%s", t->name);
-            gguf_writer_add_tensor_ref(w, names[2 * i], TYPE_F32, t->n_dims, t->ne, opt->m + t->offset);
-            gguf_writer_add_tensor_ref(w, names[2 * i + 1], TYPE_F32, t->n_dims, t->ne, opt->v + t->offset);
-        }
     }
     const int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
-    if (names) {
-        for (int i = 0; i < 2 * m->n_tensors; i++) free(names[i]);
-        free(names);
-    }
-    return rc;
-}
-
-static int load_checkpoint(const char *path, train_model *m, adamw *opt, int64_t *step) {
-    gguf_file *g = gguf_open(path);
-    if (!g) return -1;
-    int rc = -1;
-    model_config c;
-    int64_t v;
-    if (train_model_config_from_gguf(g, &c) < 0) goto done;
-    if (!config_equal(&c, &m->cfg)) {
-        err_set("%s: the checkpoint's model (dim %d, %d layers) differs from this run's", path, c.dim, c.n_layers);
-        goto done;
-    }
-    if (train_model_load_weights(m, g) < 0) goto done;
-    if (gguf_get_int(g, "train.step", step) < 0 || gguf_get_int(g, "train.optim_t", &v) < 0) {
-        err_set("%s: not a training checkpoint (no train.step)", path);
-        goto done;
-    }
-    opt->t = v;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const train_tensor *t = &m->tensors[i];
-        char name[96];
-        for (int k = 0; k < 2; k++) {
-            snprintf(name, sizeof(name), "optim.%c.%s", k ? 'v' : 'm', t->name);
-            const gguf_tensor *gt = gguf_find_tensor(g, name);
-            if (!gt || gt->type != TYPE_F32 || gguf_tensor_nelems(gt) != (int64_t)t->size) {
-                err_set("%s: tensor '%s' is missing or has the wrong shape", path, name);
-                goto done;
-            }
-            memcpy((k ? opt->v : opt->m) + t->offset, gt->data, t->size * sizeof(float));
-        }
-    }
-    rc = 0;
-done:
-    gguf_close(g);
-    return rc;
-}
-
-/* Keeps the log's lines whose "step" is at most `step`. */
-static int log_rewind(const char *path, int64_t step) {
-    size_t len;
-    if (access(path, F_OK) != 0) return 0;
-    char *s = file_read_all(path, &len);
-    if (!s) return -1;
-    char *out = xmalloc(len + 1);
-    size_t n = 0;
-    for (char *line = s; *line;) {
-        char *end = strchr(line, '\n');
-        const size_t l = end ? (size_t)(end - line + 1) : strlen(line);
-        const char *p = strstr(line, "\"step\":");
-        if (p && p < line + l && strtoll(p + 7, NULL, 10) <= step) {
-            memcpy(out + n, line, l);
-            n += l;
-        }
-        line += l;
-    }
-    const int rc = file_write_atomic(path, out, n);
-    free(s);
-    free(out);
     return rc;
 }
 
@@ -251,9 +154,9 @@ int pretrain_run(const pretrain_opts *o) {
         tok_path = xmalloc(strlen(o->data_dir) + 32);
         sprintf(tok_path, "%s/tokenizer.gguf", o->data_dir);
     }
-    char *ckpt_path = path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = path_beside(o->out_path, ".log.jsonl");
-    char *png_path = path_beside(o->out_path, ".loss.png");
+    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
+    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
+    char *png_path = ckpt_path_beside(o->out_path, ".loss.png");
     gguf_file *tok_g = NULL;
     dataset *ds = NULL;
     train_model *m = NULL;
@@ -327,8 +230,10 @@ int pretrain_run(const pretrain_opts *o) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
             goto done;
         }
-        if (load_checkpoint(ckpt_path, m, opt, &step0) < 0) goto done;
-        if (log_rewind(log_path, step0) < 0) goto done;
+        gguf_file *ck = ckpt_load(ckpt_path, m, opt, &step0);
+        if (!ck) goto done;
+        gguf_close(ck);
+        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
     }
     if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
         err_set("cannot write '%s': %s", log_path, strerror(errno));

@@ -3,6 +3,8 @@
  */
 #include "sft.h"
 
+#include "ckpt.h"
+
 #include "../core/common.h"
 #include "../core/types.h"
 #include "../data/conv.h"
@@ -231,120 +233,35 @@ static double evaluate(train_model *m, const exset *v, int B, int *tok, int *tgt
 
 /* ---- files ---------------------------------------------------------------- */
 
-static char *path_beside(const char *out, const char *suffix) {
-    size_t n = strlen(out);
-    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
-    char *p = xmalloc(n + strlen(suffix) + 1);
-    memcpy(p, out, n);
-    strcpy(p + n, suffix);
-    return p;
-}
-
 /* The model (tokenizer keys of the base, weights, chat template), and with
  * opt the optimizer state and the train.* keys of a checkpoint. */
 static int save_model(const char *path, const gguf_file *base, const train_model *m,
                       const adamw *opt, int64_t step, int64_t total, const sft_opts *o,
                       size_t n_train) {
-    gguf_writer *w = gguf_writer_from_file(base, 0);
-    for (uint64_t i = 0; i < base->n_kv; i++)
-        if (strncmp(base->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, base->kv[i].key);
-    train_model_to_gguf(m, w);
+    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos sft");
     chat_template_to_gguf(w);
-    gguf_set_str(w, "general.name", "llmos sft");
-    gguf_set_u32(w, "general.file_type", 0);
-    char **names = NULL;
     if (opt) {
-        gguf_set_u64(w, "train.step", (uint64_t)step);
         gguf_set_u64(w, "train.total_steps", (uint64_t)total);
         gguf_set_u64(w, "train.seed", o->seed);
-        gguf_set_u64(w, "train.optim_t", (uint64_t)opt->t);
         gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
         gguf_set_u64(w, "sft.conversations", (uint64_t)n_train);
-        names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
-        for (int i = 0; i < m->n_tensors; i++) {
-            const train_tensor *t = &m->tensors[i];
-            for (int k = 0; k < 2; k++) {
-                names[2 * i + k] = xmalloc(strlen(t->name) + 16);
-                sprintf(names[2 * i + k], "optim.%c.%s", k ? 'v' : 'm', t->name);
-                gguf_writer_add_tensor_ref(w, names[2 * i + k], TYPE_F32, t->n_dims, t->ne,
-                                           (k ? opt->v : opt->m) + t->offset);
-            }
-        }
     }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
-    if (names) {
-        for (int i = 0; i < 2 * m->n_tensors; i++) free(names[i]);
-        free(names);
-    }
     return rc;
 }
 
 static int load_ckpt(const char *path, train_model *m, adamw *opt, int64_t *step, size_t n_train) {
-    gguf_file *g = gguf_open(path);
+    gguf_file *g = ckpt_load(path, m, opt, step);
     if (!g) return -1;
-    int rc = -1;
-    model_config c;
-    int64_t v, nconv;
-    if (train_model_config_from_gguf(g, &c) < 0) goto done;
-    if (c.dim != m->cfg.dim || c.n_layers != m->cfg.n_layers || c.vocab_size != m->cfg.vocab_size ||
-        c.n_heads != m->cfg.n_heads || c.n_kv_heads != m->cfg.n_kv_heads ||
-        c.ffn_dim != m->cfg.ffn_dim || c.tied != m->cfg.tied) {
-        err_set("%s: the checkpoint's model differs from the base model", path);
-        goto done;
-    }
-    if (gguf_get_int(g, "train.step", step) < 0 || gguf_get_int(g, "train.optim_t", &v) < 0 ||
-        gguf_get_int(g, "sft.conversations", &nconv) < 0) {
-        err_set("%s: not an sft checkpoint (no train.step / sft.conversations)", path);
-        goto done;
-    }
-    if ((size_t)nconv != n_train) {
-        err_set("%s: the checkpoint was trained on %lld conversations, this data has %zu",
-                path, (long long)nconv, n_train);
-        goto done;
-    }
-    if (train_model_load_weights(m, g) < 0) goto done;
-    opt->t = v;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const train_tensor *t = &m->tensors[i];
-        for (int k = 0; k < 2; k++) {
-            char name[96];
-            snprintf(name, sizeof name, "optim.%c.%s", k ? 'v' : 'm', t->name);
-            const gguf_tensor *gt = gguf_find_tensor(g, name);
-            if (!gt || gt->type != TYPE_F32 || gguf_tensor_nelems(gt) != (int64_t)t->size) {
-                err_set("%s: tensor '%s' is missing or has the wrong shape", path, name);
-                goto done;
-            }
-            memcpy((k ? opt->v : opt->m) + t->offset, gt->data, t->size * sizeof(float));
-        }
-    }
-    rc = 0;
-done:
+    int64_t nconv;
+    int rc = 0;
+    if (gguf_get_int(g, "sft.conversations", &nconv) < 0)
+        rc = err_set("%s: not an sft checkpoint (no sft.conversations)", path);
+    else if ((size_t)nconv != n_train)
+        rc = err_set("%s: the checkpoint was trained on %lld conversations, this data has %zu",
+                     path, (long long)nconv, n_train);
     gguf_close(g);
-    return rc;
-}
-
-/* Keeps the log lines whose "step" is at most step. */
-static int log_truncate(const char *path, int64_t step) {
-    if (access(path, F_OK) != 0) return 0;
-    size_t len;
-    char *s = file_read_all(path, &len);
-    if (!s) return -1;
-    char *out = xmalloc(len + 1);
-    size_t n = 0;
-    for (char *line = s; *line;) {
-        char *end = strchr(line, '\n');
-        size_t l = end ? (size_t)(end - line + 1) : strlen(line);
-        const char *p = strstr(line, "\"step\":");
-        if (p && p < line + l && strtoll(p + 7, NULL, 10) <= step) {
-            memcpy(out + n, line, l);
-            n += l;
-        }
-        line += l;
-    }
-    int rc = file_write_atomic(path, out, n);
-    free(s);
-    free(out);
     return rc;
 }
 
@@ -395,8 +312,8 @@ static const char *fmt_secs(double s, char *buf, size_t n) {
 
 int sft_run(const sft_opts *o) {
     int rc = -1;
-    char *ckpt_path = path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = path_beside(o->out_path, ".log.jsonl");
+    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
+    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
@@ -484,7 +401,7 @@ int sft_run(const sft_opts *o) {
             goto done;
         }
         if (load_ckpt(ckpt_path, m, opt, &step0, tr.n) < 0) goto done;
-        if (log_truncate(log_path, step0) < 0) goto done;
+        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
         if (step0 >= total) {
             err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
                     ckpt_path, (long long)step0, (long long)total);
