@@ -37,6 +37,16 @@ int cli_default_threads(void);
 /* 1 if stderr is a terminal (progress lines redraw in place). */
 int cli_progress_tty(void);
 
+/* Sampling options shared by the commands that generate (--temp, --top-k,
+ * --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed): when
+ * argv[*i] is one of them, reads it (and its value, advancing *i) into p and
+ * returns 1; returns 0 for any other argument, and -1 after printing the
+ * error for a bad or out-of-range value. The struct is sampler_params
+ * (src/infer/sample.h). */
+int cli_sampling_option(int argc, char **argv, int *i, void *sampler_params);
+/* The --help lines for those options. */
+extern const char *const cli_sampling_help;
+
 /* The commands. */
 int cmd_info(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);

@@ -30,10 +30,8 @@ static const char *g_usage =
     "  -p, --prompt TEXT     ask one question, print the answer and exit\n"
     "  --system TEXT         system message that opens the conversation\n"
     "  -n N                  longest reply in tokens (default 512)\n"
-    "  --temp T              temperature, 0 = greedy (default 0.7)\n"
-    "  --top-k K             (default 40)     --top-p P   (default 0.95)\n"
-    "  --min-p P             (default 0.05)   --repeat-penalty R (default 1.1)\n"
-    "  --seed S              random seed (default: from the clock)\n"
+    "%s"
+    "  (chat's own defaults: --temp 0.7 --repeat-penalty 1.1)\n"
     "  --ctx N               context window in tokens (default: the model's)\n"
     "  -t, --threads N       threads (default: all cores)\n"
     "  --no-meter            do not print the context meter\n"
@@ -222,25 +220,25 @@ static char *history_path(void) {
 
 int cmd_chat(int argc, char **argv) {
     const char *path = NULL, *prompt = NULL, *system = NULL, *render = NULL, *v;
-    long n_new = 512, threads = cli_default_threads(), ctx = 0, top_k = 40, seed = -1;
-    double temp = 0.7, top_p = 0.95, min_p = 0.05, rep = 1.1;
+    long n_new = 512, threads = cli_default_threads(), ctx = 0;
+    sampler_params sp = sampler_defaults();
+    sp.temperature = 0.7f;
+    sp.repeat_penalty = 1.1f;
+    int r;
     int meter = 1;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if ((r = cli_sampling_option(argc, argv, &i, &sp))) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
 #define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &dst)) return cli_error(NULL), 2; } while (0)
-#define DBL(dst) do { VAL(); if (parse_double(a, v, &dst)) return cli_error(NULL), 2; } while (0)
-        if (cli_is_help(a)) { fputs(g_usage, stdout); return 0; }
+        if (cli_is_help(a)) { printf(g_usage, cli_sampling_help); return 0; }
         else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt = v; }
         else if (!strcmp(a, "--system")) { VAL(); system = v; }
         else if (!strcmp(a, "--render")) { VAL(); render = v; }
         else if (!strcmp(a, "-n")) LONG(1, 1 << 20, n_new);
-        else if (!strcmp(a, "--temp")) DBL(temp);
-        else if (!strcmp(a, "--top-k")) LONG(0, 1 << 24, top_k);
-        else if (!strcmp(a, "--top-p")) DBL(top_p);
-        else if (!strcmp(a, "--min-p")) DBL(min_p);
-        else if (!strcmp(a, "--repeat-penalty")) DBL(rep);
-        else if (!strcmp(a, "--seed")) LONG(0, 0x7fffffffffffffffL, seed);
         else if (!strcmp(a, "--ctx")) LONG(16, 1 << 20, ctx);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) LONG(1, 1024, threads);
         else if (!strcmp(a, "--no-meter")) meter = 0;
@@ -281,13 +279,6 @@ int cmd_chat(int argc, char **argv) {
         fprintf(stderr, "llmos chat: note: %s holds another chat template; using llmos's\n", path);
     s.n_ctx = ctx > 0 ? (int)MIN(ctx, m->cfg.ctx_len) : m->cfg.ctx_len;
     s.st = model_state_new(m, s.n_ctx, MIN(s.n_ctx, 512));
-    sampler_params sp = sampler_defaults();
-    sp.temperature = (float)temp;
-    sp.top_k = (int)top_k;
-    sp.top_p = (float)top_p;
-    sp.min_p = (float)min_p;
-    sp.repeat_penalty = (float)rep;
-    if (seed >= 0) sp.seed = (uint64_t)seed;
     s.smp = sampler_new(&sp, m->cfg.vocab_size);
     if (system) hist_add(&s.h, CHAT_SYSTEM, system);
 

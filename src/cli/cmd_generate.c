@@ -16,13 +16,7 @@ static const char *g_usage =
     "  -p, --prompt TEXT     prompt text (default: just the BOS token)\n"
     "  --ids LIST            prompt as comma-separated token ids instead of text\n"
     "  -n N                  tokens to generate (default 256)\n"
-    "  --temp T              temperature, 0 = greedy (default 0.8)\n"
-    "  --top-k K             keep the K most likely tokens, 0 = off (default 40)\n"
-    "  --top-p P             nucleus sampling, 1 = off (default 0.95)\n"
-    "  --min-p P             drop tokens below P x the top probability (default 0.05)\n"
-    "  --repeat-penalty R    penalize recent tokens, 1 = off (default 1.0)\n"
-    "  --repeat-last-n N     how many recent tokens to penalize (default 64)\n"
-    "  --seed S              random seed (default: from the clock)\n"
+    "%s"
     "  --ctx N               context size (default: the model's, at most 4096)\n"
     "  -t, --threads N       threads (default: all cores)\n"
     "  --print-ids           print the generated token ids, comma-separated, not text\n"
@@ -48,25 +42,21 @@ static int on_token(int tok, void *p) {
 
 int cmd_generate(int argc, char **argv) {
     const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *v;
-    long n_new = 256, threads = cli_default_threads(), ctx = 0, top_k = 40, last_n = 64, seed = -1;
-    double temp = 0.8, top_p = 0.95, min_p = 0.05, rep = 1.0;
-    int print_ids = 0, quiet = 0;
+    long n_new = 256, threads = cli_default_threads(), ctx = 0;
+    sampler_params sp = sampler_defaults();
+    int print_ids = 0, quiet = 0, r;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
+        if ((r = cli_sampling_option(argc, argv, &i, &sp))) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
 #define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &dst)) return cli_error(NULL), 2; } while (0)
-#define DBL(dst) do { VAL(); if (parse_double(a, v, &dst)) return cli_error(NULL), 2; } while (0)
-        if (cli_is_help(a)) { fputs(g_usage, stdout); return 0; }
-        else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt = v; }
+        if (cli_is_help(a)) { printf(g_usage, cli_sampling_help); return 0; }
+        if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt = v; }
         else if (!strcmp(a, "--ids")) { VAL(); ids_arg = v; }
         else if (!strcmp(a, "-n")) LONG(0, 1 << 24, n_new);
-        else if (!strcmp(a, "--temp")) DBL(temp);
-        else if (!strcmp(a, "--top-k")) LONG(0, 1 << 24, top_k);
-        else if (!strcmp(a, "--top-p")) DBL(top_p);
-        else if (!strcmp(a, "--min-p")) DBL(min_p);
-        else if (!strcmp(a, "--repeat-penalty")) DBL(rep);
-        else if (!strcmp(a, "--repeat-last-n")) LONG(0, 1 << 24, last_n);
-        else if (!strcmp(a, "--seed")) LONG(0, 0x7fffffffffffffffL, seed);
         else if (!strcmp(a, "--ctx")) LONG(1, 1 << 24, ctx);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) LONG(1, 1024, threads);
         else if (!strcmp(a, "--print-ids")) print_ids = 1;
@@ -76,8 +66,6 @@ int cmd_generate(int argc, char **argv) {
         else return cli_bad_option("generate", a);
     }
     if (!path) return cli_error("generate: missing MODEL (see llmos generate --help)"), 2;
-    if (temp < 0 || top_p <= 0 || top_p > 1 || min_p < 0 || min_p > 1 || rep <= 0)
-        return cli_error("generate: sampling values out of range (temp >= 0, 0 < top-p <= 1, 0 <= min-p <= 1, repeat-penalty > 0)"), 2;
     model_set_threads((int)threads);
     model *m = model_load(path);
     if (!m) return cli_error(NULL);
@@ -95,10 +83,6 @@ int cmd_generate(int argc, char **argv) {
     if (!ctx) ctx = MIN(m->cfg.ctx_len, 4096);
     if (n_ids > ctx) { cli_error("generate: prompt has %d tokens, more than the context of %ld", n_ids, ctx); goto done; }
 
-    sampler_params sp = sampler_defaults();
-    sp.temperature = (float)temp, sp.top_k = (int)top_k, sp.top_p = (float)top_p;
-    sp.min_p = (float)min_p, sp.repeat_penalty = (float)rep, sp.repeat_last_n = (int)last_n;
-    if (seed >= 0) sp.seed = (uint64_t)seed;
     sampler *smp = sampler_new(&sp, m->cfg.vocab_size);
     model_state *st = model_state_new(m, (int)ctx, MIN((int)ctx, 512));
     if (!print_ids && prompt) fputs(prompt, stdout);
