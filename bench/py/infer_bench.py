@@ -65,7 +65,7 @@ def llmos(bin_, path, threads, reps):
     res, kpath = {}, ''
     for line in out.splitlines():
         f = line.split(',')
-        if len(f) == 8:
+        if len(f) >= 8:
             res[f[3]] = (float(f[4]), float(f[6]))
             kpath = f[7]
     return res, kpath
@@ -93,14 +93,24 @@ def cpu_table(a, sizes, types):
             path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
             lc = [a.llama_bench, '-m', path, '-t', '1']
             lm = [a.llmos, 'bench', path, '-t', '1', '--csv']
-            res = []
-            for base in (lc, lm):
-                fixed = cpu_seconds(base + ['-p', '0', '-n', '1', '-r', '1'])
-                pp = cpu_seconds(base + ['-p', '128', '-n', '0', '-r', r])
-                tg = cpu_seconds(base + ['-p', '0', '-n', '128', '-r', r])
-                # a llama-bench/llmos bench run = warm-up + r repetitions
-                res.append(((pp - fixed) / (a.r + 1) * 1e3, (tg - fixed) / ((a.r + 1) * 128 - 2) * 1e3))
-            (lpp, ltg), (mpp, mtg) = res
+            # llama.cpp: process CPU time, less that of a run doing almost
+            # nothing (its loading is an mmap: small and steady); a run is a
+            # warm-up plus r repetitions
+            fixed = cpu_seconds(lc + ['-p', '0', '-n', '1', '-r', '1'])
+            pp = cpu_seconds(lc + ['-p', '128', '-n', '0', '-r', r])
+            tg = cpu_seconds(lc + ['-p', '0', '-n', '128', '-r', r])
+            lpp, ltg = (pp - fixed) / (a.r + 1) * 1e3, (tg - fixed) / ((a.r + 1) * 128 - 2) * 1e3
+            # llmos: its own CPU time around each timed run (loading copies
+            # the weights into huge pages, a cost too variable to subtract)
+            mpp = mtg = None
+            for line in run(lm + ['-p', '128', '-n', '128', '-r', r]).splitlines():
+                f = line.split(',')
+                if len(f) >= 9:
+                    ms = 1e3 / float(f[8])
+                    if f[3] == 'pp128':
+                        mpp = ms * 128
+                    else:
+                        mtg = ms
             print('| %s | %s | %.0f | %.0f | %.2f | %.2f | %.2f | %.2f |' %
                   (size, tt, lpp, mpp, lpp / mpp, ltg, mtg, ltg / mtg), flush=True)
 

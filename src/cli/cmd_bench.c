@@ -18,6 +18,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const g_usage =
     "usage: llmos bench MODEL.gguf [-p N] [-n N] [-t LIST] [-r N] [--csv]\n"
@@ -25,10 +26,17 @@ static const char *const g_usage =
     "  -n N        generation test: N tokens one at a time (default 128, 0 = skip)\n"
     "  -t LIST     thread counts, comma-separated (default: all cores)\n"
     "  -r N        repetitions of each test (default 5)\n"
-    "  --csv       print file,type,threads,test,mean,sd,best,path lines\n"
+    "  --csv       print file,type,threads,test,mean,sd,best,path,cpu lines (cpu:\n"
+    "              tokens per second of process CPU time, all threads)\n"
     "Timing as llama-bench: random tokens, empty context, forward passes only,\n"
     "one warm-up run first. LLMOS_KERNELS=NAME picks a kernel path.\n"
     "example: llmos bench out/base-q8_0.gguf -p 128 -n 128 -t 1,2\n";
+
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
 
 /* One run of the test; returns seconds. */
 static double run_test(const model *m, model_state *s, const int *tokens, int n, int batch) {
@@ -111,9 +119,11 @@ int cmd_bench(int argc, char **argv) {
         for (int test = 0; test < 2 && !rc; test++) {
             int n = (int)(test == 0 ? pp : tg);
             if (n == 0) continue;
-            double sum = 0, sum2 = 0, best = 0;
+            double sum = 0, sum2 = 0, best = 0, cpu = 0;
             for (int r = -1; r < reps; r++) { /* r = -1 is the warm-up */
+                double c0 = cpu_now();
                 double dt = run_test(m, s, tokens, n, test == 0);
+                if (r >= 0) cpu += cpu_now() - c0;
                 if (dt < 0) {
                     rc = cli_error(NULL);
                     break;
@@ -127,8 +137,8 @@ int cmd_bench(int argc, char **argv) {
             char name[32];
             snprintf(name, sizeof(name), "%s%d", test == 0 ? "pp" : "tg", n);
             if (csv)
-                printf("%s,%s,%d,%s,%.2f,%.2f,%.2f,%s\n", base, weight_type(m), threads[ti], name, mean, sd,
-                       best, kernels_path());
+                printf("%s,%s,%d,%s,%.2f,%.2f,%.2f,%s,%.2f\n", base, weight_type(m), threads[ti], name, mean,
+                       sd, best, kernels_path(), n * reps / cpu);
             else
                 printf("| %-28s | %-5s | %7d | %-6s | %8.2f ± %5.2f | %9.2f |\n", base, weight_type(m),
                        threads[ti], name, mean, sd, best);
