@@ -8,6 +8,7 @@
 #include "../data/prefs.h"
 #include "../model/train_model.h"
 #include "../tokenizer/chat.h"
+#include "ckpt.h"
 
 #include <errno.h>
 #include <math.h>
@@ -248,84 +249,33 @@ static int ref_save(const char *path, uint64_t key, size_t n, const double *v) {
     return rc;
 }
 
-/* ---- files ---------------------------------------------------------------- */
+/* ---- files (train/ckpt.h) ------------------------------------------------ */
 
-static char *path_beside(const char *out, const char *suffix) {
-    size_t n = strlen(out);
-    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
-    char *p = xmalloc(n + strlen(suffix) + 1);
-    memcpy(p, out, n);
-    strcpy(p + n, suffix);
-    return p;
-}
-
+/* The model (tokenizer keys of the base, weights, chat template), and with
+ * opt the optimizer state and the keys a resumed run checks. */
 static int save_model(const char *path, const gguf_file *base, const train_model *m,
                       const adamw *opt, int64_t step, const dpo_opts *o, size_t n_pairs) {
-    gguf_writer *w = gguf_writer_from_file(base, 0);
-    for (uint64_t i = 0; i < base->n_kv; i++)
-        if (strncmp(base->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, base->kv[i].key);
-    train_model_to_gguf(m, w);
+    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos dpo");
     chat_template_to_gguf(w);
-    gguf_set_str(w, "general.name", "llmos dpo");
-    gguf_set_u32(w, "general.file_type", 0);
-    char **names = NULL;
     if (opt) {
-        gguf_set_u64(w, "train.step", (uint64_t)step);
         gguf_set_u64(w, "train.seed", o->seed);
-        gguf_set_u64(w, "train.optim_t", (uint64_t)opt->t);
         gguf_set_u64(w, "dpo.pairs", (uint64_t)n_pairs);
-        names = xcalloc((size_t)m->n_tensors * 2, sizeof(char *));
-        for (int i = 0; i < m->n_tensors; i++) {
-            const train_tensor *t = &m->tensors[i];
-            for (int k = 0; k < 2; k++) {
-                names[2 * i + k] = xmalloc(strlen(t->name) + 16);
-                sprintf(names[2 * i + k], "optim.%c.%s", k ? 'v' : 'm', t->name);
-                gguf_writer_add_tensor_ref(w, names[2 * i + k], TYPE_F32, t->n_dims, t->ne,
-                                           (k ? opt->v : opt->m) + t->offset);
-            }
-        }
     }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
-    if (names) {
-        for (int i = 0; i < 2 * m->n_tensors; i++) free(names[i]);
-        free(names);
-    }
     return rc;
 }
 
 static int load_ckpt(const char *path, train_model *m, adamw *opt, int64_t *step, size_t n_pairs) {
-    gguf_file *g = gguf_open(path);
+    gguf_file *g = ckpt_load(path, m, opt, step);
     if (!g) return -1;
-    int rc = -1;
-    int64_t t, np;
-    if (gguf_get_int(g, "train.step", step) < 0 || gguf_get_int(g, "train.optim_t", &t) < 0 ||
-        gguf_get_int(g, "dpo.pairs", &np) < 0) {
-        err_set("%s: not a dpo checkpoint (no train.step / dpo.pairs)", path);
-        goto done;
-    }
-    if ((size_t)np != n_pairs) {
-        err_set("%s: the checkpoint was trained on %lld pairs, this data has %zu", path,
-                (long long)np, n_pairs);
-        goto done;
-    }
-    if (train_model_load_weights(m, g) < 0) goto done;
-    opt->t = t;
-    for (int i = 0; i < m->n_tensors; i++) {
-        const train_tensor *tt = &m->tensors[i];
-        for (int k = 0; k < 2; k++) {
-            char name[96];
-            snprintf(name, sizeof name, "optim.%c.%s", k ? 'v' : 'm', tt->name);
-            const gguf_tensor *gt = gguf_find_tensor(g, name);
-            if (!gt || gt->type != TYPE_F32 || gguf_tensor_nelems(gt) != (int64_t)tt->size) {
-                err_set("%s: tensor '%s' is missing or has the wrong shape", path, name);
-                goto done;
-            }
-            memcpy((k ? opt->v : opt->m) + tt->offset, gt->data, tt->size * sizeof(float));
-        }
-    }
-    rc = 0;
-done:
+    int64_t np;
+    int rc = 0;
+    if (gguf_get_int(g, "dpo.pairs", &np) < 0)
+        rc = err_set("%s: not a dpo checkpoint (no dpo.pairs)", path);
+    else if ((size_t)np != n_pairs)
+        rc = err_set("%s: the checkpoint was trained on %lld pairs, this data has %zu", path,
+                     (long long)np, n_pairs);
     gguf_close(g);
     return rc;
 }
@@ -368,9 +318,9 @@ static const char *fmt_secs(double s, char *buf, size_t n) {
 
 int dpo_run(const dpo_opts *o) {
     int rc = -1;
-    char *ckpt_path = path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = path_beside(o->out_path, ".log.jsonl");
-    char *ref_path = path_beside(o->out_path, ".ref.bin");
+    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
+    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
+    char *ref_path = ckpt_path_beside(o->out_path, ".ref.bin");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
@@ -505,6 +455,7 @@ int dpo_run(const dpo_opts *o) {
             goto done;
         }
         if (load_ckpt(ckpt_path, m, opt, &step0, n_tr) < 0) goto done;
+        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
         if (step0 >= total) {
             err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
                     ckpt_path, (long long)step0, (long long)total);

@@ -8,6 +8,7 @@
 #include "../infer/candidates.h"
 #include "../model/train_model.h"
 #include "../tokenizer/chat.h"
+#include "ckpt.h"
 #include "optim.h"
 
 #include <errno.h>
@@ -17,25 +18,11 @@
 #include <unistd.h>
 
 static int save_policy(const char *path, const gguf_file *base, const train_model *m) {
-    gguf_writer *w = gguf_writer_from_file(base, 0);
-    for (uint64_t i = 0; i < base->n_kv; i++)
-        if (strncmp(base->kv[i].key, "tokenizer.", 10)) gguf_remove_key(w, base->kv[i].key);
-    train_model_to_gguf(m, w);
+    gguf_writer *w = ckpt_writer_new(base, m, NULL, 0, "llmos rl");
     chat_template_to_gguf(w);
-    gguf_set_str(w, "general.name", "llmos rl");
-    gguf_set_u32(w, "general.file_type", 0);
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
     return rc;
-}
-
-static char *path_beside(const char *out, const char *suffix) {
-    size_t n = strlen(out);
-    if (n > 5 && !strcmp(out + n - 5, ".gguf")) n -= 5;
-    char *p = xmalloc(n + strlen(suffix) + 1);
-    memcpy(p, out, n);
-    strcpy(p + n, suffix);
-    return p;
 }
 
 static int first_user(const conv *c) {
@@ -87,8 +74,8 @@ static int evaluate(const char *policy, const rl_opts *o, double *pass1, double 
 
 int rl_run(const rl_opts *o) {
     int rc = -1;
-    char *policy_path = path_beside(o->out_path, ".policy.gguf");
-    char *log_path = path_beside(o->out_path, ".log.jsonl");
+    char *policy_path = ckpt_path_beside(o->out_path, ".policy.gguf");
+    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
