@@ -73,5 +73,6 @@ int cmd_prefs(int argc, char **argv);
 int cmd_dpo(int argc, char **argv);
 int cmd_label(int argc, char **argv);
 int cmd_rl(int argc, char **argv);
+int cmd_reward(int argc, char **argv);
 
 #endif

@@ -1,0 +1,195 @@
+/*
+ * cmd_reward.c - `llmos reward <train|best-of>`: a Bradley-Terry reward
+ * model (train/reward.h) and best-of-N sampling with it.
+ */
+#include "cli.h"
+#include "subcmd.h"
+
+#include "../core/common.h"
+#include "../data/conv.h"
+#include "../data/judge.h"
+#include "../infer/candidates.h"
+#include "../train/reward.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto.c */
+
+static void train_usage(FILE *f) {
+    fprintf(f,
+        "usage: llmos reward train --model CHAT.gguf --data PREFS.jsonl --out RM.gguf [options]\n\n"
+        "Trains a reward model (the chat model's transformer with a scalar head on the\n"
+        "last token) with the Bradley-Terry loss on chosen/rejected pairs (any format\n"
+        "llmos prefs reads). Held out: a hashed 10%% of prompts (20 pairs or more) or\n"
+        "--val FILE; accuracy and margin are reported.\n"
+        "  --steps N  --epochs X (1)  --batch N pairs (8)  --lr X (1e-5)  --clip X (1)\n"
+        "  --eval-every N (50)  --seed S  --threads N  --quiet\n\n"
+        "example:\n"
+        "  llmos reward train --model chat.gguf --data prefs.jsonl --out rm.gguf --epochs 2\n");
+}
+
+static int reward_train_cmd(int argc, char **argv) {
+    reward_opts o;
+    reward_opts_default(&o);
+    o.out_path = "rm.gguf";
+    long n;
+    double d;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
+#define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
+#define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
+        if (cli_is_help(a)) { train_usage(stdout); return 0; }
+        else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
+        else if (!strcmp(a, "--data")) { VAL(); o.data_path = v; }
+        else if (!strcmp(a, "--val")) { VAL(); o.val_path = v; }
+        else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
+        else if (!strcmp(a, "--steps")) { LONG(1, 1L << 40); o.steps = n; }
+        else if (!strcmp(a, "--epochs")) { DBL(); o.epochs = d; }
+        else if (!strcmp(a, "--batch")) { LONG(1, 2048); o.batch = (int)n; }
+        else if (!strcmp(a, "--lr")) { DBL(); o.lr = d; }
+        else if (!strcmp(a, "--clip")) { DBL(); o.clip = d; }
+        else if (!strcmp(a, "--eval-every")) { LONG(0, 1L << 40); o.eval_every = (int)n; }
+        else if (!strcmp(a, "--seed")) { LONG(0, 1L << 62); o.seed = (uint64_t)n; }
+        else if (!strcmp(a, "--threads")) { LONG(1, 4096); o.threads = (int)n; }
+        else if (!strcmp(a, "--grad-dump")) { VAL(); o.grad_dump = v; }
+        else if (!strcmp(a, "--quiet")) o.quiet = 1;
+        else return cli_bad_option("reward train", a);
+    }
+    if (!o.model_path || !o.data_path) {
+        fprintf(stderr, "llmos reward train: --model and --data are required (see --help)\n");
+        return 2;
+    }
+    if (!(o.lr > 0) || !(o.epochs > 0)) {
+        fprintf(stderr, "llmos reward train: --lr and --epochs must be positive\n");
+        return 2;
+    }
+    return reward_train(&o) ? cli_error(NULL) : 0;
+}
+
+static void bestof_usage(FILE *f) {
+    fprintf(f,
+        "usage: llmos reward best-of --model CHAT.gguf --reward RM.gguf (-p TEXT | --prompts FILE | --arith N)\n\n"
+        "Samples N answers per prompt and keeps the one the reward model scores\n"
+        "highest. With -p, prints that answer. With --prompts/--arith and a --judge,\n"
+        "reports the checker's mean score of the best-of-N answer against the first\n"
+        "sample (best-of-1).\n"
+        "  -n N (16)  --temp T (1.0)  --max-new N (64)  --judge J (auto)  --skip N  --limit N\n"
+        "  --seed S  --threads N\n\n"
+        "example:\n"
+        "  llmos reward best-of --model chat.gguf --reward rm.gguf -p \"What is 12 + 30?\" -n 16\n");
+}
+
+static int reward_bestof_cmd(int argc, char **argv) {
+    const char *model_path = NULL, *rmp = NULL, *text = NULL, *prompts = NULL, *judge_s = "auto";
+    long N = 16, max_new = 64, arith = 0, skip = 0, limit = 0, seed = 1, n, threads = cli_default_threads();
+    double temp = 1.0, d;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        if (cli_is_help(a)) { bestof_usage(stdout); return 0; }
+        else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
+        else if (!strcmp(a, "--reward")) { VAL(); rmp = v; }
+        else if (!strcmp(a, "-p")) { VAL(); text = v; }
+        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
+        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
+        else if (!strcmp(a, "--arith")) { LONG(1, 1L << 30); arith = n; }
+        else if (!strcmp(a, "-n")) { LONG(1, 256); N = n; }
+        else if (!strcmp(a, "--max-new")) { LONG(1, 1 << 16); max_new = n; }
+        else if (!strcmp(a, "--skip")) { LONG(0, 1L << 40); skip = n; }
+        else if (!strcmp(a, "--limit")) { LONG(0, 1L << 40); limit = n; }
+        else if (!strcmp(a, "--seed")) { LONG(0, 1L << 62); seed = n; }
+        else if (!strcmp(a, "--threads")) { LONG(1, 4096); threads = n; }
+        else if (!strcmp(a, "--temp")) { DBL(); temp = d; }
+        else return cli_bad_option("reward best-of", a);
+#undef VAL
+#undef LONG
+#undef DBL
+    }
+    if (!model_path || !rmp || (!!text + !!prompts + !!arith) != 1) {
+        fprintf(stderr, "llmos reward best-of: --model, --reward and one of -p, --prompts, --arith are required\n");
+        return 2;
+    }
+    judge j = {JUDGE_AUTO, NULL};
+    if (!strcmp(judge_s, "arith")) j.kind = JUDGE_ARITH;
+    else if (!strcmp(judge_s, "f1")) j.kind = JUDGE_F1;
+    else if (!strncmp(judge_s, "cmd:", 4) && judge_s[4]) j.kind = JUDGE_CMD, j.cmd = judge_s + 4;
+    else if (strcmp(judge_s, "auto")) {
+        fprintf(stderr, "llmos reward best-of: unknown judge '%s'\n", judge_s);
+        return 2;
+    }
+    conv_list l = {.prompts = 1};
+    if (prompts && conv_list_read(&l, prompts)) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
+    if (text) {
+        l.items = xcalloc(1, sizeof *l.items);
+        l.items[0].msgs = xcalloc(1, sizeof(chat_msg));
+        l.items[0].msgs[0].role = CHAT_USER, l.items[0].msgs[0].content = xstrdup(text);
+        l.items[0].n = 1, l.n = l.cap = 1;
+    }
+    model_set_threads((int)threads);
+    cand_gen g;
+    reward_model rm;
+    if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+        conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    if (reward_model_open(&rm, rmp, (int)N) < 0) {
+        cand_gen_close(&g), conv_list_free(&l);
+        return cli_error(NULL);
+    }
+    char **ans = xcalloc((size_t)N, sizeof *ans);
+    double *r = xcalloc((size_t)N, sizeof *r);
+    double s_best = 0, s_first = 0, r_best = 0, r_first = 0;
+    size_t done = 0;
+    int rc = 0;
+    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+        const conv *c = &l.items[i];
+        int q = -1;
+        for (int m = 0; m < c->n && q < 0; m++)
+            if (c->msgs[m].role == CHAT_USER) q = m;
+        if (q < 0) continue;
+        for (int k = 0; k < N && rc == 0; k++)
+            if (!(ans[k] = cand_gen_sample(&g, c->msgs, q + 1, NULL))) rc = -1;
+        if (rc == 0 && reward_model_score(&rm, c->msgs, q + 1, ans, (int)N, r) < 0) rc = -1;
+        if (rc == 0) {
+            int best = 0;
+            for (int k = 1; k < N; k++)
+                if (r[k] > r[best]) best = k;
+            if (text) {
+                printf("%s\n", ans[best]);
+            } else {
+                const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
+                double sb, sf;
+                if (judge_score(&j, c->msgs, q + 1, ans[best], ref, &sb, NULL) < 0 ||
+                    judge_score(&j, c->msgs, q + 1, ans[0], ref, &sf, NULL) < 0)
+                    rc = -1;
+                s_best += sb, s_first += sf, r_best += r[best], r_first += r[0];
+            }
+            done++;
+        }
+        for (int k = 0; k < N; k++) free(ans[k]), ans[k] = NULL;
+    }
+    if (rc) cli_error(NULL);
+    else if (!text && done)
+        printf("prompts %zu: checker score best-of-%ld %.4f, best-of-1 %.4f; reward best-of-%ld %.4f, best-of-1 %.4f\n",
+               done, N, s_best / (double)done, s_first / (double)done, N, r_best / (double)done,
+               r_first / (double)done);
+    free(ans), free(r);
+    reward_model_close(&rm);
+    cand_gen_close(&g);
+    conv_list_free(&l);
+    return rc ? 1 : 0;
+}
+
+static const cli_command g_sub[] = {
+    {"train", reward_train_cmd, "train a Bradley-Terry reward model on preference pairs"},
+    {"best-of", reward_bestof_cmd, "sample N answers and keep the one the reward model prefers"},
+};
+
+int cmd_reward(int argc, char **argv) {
+    return subcmd_dispatch("reward", g_sub, sizeof(g_sub) / sizeof(g_sub[0]), argc, argv);
+}

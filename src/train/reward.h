@@ -1,0 +1,66 @@
+/*
+ * reward.h - a reward model behind `llmos reward`: the transformer of a
+ * chat model with a scalar head on the last token,
+ *
+ *   r(x, y) = (W_out[pos] - W_out[neg]) . h_last
+ *
+ * where h_last is the final-norm hidden state after the whole conversation
+ * (prompt, answer, end of turn) and W_out[pos], W_out[neg] are two rows of
+ * the output matrix (by default the tokens of "<|user|>" and
+ * "<|assistant|>"; their ids are stored as reward.token_pos / reward.token_neg).
+ * The head is thus linear in h_last and starts from the chat model's own
+ * weights; training changes the head rows and the whole transformer.
+ *
+ * Loss (Bradley-Terry): mean over pairs of -log sigmoid(r(chosen) -
+ * r(rejected)); accuracy = share of pairs with r(chosen) > r(rejected).
+ * The gradient goes through train_model's cross-entropy backward: at the
+ * last position the stored probabilities are replaced by a one-hot on pos
+ * with target neg, so the backward propagates exactly dloss/dr times
+ * d(logit_pos - logit_neg) (and r itself is log p_pos - log p_neg, since
+ * the softmax keeps logit differences).
+ *
+ * The output is a GGUF like the chat model's plus the two keys, so the
+ * same file also still loads as a language model.
+ */
+#ifndef LLMOS_REWARD_H
+#define LLMOS_REWARD_H
+
+#include <stdint.h>
+
+#include "../model/train_model.h"
+#include "../tokenizer/chat.h"
+
+typedef struct {
+    const char *model_path, *data_path, *val_path, *out_path;
+    int64_t steps;   /* <= 0: epochs */
+    double epochs;   /* 1 */
+    int batch;       /* pairs per step (8) */
+    double lr, clip; /* 1e-5, 1.0 */
+    int eval_every;  /* 50 */
+    uint64_t seed;
+    const char *grad_dump;
+    int threads, quiet;
+} reward_opts;
+
+void reward_opts_default(reward_opts *o);
+int reward_train(const reward_opts *o);
+
+/* A loaded reward model for scoring conversations. */
+typedef struct {
+    gguf_file *g;
+    tokenizer *tok;
+    chat_format f;
+    train_model *m;
+    int pos, neg;
+} reward_model;
+
+/* Opens a reward model for batches of up to B conversations of up to the
+ * model's context. 0, or -1 with err_set. */
+int reward_model_open(reward_model *rm, const char *path, int B);
+void reward_model_close(reward_model *rm);
+/* The rewards of n answers to one prompt (n <= B). -1 with err_set when a
+ * conversation does not fit the context. */
+int reward_model_score(reward_model *rm, const chat_msg *prompt, int n_prompt, char **answers, int n,
+                       double *out);
+
+#endif
