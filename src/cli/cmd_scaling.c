@@ -431,7 +431,10 @@ static int plan_train(sw_plan *p, const char *dir, int holdout, int only, int th
         }
         free(out);
         plan_results(p, dir);
-        if (!quiet)
+        if (!quiet && o.resume)
+            fprintf(stderr, "llmos scaling: %-16s val loss %.4f (resumed; %.0f s in this call)\n", r->name,
+                    r->val_loss, dt);
+        else if (!quiet)
             fprintf(stderr, "llmos scaling: %-16s val loss %.4f in %.0f s (%.2f GFLOP/s)\n", r->name,
                     r->val_loss, dt, r->flops / dt / 1e9);
         FILE *f = fopen(mpath, "a");
