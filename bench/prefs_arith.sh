@@ -46,3 +46,14 @@ echo "dpo: $((SECONDS - t0)) s"; t0=$SECONDS
 "$LLMOS" prefs winrate --a chat.gguf --b dpo.gguf --arith $((N_PREF + 800)) --skip "$N_PREF" --judge arith \
     --max-new 16 | tee winrate.txt
 echo "winrate: $((SECONDS - t0)) s"
+# reward model on the same judgements, best-of-16 against best-of-1
+t0=$SECONDS
+"$LLMOS" reward train --model chat.gguf --data prefs.jsonl --out rm.gguf --epochs 2 --batch 16 --lr 1e-4 \
+    --eval-every 100 --quiet | tee rm.txt
+"$LLMOS" reward best-of --model chat.gguf --reward rm.gguf --arith $((N_PREF + 400)) --skip "$N_PREF" \
+    --judge arith -n 16 --max-new 16 | tee bestof.txt
+echo "reward + best-of: $((SECONDS - t0)) s"; t0=$SECONDS
+# RL from the SFT model (held out: questions N_PREF .. N_PREF+399)
+"$LLMOS" rl --model chat.gguf --arith "$N_PREF" --judge arith --out rl.gguf --steps 200 --prompts-per-step 8 \
+    --group 8 --eval 400 --eval-k 8 --eval-every 100 --max-new 16 --lr 1e-4 --quiet | tee rl.txt
+echo "rl: $((SECONDS - t0)) s"
