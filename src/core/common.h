@@ -82,5 +82,8 @@ int parse_count(const char *opt, const char *s, double *out);
 /* Human-readable formatting into a caller buffer: "1.23 GB", "15.2M". */
 const char *fmt_bytes(double bytes, char *buf, size_t n);
 const char *fmt_count(double count, char *buf, size_t n);
+/* A duration for progress lines: "42s", "3m07s", "2h05m"; "?" when unknown
+ * (negative, NaN or absurdly long). */
+const char *fmt_duration(double seconds, char *buf, size_t n);
 
 #endif

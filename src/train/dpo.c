@@ -306,14 +306,6 @@ static dpo_stats dpo_step(train_model *m, const seqset *s, const double *ref_all
     return st;
 }
 
-static const char *fmt_secs(double s, char *buf, size_t n) {
-    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-    else if (s < 60) snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-    return buf;
-}
-
 /* ---- the run -------------------------------------------------------------- */
 
 int dpo_run(const dpo_opts *o) {
@@ -535,7 +527,7 @@ int dpo_run(const dpo_opts *o) {
         if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0)) {
             char eta[32];
             const double el = time_now() - t0;
-            fmt_secs(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
+            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
             fprintf(stderr,
                     "%sstep %lld/%lld | loss %.4f | acc %.2f | margin %.3f | val acc %.3f margin %.3f | "
                     "lr %.2e | ETA %s%s",
@@ -559,7 +551,7 @@ int dpo_run(const dpo_opts *o) {
     if (save_model(o->out_path, g, m, NULL, total, o, n_tr) < 0) goto done;
     if (!o->quiet) {
         char b[32];
-        fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path, fmt_secs(time_now() - t0, b, sizeof b));
+        fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path, fmt_duration(time_now() - t0, b, sizeof b));
         if (n_va) fprintf(stderr, "; held out: reward accuracy %.3f, margin %.4f, loss %.4f", vs.acc, vs.margin, vs.loss);
         fprintf(stderr, " (log '%s')\n", log_path);
     }

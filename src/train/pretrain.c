@@ -129,14 +129,6 @@ static void plot_losses(const char *png, const double *steps, const float *loss,
     if (pclose(p) != 0) fprintf(stderr, "llmos: warning: gnuplot failed; no loss curve drawn\n");
 }
 
-static const char *fmt_eta(double s, char *buf, size_t n) {
-    if (!(s >= 0) || s > 1e7) snprintf(buf, n, "?");
-    else if (s >= 3600) snprintf(buf, n, "%dh%02dm", (int)(s / 3600), (int)(fmod(s, 3600) / 60));
-    else if (s >= 60) snprintf(buf, n, "%dm%02ds", (int)(s / 60), (int)fmod(s, 60));
-    else snprintf(buf, n, "%ds", (int)s);
-    return buf;
-}
-
 /* ---- the loop ---- */
 
 /* CPU seconds of the whole process (all threads): on a shared machine,
@@ -350,7 +342,7 @@ int pretrain_run(const pretrain_opts *o) {
             if (isnan(val)) snprintf(valbuf, sizeof(valbuf), "-");
             else if (isnan(val_bpb)) snprintf(valbuf, sizeof(valbuf), "%.4f", val);
             else snprintf(valbuf, sizeof(valbuf), "%.4f (%.3f bpb)", val, val_bpb);
-            fmt_eta(el / (double)(step - step0) * (double)(total - step), eta, sizeof(eta));
+            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof(eta));
             fprintf(stderr,
                     "%sstep %lld/%lld | loss %.4f | val %s | %.0f tok/s | %.1f GFLOP/s "
                     "(%.0f%% of %.0f) | lr %.2e | ETA %s%s",

@@ -300,14 +300,6 @@ static int grad_dump(const char *dir, train_model *m, const int *tok, const int 
     return rc;
 }
 
-static const char *fmt_secs(double s, char *buf, size_t n) {
-    if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
-    else if (s < 60) snprintf(buf, n, "%.0fs", s);
-    else if (s < 3600) snprintf(buf, n, "%dm%02ds", (int)s / 60, (int)s % 60);
-    else snprintf(buf, n, "%dh%02dm", (int)s / 3600, (int)s % 3600 / 60);
-    return buf;
-}
-
 /* ---- the run -------------------------------------------------------------- */
 
 int sft_run(const sft_opts *o) {
@@ -468,7 +460,7 @@ int sft_run(const sft_opts *o) {
         fflush(logf);
         if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0 || step == total)) {
             char eta[32];
-            fmt_secs(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
+            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
             fprintf(stderr,
                     "%sstep %lld/%lld | loss %.4f | val %.4f | %.0f tok/s (%.0f assistant) | "
                     "lr %.2e | ETA %s%s",
@@ -493,7 +485,7 @@ int sft_run(const sft_opts *o) {
     if (!o->quiet) {
         char b[32];
         fprintf(stderr, "llmos sft: wrote '%s' in %s (final val loss %.4f; log '%s')\n", o->out_path,
-                fmt_secs(time_now() - t_start, b, sizeof b), val, log_path);
+                fmt_duration(time_now() - t_start, b, sizeof b), val, log_path);
     }
     rc = 0;
 done:
