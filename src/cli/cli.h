@@ -47,6 +47,12 @@ int cli_sampling_option(int argc, char **argv, int *i, void *sampler_params);
 /* The --help lines for those options. */
 extern const char *const cli_sampling_help;
 
+/* The same for the optimizer hyperparameters of the fine-tuning commands
+ * (--lr, --min-lr-ratio, --warmup, --schedule, --weight-decay, --clip,
+ * --beta1, --beta2, --eps) into a train_hparams (src/train/optim.h). */
+int cli_hparams_option(int argc, char **argv, int *i, void *train_hparams);
+extern const char *const cli_hparams_help;
+
 /* The commands. */
 int cmd_info(int argc, char **argv);
 int cmd_quantize(int argc, char **argv);

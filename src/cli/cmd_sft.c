@@ -63,6 +63,11 @@ int cmd_sft(int argc, char **argv) {
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
 #define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
 #define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
+        int r = cli_hparams_option(argc, argv, &i, &o.hp);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
         if (cli_is_help(a)) { usage(stdout); return 0; }
         else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
         else if (!strcmp(a, "--data")) { VAL(); o.data_path = v; }
@@ -73,17 +78,6 @@ int cmd_sft(int argc, char **argv) {
         else if (!strcmp(a, "--batch")) { LONG(1, 1 << 16); o.batch = (int)n; }
         else if (!strcmp(a, "--ctx")) { LONG(2, 1 << 20); o.ctx = (int)n; }
         else if (!strcmp(a, "--skip-long")) o.skip_long = 1;
-        else if (!strcmp(a, "--lr")) { DBL(); o.lr = d; }
-        else if (!strcmp(a, "--min-lr-ratio")) { DBL(); o.min_ratio = d; }
-        else if (!strcmp(a, "--warmup")) { LONG(0, 1L << 40); o.warmup = n; }
-        else if (!strcmp(a, "--schedule")) {
-            VAL();
-            int k = sched_from_name(v);
-            if (k < 0) { fprintf(stderr, "llmos sft: unknown schedule '%s' (cosine, linear, constant)\n", v); return 2; }
-            o.sched = (sched_kind)k;
-        }
-        else if (!strcmp(a, "--weight-decay")) { DBL(); o.weight_decay = d; }
-        else if (!strcmp(a, "--clip")) { DBL(); o.clip = d; }
         else if (!strcmp(a, "--eval-every")) { LONG(0, 1L << 40); o.eval_every = (int)n; }
         else if (!strcmp(a, "--save-every")) { LONG(0, 1L << 40); o.save_every = (int)n; }
         else if (!strcmp(a, "--resume")) o.resume = 1;
@@ -101,7 +95,7 @@ int cmd_sft(int argc, char **argv) {
         fprintf(stderr, "llmos sft: --model and --data are required (see llmos sft --help)\n");
         return 2;
     }
-    if (o.lr <= 0 || !(o.epochs > 0)) {
+    if (o.hp.lr <= 0 || !(o.epochs > 0)) {
         fprintf(stderr, "llmos sft: --lr and --epochs must be positive\n");
         return 2;
     }

@@ -22,14 +22,7 @@ void dpo_opts_default(dpo_opts *o) {
     o->beta = 0.1;
     o->epochs = 1;
     o->batch = 8;
-    o->lr = 1e-5;
-    o->min_ratio = 0.1;
-    o->beta1 = 0.9;
-    o->beta2 = 0.95;
-    o->eps = 1e-8;
-    o->clip = 1.0;
-    o->warmup = -1;
-    o->sched = SCHED_COSINE;
+    o->hp = train_hparams_default(1e-5);
     o->eval_every = 50;
     o->save_every = 200;
     o->seed = 1;
@@ -433,13 +426,13 @@ int dpo_run(const dpo_opts *o) {
         goto done;
     }
 
-    opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps,
-                    (float)o->weight_decay);
+    opt = adamw_new(m->n_params, (float)o->hp.beta1, (float)o->hp.beta2, (float)o->hp.eps,
+                    (float)o->hp.weight_decay);
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)spe);
     if (total < 1) total = 1;
-    lr_schedule sched = {o->sched, o->lr, o->min_ratio,
-                         o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
+    lr_schedule sched = {o->hp.sched, o->hp.lr, o->hp.min_ratio,
+                         o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total / 10), total};
     int64_t step0 = 0;
     if (o->resume) {
         if (access(ckpt_path, F_OK) != 0) {
@@ -465,7 +458,7 @@ int dpo_run(const dpo_opts *o) {
                 "left out); beta %g\n"
                 "  %lld steps of %d pairs, lr %g %s; reference log-probs %s '%s' (%.1f s)%s\n",
                 fmt_count((double)m->n_params, b1, sizeof b1), ctx, n_tr, n_va, n_long, o->beta,
-                (long long)total, B, o->lr, sched_name(o->sched),
+                (long long)total, B, o->hp.lr, sched_name(o->hp.sched),
                 cached ? "loaded from" : "computed into", ref_path, time_now() - t_ref,
                 o->resume ? "; resuming" : "");
     }
@@ -503,7 +496,7 @@ int dpo_run(const dpo_opts *o) {
         train_model_zero_grad(m);
         int Tb;
         dpo_stats st = dpo_step(m, &tr, ref_tr, order + start, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
-        const double norm = grad_clip(m, o->clip);
+        const double norm = grad_clip(m, o->hp.clip);
         if (!isfinite(st.loss) || !isfinite(norm)) {
             err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
                     isfinite(st.loss) ? "gradient norm" : "loss", (long long)step);

@@ -46,9 +46,7 @@ typedef struct {
     double epochs;          /* 1 */
     int batch;              /* pairs per step (8) */
     int ctx;                /* 0: the model's context */
-    double lr, min_ratio, weight_decay, beta1, beta2, eps, clip;
-    int64_t warmup;         /* < 0: automatic */
-    sched_kind sched;
+    train_hparams hp;       /* optimizer, schedule, clipping */
     int eval_every, save_every;
     int resume;
     int64_t stop_after;

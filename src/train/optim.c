@@ -99,3 +99,9 @@ double grad_clip(train_model *m, double clip) {
     for (long i = 0; i < n; i++) g[i] *= coef;
     return norm;
 }
+
+train_hparams train_hparams_default(double lr) {
+    return (train_hparams){.lr = lr, .min_ratio = 0.1, .weight_decay = 0.0, .beta1 = 0.9,
+                           .beta2 = 0.95, .eps = 1e-8, .clip = 1.0, .warmup = -1,
+                           .sched = SCHED_COSINE};
+}

@@ -42,6 +42,18 @@ typedef struct {
     int64_t warmup, total;
 } lr_schedule;
 
+/* The optimization settings the fine-tuning stages share (sft, dpo): AdamW,
+ * the schedule and clipping. */
+typedef struct {
+    double lr, min_ratio, weight_decay, beta1, beta2, eps, clip;
+    int64_t warmup; /* < 0: automatic */
+    sched_kind sched;
+} train_hparams;
+
+/* AdamW betas 0.9 / 0.95, eps 1e-8, clip 1.0, cosine to 10% of lr, automatic
+ * warmup, no weight decay; lr as given. */
+train_hparams train_hparams_default(double lr);
+
 /* Learning rate for step (1-based). */
 double lr_at(const lr_schedule *s, int64_t step);
 /* "cosine" / "linear" / "constant" -> kind; -1 if unknown. */

@@ -23,15 +23,7 @@ void sft_opts_default(sft_opts *o) {
     o->epochs = 1;
     o->max_default_steps = 2000;
     o->batch = 16;
-    o->lr = 3e-4;
-    o->min_ratio = 0.1;
-    o->weight_decay = 0.0;
-    o->beta1 = 0.9;
-    o->beta2 = 0.95;
-    o->eps = 1e-8;
-    o->clip = 1.0;
-    o->warmup = -1;
-    o->sched = SCHED_COSINE;
+    o->hp = train_hparams_default(3e-4);
     o->val_frac = 0.01;
     o->val_max = 512;
     o->eval_every = 100;
@@ -360,8 +352,8 @@ int sft_run(const sft_opts *o) {
         err_prefix(o->model_path);
         goto done;
     }
-    opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps,
-                    (float)o->weight_decay);
+    opt = adamw_new(m->n_params, (float)o->hp.beta1, (float)o->hp.beta2, (float)o->hp.eps,
+                    (float)o->hp.weight_decay);
     tokb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     tgtb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     bt.s = &tr;
@@ -383,8 +375,8 @@ int sft_run(const sft_opts *o) {
     int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)spe);
     if (o->steps <= 0 && o->max_default_steps > 0) total = MIN(total, o->max_default_steps);
     if (total < 1) total = 1;
-    lr_schedule sched = {o->sched, o->lr, o->min_ratio,
-                         o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 20), total};
+    lr_schedule sched = {o->hp.sched, o->hp.lr, o->hp.min_ratio,
+                         o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total / 20), total};
 
     int64_t step0 = 0;
     if (o->resume) {
@@ -413,7 +405,7 @@ int sft_run(const sft_opts *o) {
                 "data ready in %.1f s; %s\n",
                 fmt_count((double)m->n_params, b1, sizeof b1), ctx, tr.n,
                 fmt_count((double)tr.targets, b2, sizeof b2), va.n, (long long)total, B,
-                (double)total / (double)spe, o->lr, sched_name(o->sched), (long long)sched.warmup,
+                (double)total / (double)spe, o->hp.lr, sched_name(o->hp.sched), (long long)sched.warmup,
                 threads, time_now() - t_data, o->resume ? "resuming" : "fresh start");
         if (skipped) fprintf(stderr, "  %zu conversations longer than %d tokens skipped\n", skipped, ctx);
         if (o->resume) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
@@ -437,7 +429,7 @@ int sft_run(const sft_opts *o) {
         const float loss = train_model_forward(m, tokb, tgtb, NULL, rows, Tb);
         const int64_t n_targets = (int64_t)m->loss_weight_sum;
         train_model_backward(m, tokb, 1.0f);
-        const double norm = grad_clip(m, o->clip);
+        const double norm = grad_clip(m, o->hp.clip);
         if (!isfinite(loss) || !isfinite(norm)) {
             err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
                     isfinite(loss) ? "gradient norm" : "loss", (long long)step);

@@ -44,9 +44,7 @@ typedef struct {
     int64_t max_default_steps; /* 2000 */
     int batch;              /* conversations per step (16) */
     int ctx;                /* longest conversation in tokens; 0: the model's context */
-    double lr, min_ratio, weight_decay, beta1, beta2, eps, clip;
-    int64_t warmup;         /* < 0: automatic */
-    sched_kind sched;
+    train_hparams hp;       /* optimizer, schedule, clipping */
     double val_frac;        /* 0.01 */
     int val_max;            /* 512 */
     int eval_every, save_every;
