@@ -563,8 +563,8 @@ int main(int argc, char **argv) {
     }
     if (!path || !(n_gen >= 0 && n_gen <= INT_MAX && n_gen == (int)n_gen) || !(temp >= 0) || !(seed >= 0 && seed < 1.8e19)
         || !(top_p > 0 && top_p <= 1)) usage(stderr, 2);
-#ifdef _OPENMP // libgomp spins at every barrier by default, which collapses on busy cores: re-run once with passive waits
-    if (!getenv("OMP_WAIT_POLICY") && !setenv("OMP_WAIT_POLICY", "passive", 1)) execv("/proc/self/exe", argv);
+#ifdef _OPENMP // libgomp's long default spin collapses on busy cores; sleeping at once is slow when idle: spin briefly
+    if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && !setenv("GOMP_SPINCOUNT", "1000", 1)) execv("/proc/self/exe", argv);
 #endif
     rng_state = (uint64_t)seed * 0x9E3779B97F4A7C15ULL + 1;
     Gguf g = gguf_open(path);
