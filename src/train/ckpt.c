@@ -85,6 +85,21 @@ fail:
     return NULL;
 }
 
+int ckpt_load_for_data(const char *path, train_model *m, adamw *opt, int64_t *step,
+                       const char *key, size_t n, const char *what) {
+    gguf_file *g = ckpt_load(path, m, opt, step);
+    if (!g) return -1;
+    int64_t v;
+    int rc = 0;
+    if (gguf_get_int(g, key, &v) < 0)
+        rc = err_set("%s: not a checkpoint of this stage (no %s)", path, key);
+    else if ((uint64_t)v != n)
+        rc = err_set("%s: the checkpoint was trained on %lld %s, this data has %zu", path,
+                     (long long)v, what, n);
+    gguf_close(g);
+    return rc;
+}
+
 int ckpt_log_rewind(const char *path, int64_t step) {
     if (access(path, F_OK) != 0) return 0;
     size_t len;

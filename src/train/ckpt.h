@@ -34,6 +34,12 @@ gguf_writer *ckpt_writer_new(const gguf_file *tok_src, const train_model *m, con
  * and step into m, opt and *step. NULL with err_set on any problem. */
 gguf_file *ckpt_load(const char *path, train_model *m, adamw *opt, int64_t *step);
 
+/* ckpt_load for a stage whose resume is only valid on the same data: also
+ * checks that the checkpoint's integer key (e.g. "sft.conversations") equals
+ * n, naming the data `what` in the error. 0, or -1 with err_set. */
+int ckpt_load_for_data(const char *path, train_model *m, adamw *opt, int64_t *step,
+                       const char *key, size_t n, const char *what);
+
 /* Keeps the lines of a JSONL log whose "step" is at most step (what a
  * resumed run will write again comes after them). 0 when the log is absent. */
 int ckpt_log_rewind(const char *path, int64_t step);

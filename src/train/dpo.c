@@ -259,20 +259,6 @@ static int save_model(const char *path, const gguf_file *base, const train_model
     return rc;
 }
 
-static int load_ckpt(const char *path, train_model *m, adamw *opt, int64_t *step, size_t n_pairs) {
-    gguf_file *g = ckpt_load(path, m, opt, step);
-    if (!g) return -1;
-    int64_t np;
-    int rc = 0;
-    if (gguf_get_int(g, "dpo.pairs", &np) < 0)
-        rc = err_set("%s: not a dpo checkpoint (no dpo.pairs)", path);
-    else if ((size_t)np != n_pairs)
-        rc = err_set("%s: the checkpoint was trained on %lld pairs, this data has %zu", path,
-                     (long long)np, n_pairs);
-    gguf_close(g);
-    return rc;
-}
-
 /* ---- one step --------------------------------------------------------------- */
 
 /* Forward over the pairs idx[0..np), the DPO loss against ref, and (when
@@ -439,7 +425,7 @@ int dpo_run(const dpo_opts *o) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
             goto done;
         }
-        if (load_ckpt(ckpt_path, m, opt, &step0, n_tr) < 0) goto done;
+        if (ckpt_load_for_data(ckpt_path, m, opt, &step0, "dpo.pairs", n_tr, "pairs") < 0) goto done;
         if (ckpt_log_rewind(log_path, step0) < 0) goto done;
         if (step0 >= total) {
             err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",

@@ -243,20 +243,6 @@ static int save_model(const char *path, const gguf_file *base, const train_model
     return rc;
 }
 
-static int load_ckpt(const char *path, train_model *m, adamw *opt, int64_t *step, size_t n_train) {
-    gguf_file *g = ckpt_load(path, m, opt, step);
-    if (!g) return -1;
-    int64_t nconv;
-    int rc = 0;
-    if (gguf_get_int(g, "sft.conversations", &nconv) < 0)
-        rc = err_set("%s: not an sft checkpoint (no sft.conversations)", path);
-    else if ((size_t)nconv != n_train)
-        rc = err_set("%s: the checkpoint was trained on %lld conversations, this data has %zu",
-                     path, (long long)nconv, n_train);
-    gguf_close(g);
-    return rc;
-}
-
 /* The test hook: model and gradients of step 1's batch (format of
  * `llmos pretrain --grad-dump`, read by tests/py/train_ref.py). */
 static int grad_dump(const char *dir, train_model *m, const int *tok, const int *tgt, int B, int T) {
@@ -384,7 +370,7 @@ int sft_run(const sft_opts *o) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
             goto done;
         }
-        if (load_ckpt(ckpt_path, m, opt, &step0, tr.n) < 0) goto done;
+        if (ckpt_load_for_data(ckpt_path, m, opt, &step0, "sft.conversations", tr.n, "conversations") < 0) goto done;
         if (ckpt_log_rewind(log_path, step0) < 0) goto done;
         if (step0 >= total) {
             err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
