@@ -85,6 +85,17 @@ fail:
     return NULL;
 }
 
+int ckpt_open_chat_model(const char *path, gguf_file **g, tokenizer **tok, chat_format *f,
+                         model_config *cfg) {
+    if (!(*g = gguf_open(path))) return -1;
+    if (!(*tok = tok_from_gguf(*g)) || chat_format_init(f, *tok)) return err_prefix(path);
+    if (train_model_config_from_gguf(*g, cfg) < 0) return -1;
+    if (cfg->vocab_size != tok_vocab_size(*tok))
+        return err_set("%s: the model's vocabulary (%d) differs from its tokenizer's (%d)", path,
+                       cfg->vocab_size, tok_vocab_size(*tok));
+    return 0;
+}
+
 int ckpt_load_for_data(const char *path, train_model *m, adamw *opt, int64_t *step,
                        const char *key, size_t n, const char *what) {
     gguf_file *g = ckpt_load(path, m, opt, step);

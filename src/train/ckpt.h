@@ -18,6 +18,8 @@
 
 #include "../io/gguf.h"
 #include "../model/train_model.h"
+#include "../tokenizer/chat.h"
+#include "../tokenizer/tokenizer.h"
 #include "optim.h"
 
 /* "dir/base.gguf" + ".ckpt.gguf" -> "dir/base.ckpt.gguf" (malloc'd). */
@@ -33,6 +35,14 @@ gguf_writer *ckpt_writer_new(const gguf_file *tok_src, const train_model *m, con
  * that its model has m's shape, and loads the weights, the AdamW moments
  * and step into m, opt and *step. NULL with err_set on any problem. */
 gguf_file *ckpt_load(const char *path, train_model *m, adamw *opt, int64_t *step);
+
+/* Opens the chat model a fine-tuning stage starts from: the file (*g), its
+ * tokenizer (*tok), the chat format over the tokenizer's role tokens (*f)
+ * and its config (*cfg), with the vocabulary checked against the tokenizer.
+ * 0, or -1 with err_set naming the file; either way the caller releases
+ * what was opened (gguf_close, tok_free accept the NULLs left on failure). */
+int ckpt_open_chat_model(const char *path, gguf_file **g, tokenizer **tok, chat_format *f,
+                         model_config *cfg);
 
 /* ckpt_load for a stage whose resume is only valid on the same data: also
  * checks that the checkpoint's integer key (e.g. "sft.conversations") equals

@@ -305,18 +305,9 @@ int dpo_run(const dpo_opts *o) {
     size_t *order = NULL;
 
     if (o->threads > 0) omp_set_num_threads(o->threads);
-    if (!(g = gguf_open(o->model_path))) goto done;
-    if (!(tok = tok_from_gguf(g))) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     chat_format f;
-    if (chat_format_init(&f, tok)) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     model_config cfg;
-    if (train_model_config_from_gguf(g, &cfg) < 0) goto done;
+    if (ckpt_open_chat_model(o->model_path, &g, &tok, &f, &cfg) < 0) goto done;
     const int ctx = o->ctx > 0 ? MIN(o->ctx, cfg.ctx_len) : cfg.ctx_len;
     if (pref_pairs_read(o->data_path, &pp) < 0) goto done;
     if (o->val_path && pref_pairs_read(o->val_path, &pv) < 0) goto done;

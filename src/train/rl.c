@@ -92,18 +92,9 @@ int rl_run(const rl_opts *o) {
     int *prompt_len = xcalloc((size_t)R, sizeof *prompt_len);
     int **prompt_ids = xcalloc((size_t)R, sizeof *prompt_ids);
 
-    if (!(g = gguf_open(o->model_path))) goto done;
-    if (!(tok = tok_from_gguf(g))) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     chat_format f;
-    if (chat_format_init(&f, tok)) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     model_config cfg;
-    if (train_model_config_from_gguf(g, &cfg) < 0) goto done;
+    if (ckpt_open_chat_model(o->model_path, &g, &tok, &f, &cfg) < 0) goto done;
     const int T = cfg.ctx_len;
     m = train_model_new(&cfg, R, T);
     if (train_model_load_weights(m, g) < 0) {

@@ -295,23 +295,9 @@ int sft_run(const sft_opts *o) {
 
     if (o->threads > 0) omp_set_num_threads(o->threads);
     const int threads = omp_get_max_threads();
-    if (!(g = gguf_open(o->model_path))) goto done;
-    if (!(tok = tok_from_gguf(g))) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     chat_format f;
-    if (chat_format_init(&f, tok)) {
-        err_prefix(o->model_path);
-        goto done;
-    }
     model_config cfg;
-    if (train_model_config_from_gguf(g, &cfg) < 0) goto done;
-    if (cfg.vocab_size != tok_vocab_size(tok)) {
-        err_set("%s: the model's vocabulary (%d) differs from its tokenizer's (%d)", o->model_path,
-                cfg.vocab_size, tok_vocab_size(tok));
-        goto done;
-    }
+    if (ckpt_open_chat_model(o->model_path, &g, &tok, &f, &cfg) < 0) goto done;
     const int ctx = o->ctx > 0 ? o->ctx : cfg.ctx_len;
     if (ctx > cfg.ctx_len) {
         err_set("--ctx %d is longer than the model's context (%d)", ctx, cfg.ctx_len);
