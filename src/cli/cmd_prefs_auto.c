@@ -81,6 +81,18 @@ static void winrate_usage(FILE *f) {
         "  llmos prefs winrate --a chat.gguf --b dpo.gguf --arith 2400 --skip 2000 --judge arith\n");
 }
 
+/* The prompts to answer: a conversations file's user turns (--prompts), or
+ * n generated arithmetic questions (--arith n). 0, or -1 with err_set (l is
+ * then released). */
+static int read_prompts(conv_list *l, const char *path, long arith, uint64_t seed) {
+    if (path && conv_list_read(l, path)) {
+        conv_list_free(l);
+        return -1;
+    }
+    if (arith) prefs_arith_prompts(l, arith, seed);
+    return 0;
+}
+
 int cmd_prefs_winrate(int argc, char **argv) {
     const char *pa = NULL, *pb = NULL, *prompts = NULL, *judge_s = "auto";
     long max_new = 64, limit = 0, skip = 0, arith = 0, n, seed = 1, threads = cli_default_threads();
@@ -112,11 +124,7 @@ int cmd_prefs_winrate(int argc, char **argv) {
     judge j;
     if (parse_judge("winrate", judge_s, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
-    if (prompts && conv_list_read(&l, prompts)) {
-        conv_list_free(&l);
-        return cli_error(NULL);
-    }
-    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
+    if (read_prompts(&l, prompts, arith, (uint64_t)seed) < 0) return cli_error(NULL);
     model_set_threads((int)threads);
     cand_gen ga, gb;
     if (cand_gen_open(&ga, pa, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
@@ -199,11 +207,7 @@ int cmd_prefs_auto(int argc, char **argv) {
     judge j;
     if (parse_judge("auto", judge_s, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
-    if (prompts && conv_list_read(&l, prompts)) {
-        conv_list_free(&l);
-        return cli_error(NULL);
-    }
-    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
+    if (read_prompts(&l, prompts, arith, (uint64_t)seed) < 0) return cli_error(NULL);
     model_set_threads((int)threads);
     cand_gen g;
     if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
