@@ -10,9 +10,10 @@
 # PyTorch is given its best BLAS: Debian's torch is built with BLAS_INFO=generic
 # and calls whatever libblas.so.3 resolves to; the reference BLAS runs at
 # ~3 GFLOP/s, so the script points it at OpenBLAS (libopenblas0-pthread)
-# through LD_LIBRARY_PATH. Both sides run with OMP_WAIT_POLICY=passive
-# (llmos pretrain sets it itself; on a shared machine spinning threads
-# collapse) and the same thread count. Wall-clock tokens/s depend on what
+# through LD_LIBRARY_PATH. PyTorch runs with OMP_WAIT_POLICY=passive (on a
+# shared machine spinning threads collapse); llmos with its own default, a
+# 1000-iteration spin before sleeping (src/cli/main.c); both with the same
+# thread count. Wall-clock tokens/s depend on what
 # else the machine runs; tokens per CPU-second (process CPU time per step)
 # do much less, so both are shown.
 set -eu
