@@ -1,11 +1,14 @@
 /*
  * cmd_generate.c - `llmos generate MODEL -p TEXT`: the prompt is printed,
  * then the generated text streams after it. Timing (prompt and generation
- * tokens/s) goes to stderr.
+ * tokens/s) goes to stderr. With --best-of N --reward RM: N samples, and
+ * the one the reward model scores highest is printed (infer/bestof.h).
  */
 #include "cli.h"
 
 #include "../core/common.h"
+#include "../data/conv.h"
+#include "../infer/bestof.h"
 #include "../infer/generate.h"
 
 #include <stdlib.h>
@@ -21,7 +24,17 @@ static const char *g_usage =
     "  -t, --threads N       threads (default: all cores)\n"
     "  --print-ids           print the generated token ids, comma-separated, not text\n"
     "  -q, --quiet           no timing line on stderr\n"
-    "example: llmos generate out/base.gguf -p \"The meaning of life is\" -n 64 --temp 0\n";
+    "  --best-of N           sample N answers (at most 256) and print the one the reward\n"
+    "                        model scores highest (needs --reward; -n is per answer)\n"
+    "  --reward RM.gguf      the reward model (made by llmos reward train)\n"
+    "  --print-rewards       with --best-of: one JSON line per candidate on stderr\n"
+    "                        (reward, sampled ids, ids the reward model read, text)\n"
+    "  With --best-of, a chat model (one that stores a chat template, as sft/dpo/rl\n"
+    "  write) gets -p as a user turn and prints only the chosen answer; another\n"
+    "  (base) model continues -p as text, and the reward is that of prompt +\n"
+    "  continuation as plain text.\n"
+    "examples: llmos generate out/base.gguf -p \"The meaning of life is\" -n 64 --temp 0\n"
+    "          llmos generate chat.gguf --best-of 8 --reward rm.gguf -p \"What is 12 + 30?\" -n 64\n";
 
 typedef struct {
     const model *m;
@@ -40,11 +53,60 @@ static int on_token(int tok, void *p) {
     return 0;
 }
 
+static void print_ids(FILE *f, const int *ids, int n) {
+    for (int i = 0; i < n; i++) fprintf(f, i ? ",%d" : "%d", ids[i]);
+}
+
+static int generate_best_of(const char *path, const char *rm_path, const char *prompt, const sampler_params *sp,
+                            int n_new, int n, int threads, int ids_out, int print_rewards, int quiet) {
+    best_of b;
+    if (best_of_open(&b, path, rm_path, sp, n_new, n, -1) < 0) return cli_error(NULL);
+    const double t0 = time_now();
+    best_of_set s;
+    int rc = 0;
+    const char *text = prompt ? prompt : "";
+    if (b.chat) {
+        chat_msg m = {CHAT_USER, text};
+        rc = best_of_chat(&b, &m, 1, &s);
+    } else {
+        rc = best_of_text(&b, text, &s);
+    }
+    if (rc) {
+        cli_error(NULL);
+    } else {
+        if (print_rewards)
+            for (int k = 0; k < s.n; k++) {
+                conv_buf jb = {0};
+                conv_buf_json_str(&jb, s.text[k]);
+                fprintf(stderr, "{\"candidate\":%d,\"reward\":%.9g,\"ids\":[", k, s.reward[k]);
+                print_ids(stderr, s.ids[k], s.n_ids[k]);
+                fputs("],\"scored\":[", stderr);
+                print_ids(stderr, s.scored[k], s.n_scored[k]);
+                fprintf(stderr, "],\"text\":%s}\n", jb.s);
+                conv_buf_free(&jb);
+            }
+        if (ids_out) print_ids(stdout, s.ids[s.best], s.n_ids[s.best]);
+        else printf("%s%s", b.chat ? "" : text, s.text[s.best]);
+        fputc('\n', stdout);
+        fflush(stdout);
+        if (!quiet) {
+            long toks = 0;
+            for (int k = 0; k < s.n; k++) toks += s.n_ids[k];
+            fprintf(stderr, "llmos: best of %d (%s model): candidate %d, reward %.4f; %ld tokens sampled and "
+                            "scored in %.2f s (%d threads)\n", s.n, b.chat ? "chat" : "base", s.best,
+                    s.reward[s.best], toks, time_now() - t0, threads);
+        }
+    }
+    best_of_set_free(&s);
+    best_of_close(&b);
+    return rc ? 1 : 0;
+}
+
 int cmd_generate(int argc, char **argv) {
-    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *v;
-    long n_new = 256, threads = cli_default_threads(), ctx = 0;
+    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *rm_path = NULL, *v;
+    long n_new = 256, threads = cli_default_threads(), ctx = 0, best = 0;
     sampler_params sp = sampler_defaults();
-    int print_ids = 0, quiet = 0, r;
+    int print_ids = 0, quiet = 0, print_rewards = 0, r;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if ((r = cli_sampling_option(argc, argv, &i, &sp))) {
@@ -60,12 +122,29 @@ int cmd_generate(int argc, char **argv) {
         else if (!strcmp(a, "--ctx")) LONG(1, 1 << 24, ctx);
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) LONG(1, 1024, threads);
         else if (!strcmp(a, "--print-ids")) print_ids = 1;
+        else if (!strcmp(a, "--best-of")) {
+            VAL();
+            if (parse_long(a, v, -(1L << 40), 1L << 40, &best)) return cli_error(NULL), 2;
+            if (best < 1 || best > 256)
+                return cli_error("generate: --best-of must be between 1 and 256 (got %ld)", best), 2;
+        }
+        else if (!strcmp(a, "--reward")) { VAL(); rm_path = v; }
+        else if (!strcmp(a, "--print-rewards")) print_rewards = 1;
         else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
         else if (a[0] == '-' && a[1]) return cli_bad_option("generate", a);
         else if (!path) path = a;
         else return cli_bad_option("generate", a);
     }
     if (!path) return cli_error("generate: missing MODEL (see llmos generate --help)"), 2;
+    if (best && !rm_path) return cli_error("generate: --best-of needs --reward RM.gguf"), 2;
+    if ((rm_path || print_rewards) && !best) return cli_error("generate: --reward and --print-rewards go with --best-of N"), 2;
+    if (best && ids_arg) return cli_error("generate: --best-of takes the prompt as text (-p), not --ids"), 2;
+    if (best && ctx) return cli_error("generate: --best-of uses the models' own contexts, not --ctx"), 2;
+    if (best) {
+        model_set_threads((int)threads);
+        return generate_best_of(path, rm_path, prompt, &sp, (int)n_new, (int)best, (int)threads, print_ids,
+                                print_rewards, quiet);
+    }
     model_set_threads((int)threads);
     model *m = model_load(path);
     if (!m) return cli_error(NULL);

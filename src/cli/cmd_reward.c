@@ -8,7 +8,7 @@
 #include "../core/common.h"
 #include "../data/conv.h"
 #include "../data/judge.h"
-#include "../infer/candidates.h"
+#include "../infer/bestof.h"
 #include "../train/reward.h"
 
 #include <stdlib.h>
@@ -131,18 +131,13 @@ static int reward_bestof_cmd(int argc, char **argv) {
         l.items[0].n = 1, l.n = l.cap = 1;
     }
     model_set_threads((int)threads);
-    cand_gen g;
-    reward_model rm;
-    if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+    sampler_params sp = sampler_defaults();
+    sp.temperature = (float)temp, sp.seed = (uint64_t)seed;
+    best_of b;
+    if (best_of_open(&b, model_path, rmp, &sp, (int)max_new, (int)N, 1) < 0) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
-    if (reward_model_open(&rm, rmp, (int)N) < 0) {
-        cand_gen_close(&g), conv_list_free(&l);
-        return cli_error(NULL);
-    }
-    char **ans = xcalloc((size_t)N, sizeof *ans);
-    double *r = xcalloc((size_t)N, sizeof *r);
     double s_best = 0, s_first = 0, r_best = 0, r_first = 0;
     size_t done = 0;
     int rc = 0;
@@ -152,35 +147,29 @@ static int reward_bestof_cmd(int argc, char **argv) {
         for (int m = 0; m < c->n && q < 0; m++)
             if (c->msgs[m].role == CHAT_USER) q = m;
         if (q < 0) continue;
-        for (int k = 0; k < N && rc == 0; k++)
-            if (!(ans[k] = cand_gen_sample(&g, c->msgs, q + 1, NULL))) rc = -1;
-        if (rc == 0 && reward_model_score(&rm, c->msgs, q + 1, ans, (int)N, r) < 0) rc = -1;
+        best_of_set s;
+        rc = best_of_chat(&b, c->msgs, q + 1, &s);
         if (rc == 0) {
-            int best = 0;
-            for (int k = 1; k < N; k++)
-                if (r[k] > r[best]) best = k;
             if (text) {
-                printf("%s\n", ans[best]);
+                printf("%s\n", s.text[s.best]);
             } else {
                 const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
-                double sb, sf;
-                if (judge_score(&j, c->msgs, q + 1, ans[best], ref, &sb, NULL) < 0 ||
-                    judge_score(&j, c->msgs, q + 1, ans[0], ref, &sf, NULL) < 0)
+                double sb = 0, sf = 0;
+                if (judge_score(&j, c->msgs, q + 1, s.text[s.best], ref, &sb, NULL) < 0 ||
+                    judge_score(&j, c->msgs, q + 1, s.text[0], ref, &sf, NULL) < 0)
                     rc = -1;
-                s_best += sb, s_first += sf, r_best += r[best], r_first += r[0];
+                s_best += sb, s_first += sf, r_best += s.reward[s.best], r_first += s.reward[0];
             }
             done++;
         }
-        for (int k = 0; k < N; k++) free(ans[k]), ans[k] = NULL;
+        best_of_set_free(&s);
     }
     if (rc) cli_error(NULL);
     else if (!text && done)
         printf("prompts %zu: checker score best-of-%ld %.4f, best-of-1 %.4f; reward best-of-%ld %.4f, best-of-1 %.4f\n",
                done, N, s_best / (double)done, s_first / (double)done, N, r_best / (double)done,
                r_first / (double)done);
-    free(ans), free(r);
-    reward_model_close(&rm);
-    cand_gen_close(&g);
+    best_of_close(&b);
     conv_list_free(&l);
     return rc ? 1 : 0;
 }

@@ -98,33 +98,48 @@ void reward_model_close(reward_model *rm) {
     memset(rm, 0, sizeof *rm);
 }
 
-int reward_model_score(reward_model *rm, const chat_msg *prompt, int n_prompt, char **answers, int n,
-                       double *out) {
+int reward_model_encode_chat(const reward_model *rm, const chat_msg *prompt, int n_prompt, const char *answer,
+                             int **ids) {
+    chat_msg *m = xmalloc(sizeof *m * (size_t)(n_prompt + 1));
+    memcpy(m, prompt, sizeof *m * (size_t)n_prompt);
+    m[n_prompt].role = CHAT_ASSISTANT, m[n_prompt].content = answer;
+    chat_tokens ct = {0};
+    chat_encode(&rm->f, m, n_prompt + 1, 0, &ct);
+    free(m);
+    *ids = xmalloc((ct.n ? ct.n : 1) * sizeof(int));
+    memcpy(*ids, ct.ids, ct.n * sizeof(int));
+    const int n = (int)ct.n;
+    chat_tokens_free(&ct);
+    return n;
+}
+
+int reward_model_encode_text(const reward_model *rm, const char *text, int **ids) {
+    return (int)tok_encode(rm->tok, text, strlen(text), tok_add_bos(rm->tok), 0, ids);
+}
+
+int reward_model_score_ids(reward_model *rm, int *const *seq, const int *len, int n, double *out) {
     LLMOS_ASSERT(n <= rm->m->B);
     const int T = rm->m->T;
-    int **seq = xcalloc((size_t)n, sizeof *seq), *len = xcalloc((size_t)n, sizeof *len);
+    for (int k = 0; k < n; k++) {
+        if (len[k] < 1) return err_set("nothing to score (an empty sequence)");
+        if (len[k] > T) return err_set("a sequence of %d tokens does not fit the reward model's context of %d", len[k], T);
+    }
     int *tok = xmalloc(sizeof(int) * (size_t)n * T), *tgt = xmalloc(sizeof(int) * (size_t)n * T);
     int *last = xmalloc(sizeof(int) * (size_t)n);
     float *mask = xmalloc(sizeof(float) * (size_t)n * T);
-    chat_msg *m = xmalloc(sizeof *m * (size_t)(n_prompt + 1));
-    memcpy(m, prompt, sizeof *m * (size_t)n_prompt);
-    chat_tokens ct = {0};
-    int rc = 0;
-    for (int k = 0; k < n && rc == 0; k++) {
-        m[n_prompt].role = CHAT_ASSISTANT, m[n_prompt].content = answers[k];
-        chat_encode(&rm->f, m, n_prompt + 1, 0, &ct);
-        if ((int)ct.n > T) rc = err_set("conversation of %zu tokens does not fit the context of %d", ct.n, T);
-        seq[k] = xmalloc(ct.n * sizeof(int));
-        memcpy(seq[k], ct.ids, ct.n * sizeof(int));
-        len[k] = (int)ct.n;
-    }
-    if (rc == 0) {
-        const int Tb = fill_rows(seq, len, n, rm->f.eot, rm->neg, tok, tgt, mask, last);
-        rows_reward(rm->m, tok, tgt, mask, n, Tb, last, rm->pos, rm->neg, out);
-    }
+    const int Tb = fill_rows(seq, len, n, rm->f.eot, rm->neg, tok, tgt, mask, last);
+    rows_reward(rm->m, tok, tgt, mask, n, Tb, last, rm->pos, rm->neg, out);
+    free(tok), free(tgt), free(last), free(mask);
+    return 0;
+}
+
+int reward_model_score(reward_model *rm, const chat_msg *prompt, int n_prompt, char **answers, int n,
+                       double *out) {
+    int **seq = xcalloc((size_t)n, sizeof *seq), *len = xcalloc((size_t)n, sizeof *len);
+    for (int k = 0; k < n; k++) len[k] = reward_model_encode_chat(rm, prompt, n_prompt, answers[k], &seq[k]);
+    const int rc = reward_model_score_ids(rm, seq, len, n, out);
     for (int k = 0; k < n; k++) free(seq[k]);
-    free(seq), free(len), free(tok), free(tgt), free(last), free(mask), free(m);
-    chat_tokens_free(&ct);
+    free(seq), free(len);
     return rc;
 }
 

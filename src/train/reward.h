@@ -63,4 +63,18 @@ void reward_model_close(reward_model *rm);
 int reward_model_score(reward_model *rm, const chat_msg *prompt, int n_prompt, char **answers, int n,
                        double *out);
 
+/* What the reward model reads. For a chat answer: the conversation
+ * prompt[0..n_prompt) followed by the assistant turn `answer` closed by
+ * the end of turn (chat_encode, BOS first when the tokenizer adds one).
+ * For plain text (a base model's prompt + continuation): BOS (when the
+ * tokenizer adds one) and the text tokenized as ordinary text. Both return
+ * the count and a malloc'd array in *ids (caller frees). */
+int reward_model_encode_chat(const reward_model *rm, const chat_msg *prompt, int n_prompt, const char *answer,
+                             int **ids);
+int reward_model_encode_text(const reward_model *rm, const char *text, int **ids);
+/* The rewards of n token sequences seq[k][0..len[k]) (n <= B), read at
+ * each one's last token. -1 with err_set when one is empty or longer than
+ * the context. */
+int reward_model_score_ids(reward_model *rm, int *const *seq, const int *len, int n, double *out);
+
 #endif

@@ -1,0 +1,147 @@
+/*
+ * bestof.c - best-of-N sampling with a reward model (see bestof.h).
+ */
+#include "bestof.h"
+
+#include "../core/common.h"
+#include "candidates.h"
+#include "generate.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+int best_of_open(best_of *b, const char *model_path, const char *rm_path, const sampler_params *sp, int max_new,
+                 int n, int mode) {
+    memset(b, 0, sizeof *b);
+    if (!(b->m = model_load(model_path))) return -1;
+    if (!b->m->tok) {
+        best_of_close(b);
+        return err_set("%s: the file has no tokenizer", model_path);
+    }
+    const int has_roles = chat_format_init(&b->f, b->m->tok) == 0;
+    if (mode == 1 && !has_roles) {
+        best_of_close(b);
+        return err_prefix(model_path);
+    }
+    b->chat = mode == 1 || (mode < 0 && has_roles && chat_template_check(b->m->file) >= 0);
+    b->n_ctx = b->m->cfg.ctx_len;
+    b->max_new = max_new;
+    b->n = n;
+    b->st = model_state_new(b->m, b->n_ctx, MIN(b->n_ctx, 512));
+    b->smp = sampler_new(sp, b->m->cfg.vocab_size);
+    if (reward_model_open(&b->rm, rm_path, n) < 0) {
+        best_of_close(b);
+        return -1;
+    }
+    return 0;
+}
+
+void best_of_close(best_of *b) {
+    if (b->rm.m) reward_model_close(&b->rm);
+    if (b->smp) sampler_free(b->smp);
+    if (b->st) model_state_free(b->st);
+    if (b->m) model_free(b->m);
+    memset(b, 0, sizeof *b);
+}
+
+void best_of_set_free(best_of_set *s) {
+    for (int k = 0; k < s->n; k++) {
+        if (s->text) free(s->text[k]);
+        if (s->ids) free(s->ids[k]);
+        if (s->scored) free(s->scored[k]);
+    }
+    free(s->text), free(s->ids), free(s->n_ids), free(s->scored), free(s->n_scored), free(s->reward);
+    memset(s, 0, sizeof *s);
+}
+
+/* One candidate as it is sampled: its ids and its text. */
+typedef struct {
+    const best_of *b;
+    char *text;
+    size_t len, cap;
+    int *ids, n_ids, cap_ids;
+} draft;
+
+static int on_token(int tok, void *p) {
+    draft *d = p;
+    if (d->n_ids == d->cap_ids) d->ids = xrealloc(d->ids, (size_t)(d->cap_ids = d->cap_ids ? 2 * d->cap_ids : 64) * sizeof(int));
+    d->ids[d->n_ids++] = tok;
+    if (tok_is_special(d->b->m->tok, tok)) return d->b->chat; /* chat: the turn is over */
+    size_t n;
+    const char *piece = tok_decode(d->b->m->tok, tok, &n);
+    if (d->len + n + 1 > d->cap) d->text = xrealloc(d->text, d->cap = (d->len + n + 1) * 2);
+    memcpy(d->text + d->len, piece, n);
+    d->len += n;
+    d->text[d->len] = 0;
+    return 0;
+}
+
+/* The loop shared by both modes: n samples after the prompt ids, what the
+ * reward model reads for each, the rewards, the best. */
+static int run(best_of *b, const int *prompt, int n_prompt, const chat_msg *m, int n_msgs, const char *prefix,
+               best_of_set *s) {
+    const int n = b->n;
+    memset(s, 0, sizeof *s);
+    s->n = n;
+    s->text = xcalloc((size_t)n, sizeof *s->text);
+    s->ids = xcalloc((size_t)n, sizeof *s->ids);
+    s->n_ids = xcalloc((size_t)n, sizeof *s->n_ids);
+    s->scored = xcalloc((size_t)n, sizeof *s->scored);
+    s->n_scored = xcalloc((size_t)n, sizeof *s->n_scored);
+    s->reward = xcalloc((size_t)n, sizeof *s->reward);
+    if (n_prompt + 1 > b->n_ctx)
+        return err_set("prompt of %d tokens does not fit the context of %d", n_prompt, b->n_ctx);
+    const int max_new = MIN(b->max_new, b->n_ctx - n_prompt);
+    for (int k = 0; k < n; k++) {
+        draft d = {.b = b};
+        int pos = 0;
+        gen_stats gs;
+        if (generate(b->m, b->st, b->smp, prompt, n_prompt, &pos, max_new, b->n_ctx, on_token, &d, &gs)) {
+            free(d.text), free(d.ids);
+            return -1;
+        }
+        s->text[k] = utf8_sanitize(d.text ? d.text : "");
+        s->ids[k] = d.ids ? d.ids : xmalloc(sizeof(int));
+        s->n_ids[k] = d.n_ids;
+        free(d.text);
+        if (b->chat) {
+            s->n_scored[k] = reward_model_encode_chat(&b->rm, m, n_msgs, s->text[k], &s->scored[k]);
+        } else {
+            const size_t lp = strlen(prefix), lc = strlen(s->text[k]);
+            char *all = xmalloc(lp + lc + 1);
+            memcpy(all, prefix, lp);
+            memcpy(all + lp, s->text[k], lc + 1);
+            s->n_scored[k] = reward_model_encode_text(&b->rm, all, &s->scored[k]);
+            free(all);
+        }
+    }
+    if (reward_model_score_ids(&b->rm, s->scored, s->n_scored, n, s->reward) < 0) return -1;
+    s->best = 0;
+    for (int k = 1; k < n; k++)
+        if (s->reward[k] > s->reward[s->best]) s->best = k;
+    return 0;
+}
+
+int best_of_chat(best_of *b, const chat_msg *m, int n_msgs, best_of_set *out) {
+    LLMOS_ASSERT(b->chat);
+    chat_tokens ct = {0};
+    chat_encode(&b->f, m, n_msgs, 1, &ct);
+    const int rc = run(b, ct.ids, (int)ct.n, m, n_msgs, NULL, out);
+    chat_tokens_free(&ct);
+    return rc;
+}
+
+int best_of_text(best_of *b, const char *prompt, best_of_set *out) {
+    LLMOS_ASSERT(!b->chat);
+    int *ids = NULL;
+    const int n = (int)tok_encode(b->m->tok, prompt, strlen(prompt), tok_add_bos(b->m->tok), 0, &ids);
+    int rc;
+    if (n == 0) {
+        memset(out, 0, sizeof *out);
+        rc = err_set("empty prompt and the tokenizer has no BOS token");
+    } else {
+        rc = run(b, ids, n, NULL, 0, prompt, out);
+    }
+    free(ids);
+    return rc;
+}
