@@ -10,6 +10,7 @@
  */
 #include "train_model.h"
 
+#include "../core/attention.h"
 #include "../core/common.h"
 #include "../core/gemm.h"
 #include "../core/types.h"
@@ -126,9 +127,8 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
         N * C, N * C, N, N * V, N,      /* x_final xnf rstdf logits losses */
         T * D / 2, T * D / 2,           /* rope cos sin */
         N * C, N * C, N * HD, N * KVD, N * KVD, N * HD, /* d_res d_xn d_q d_k d_v d_y */
-        (size_t)B * c->n_kv_heads * T,  /* d_att */
         N * F, N * F, N * F, N * C,     /* d_gate d_up d_act d_h */
-        (size_t)n_scratch * D * T,      /* attention scratch, per thread */
+        (size_t)n_scratch * attn_scratch_floats(T, (int)D), /* attention scratch, per thread */
     };
     size_t total = 0;
     for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
@@ -166,12 +166,11 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     m->d_k = p, p += N * KVD;
     m->d_v = p, p += N * KVD;
     m->d_y = p, p += N * HD;
-    m->d_att = p, p += (size_t)B * c->n_kv_heads * T;
     m->d_gate = p, p += N * F;
     m->d_up = p, p += N * F;
     m->d_act = p, p += N * F;
     m->d_h = p, p += N * C;
-    m->attn_scratch = p, p += (size_t)n_scratch * D * T;
+    m->attn_scratch = p, p += (size_t)n_scratch * attn_scratch_floats(T, (int)D);
     m->n_scratch = n_scratch;
     LLMOS_ASSERT(p == m->acts + total);
 
@@ -346,107 +345,39 @@ static void rope_apply(float *x, const float *cs, const float *sn, int N, int T,
 }
 
 /* Causal attention with grouped KV heads: query head h reads kv head
- * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T).
- * Score rows are computed against a transposed copy of the keys, kT (D, T)
- * in the thread's scratch, so the inner loops run along s with unit stride
- * (vectorized) instead of reducing a dot product per (t, s). */
+ * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T). One task
+ * per (sequence, head), each on its thread's scratch (core/attention.c). */
 static void attention_fwd(float *y, float *att, const float *q, const float *k, const float *v,
                           int B, int T, int H, int KVH, int D, float *scratch, int n_scratch) {
     const int HD = H * D, KVD = KVH * D, G = H / KVH;
-    const float scale = 1.0f / sqrtf((float)D);
+    const size_t per = attn_scratch_floats(T, D);
 #pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D / 2))
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            const int kh = h / G;
-            float *kT = scratch + (size_t)omp_get_thread_num() * D * T;
-            for (int s = 0; s < T; s++)
-                for (int i = 0; i < D; i++) kT[(size_t)i * T + s] = k[((size_t)b * T + s) * KVD + kh * D + i];
-            for (int t = 0; t < T; t++) {
-                const float *qt = q + ((size_t)b * T + t) * HD + h * D;
-                float *a = att + (((size_t)b * H + h) * T + t) * T;
-                for (int s = 0; s <= t; s++) a[s] = 0;
-                for (int i = 0; i < D; i++) {
-                    const float qi = qt[i];
-                    const float *kr = kT + (size_t)i * T;
-#pragma omp simd
-                    for (int s = 0; s <= t; s++) a[s] += qi * kr[s];
-                }
-                float mx = -INFINITY;
-                for (int s = 0; s <= t; s++) {
-                    a[s] *= scale;
-                    mx = a[s] > mx ? a[s] : mx;
-                }
-                float sum = 0;
-                for (int s = 0; s <= t; s++) sum += (a[s] = expf(a[s] - mx));
-                const float inv = 1.0f / sum;
-                for (int s = 0; s <= t; s++) a[s] *= inv;
-                for (int s = t + 1; s < T; s++) a[s] = 0;
-                float *yt = y + ((size_t)b * T + t) * HD + h * D;
-                for (int i = 0; i < D; i++) yt[i] = 0;
-                for (int s = 0; s <= t; s++) {
-                    const float *vs = v + ((size_t)b * T + s) * KVD + kh * D;
-                    const float as = a[s];
-#pragma omp simd
-                    for (int i = 0; i < D; i++) yt[i] += as * vs[i];
-                }
-            }
+            const size_t kv = (size_t)b * T * KVD + (size_t)(h / G) * D;
+            attn_head_fwd(y + (size_t)b * T * HD + h * D, HD, att + ((size_t)b * H + h) * T * T,
+                          q + (size_t)b * T * HD + h * D, HD, k + kv, v + kv, KVD, T, D,
+                          scratch + (size_t)omp_get_thread_num() * per);
         }
 }
 
-/* dq (N, HD), dk, dv (N, KVD) are overwritten; datt_buf (B*KVH*T);
- * scratch holds a transposed copy of the values per thread. */
-static void attention_bwd(float *dq, float *dk, float *dv, float *datt_buf, const float *dy,
-                          const float *q, const float *k, const float *v, const float *att, int B,
-                          int T, int H, int KVH, int D, float *scratch, int n_scratch) {
+/* dq (N, HD), dk, dv (N, KVD) are overwritten. One task per (sequence, kv
+ * head): it owns dk, dv of that head and dq of its G query heads. */
+static void attention_bwd(float *dq, float *dk, float *dv, const float *dy, const float *q,
+                          const float *k, const float *v, const float *att, int B, int T, int H,
+                          int KVH, int D, float *scratch, int n_scratch) {
     const int HD = H * D, KVD = KVH * D, G = H / KVH;
-    const float scale = 1.0f / sqrtf((float)D);
-    /* one task per (batch row, kv head): it owns dk, dv of that head and dq
-     * of its G query heads */
+    const size_t per = attn_scratch_floats(T, D);
 #pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D))
     for (int b = 0; b < B; b++)
         for (int kh = 0; kh < KVH; kh++) {
-            float *datt = datt_buf + ((size_t)b * KVH + kh) * T;
-            float *vT = scratch + (size_t)omp_get_thread_num() * D * T;
-            for (int s = 0; s < T; s++)
-                for (int i = 0; i < D; i++) vT[(size_t)i * T + s] = v[((size_t)b * T + s) * KVD + kh * D + i];
-            for (int t = 0; t < T; t++) {
-                memset(dk + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
-                memset(dv + ((size_t)b * T + t) * KVD + kh * D, 0, D * sizeof(float));
+            const size_t kv = (size_t)b * T * KVD + (size_t)kh * D;
+            for (int h = kh * G; h < (kh + 1) * G; h++) {
+                const size_t qo = (size_t)b * T * HD + (size_t)h * D;
+                attn_head_bwd(dq + qo, HD, dk + kv, dv + kv, KVD, dy + qo, HD, q + qo, k + kv,
+                              v + kv, att + ((size_t)b * H + h) * T * T, T, D, h > kh * G,
+                              scratch + (size_t)omp_get_thread_num() * per);
             }
-            for (int h = kh * G; h < (kh + 1) * G; h++)
-                for (int t = 0; t < T; t++) {
-                    const float *a = att + (((size_t)b * H + h) * T + t) * T;
-                    const float *dyt = dy + ((size_t)b * T + t) * HD + h * D;
-                    const float *qt = q + ((size_t)b * T + t) * HD + h * D;
-                    float *dqt = dq + ((size_t)b * T + t) * HD + h * D;
-                    /* datt[s] = dy_t . v_s, along s */
-                    for (int s = 0; s <= t; s++) datt[s] = 0;
-                    for (int i = 0; i < D; i++) {
-                        const float di = dyt[i];
-                        const float *vr = vT + (size_t)i * T;
-#pragma omp simd
-                        for (int s = 0; s <= t; s++) datt[s] += di * vr[s];
-                    }
-                    float sum = 0;
-                    for (int s = 0; s <= t; s++) {
-                        float *dvs = dv + ((size_t)b * T + s) * KVD + kh * D;
-                        const float as = a[s];
-#pragma omp simd
-                        for (int i = 0; i < D; i++) dvs[i] += as * dyt[i];
-                        sum += as * datt[s];
-                    }
-                    for (int i = 0; i < D; i++) dqt[i] = 0;
-                    for (int s = 0; s <= t; s++) {
-                        const float ds = a[s] * (datt[s] - sum) * scale;
-                        const float *ks = k + ((size_t)b * T + s) * KVD + kh * D;
-                        float *dks = dk + ((size_t)b * T + s) * KVD + kh * D;
-#pragma omp simd
-                        for (int i = 0; i < D; i++) {
-                            dqt[i] += ds * ks[i];
-                            dks[i] += ds * qt[i];
-                        }
-                    }
-                }
         }
 }
 
@@ -587,8 +518,8 @@ void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
         /* attention: h = x + y . wo^T */
         gemm_tn(g->wo, d_h, a->y, N, HD, C, 1);
         gemm_nn(m->d_y, d_h, w->wo, N, HD, C, 0);
-        attention_bwd(m->d_q, m->d_k, m->d_v, m->d_att, m->d_y, a->q, a->k, a->v, a->att, B, T,
-                      H, KVH, D, m->attn_scratch, m->n_scratch);
+        attention_bwd(m->d_q, m->d_k, m->d_v, m->d_y, a->q, a->k, a->v, a->att, B, T, H, KVH, D,
+                      m->attn_scratch, m->n_scratch);
         rope_apply(m->d_q, m->rope_cos, m->rope_sin, N, T, H, D, -1);
         rope_apply(m->d_k, m->rope_cos, m->rope_sin, N, T, KVH, D, -1);
         gemm_tn(g->wq, m->d_q, a->xn1, N, C, HD, 1);

@@ -95,8 +95,8 @@ typedef struct {
     float *losses;     /* (N) per-token loss (0 where masked) */
     float *rope_cos, *rope_sin; /* (T, D/2) */
     /* backward scratch */
-    float *d_res, *d_xn, *d_q, *d_k, *d_v, *d_y, *d_att, *d_gate, *d_up, *d_act, *d_h;
-    float *attn_scratch; /* (n_scratch, D, T): per-thread transposed keys/values */
+    float *d_res, *d_xn, *d_q, *d_k, *d_v, *d_y, *d_gate, *d_up, *d_act, *d_h;
+    float *attn_scratch; /* (n_scratch, D*T + T*T): per-thread attention scratch */
     int n_scratch;       /* threads the scratch is sized for (OpenMP max at creation) */
     /* the batch of the last forward */
     int cur_B, cur_T;
