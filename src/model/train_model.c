@@ -13,6 +13,7 @@
 #include "../core/attention.h"
 #include "../core/common.h"
 #include "../core/gemm.h"
+#include "../core/vecmath.h"
 #include "../core/types.h"
 
 #include <math.h>
@@ -381,41 +382,43 @@ static void attention_bwd(float *dq, float *dk, float *dv, const float *dy, cons
         }
 }
 
+/* The elementwise passes run in chunks of SW_CHUNK, one task each. */
+#define SW_CHUNK 8192
+
 static void swiglu_fwd(float *out, const float *g, const float *u, size_t n) {
+    const long chunks = (long)((n + SW_CHUNK - 1) / SW_CHUNK);
 #pragma omp parallel for schedule(static) if (PAR(n * 4))
-    for (size_t i = 0; i < n; i++) out[i] = g[i] / (1.0f + expf(-g[i])) * u[i];
+    for (long c = 0; c < chunks; c++) {
+        const size_t i = (size_t)c * SW_CHUNK;
+        vec_swiglu_fwd(out + i, g + i, u + i, MIN(SW_CHUNK, n - i));
+    }
 }
 
 static void swiglu_bwd(float *dg, float *du, const float *dout, const float *g, const float *u,
                        size_t n) {
+    const long chunks = (long)((n + SW_CHUNK - 1) / SW_CHUNK);
 #pragma omp parallel for schedule(static) if (PAR(n * 4))
-    for (size_t i = 0; i < n; i++) {
-        const float sig = 1.0f / (1.0f + expf(-g[i]));
-        const float silu = g[i] * sig;
-        du[i] = dout[i] * silu;
-        dg[i] = dout[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));
+    for (long c = 0; c < chunks; c++) {
+        const size_t i = (size_t)c * SW_CHUNK;
+        vec_swiglu_bwd(dg + i, du + i, dout + i, g + i, u + i, MIN(SW_CHUNK, n - i));
     }
 }
 
 /* Softmax cross-entropy, fused: logits (N, V) become probabilities; losses
- * (N) gets -log p[target] (0 where the target does not count). Returns the
- * total weight of the counted targets. */
+ * (N) gets -log p[target] = log(sum) - (logit - max) (0 where the target
+ * does not count). Returns the total weight of the counted targets. */
 static float crossentropy_fwd(float *logits, float *losses, const int *targets,
                               const float *mask, int N, int V) {
     float wsum = 0;
 #pragma omp parallel for schedule(static) reduction(+ : wsum) if (PAR((size_t)N * V * 4))
     for (int n = 0; n < N; n++) {
         float *l = logits + (size_t)n * V;
-        float mx = l[0];
-        for (int i = 1; i < V; i++) mx = l[i] > mx ? l[i] : mx;
-        float sum = 0;
-        for (int i = 0; i < V; i++) sum += (l[i] = expf(l[i] - mx));
-        const float inv = 1.0f / sum;
         const int tg = targets[n];
         const float w = tg < 0 ? 0.0f : mask ? mask[n] : 1.0f;
-        /* -log softmax = log(sum) - (logit - max), where l[tg] now holds exp(logit - max) */
-        losses[n] = w != 0 ? (logf(sum) - logf(l[tg])) : 0.0f;
-        for (int i = 0; i < V; i++) l[i] *= inv;
+        const float mx = vec_max(l, V), lt = w != 0 ? l[tg] : 0.0f;
+        const float sum = vec_exp_sum(l, V, 1.0f, mx);
+        losses[n] = w != 0 ? logf(sum) - (lt - mx) : 0.0f;
+        vec_scale(l, V, 1.0f / sum);
         wsum += w;
     }
     return wsum;
