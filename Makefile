@@ -7,7 +7,7 @@
 CC      ?= gcc
 CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
-LDLIBS  += -lm -lcjson -lreadline -lcurl -lz -fopenmp
+LDLIBS  += -lm -lcjson -lreadline -lcurl -lz -lmicrohttpd -fopenmp
 
 SRC      := $(sort $(wildcard src/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(SRC))

