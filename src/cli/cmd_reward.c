@@ -24,7 +24,9 @@ static void train_usage(FILE *f) {
         "llmos prefs reads). Held out: a hashed 10%% of prompts (20 pairs or more) or\n"
         "--val FILE; accuracy and margin are reported.\n"
         "  --steps N  --epochs X (1)  --batch N pairs (8)  --lr X (1e-5)  --clip X (1)\n"
-        "  --eval-every N (50)  --seed S  --threads N  --quiet\n\n"
+        "  --eval-every N (50)  --seed S  --threads N  --quiet\n"
+        "  --save-every N   checkpoint RM.ckpt.gguf every N steps (200)\n"
+        "  --resume         continue from RM.ckpt.gguf (same data and options)   --stop-after N\n\n"
         "example:\n"
         "  llmos reward train --model chat.gguf --data prefs.jsonl --out rm.gguf --epochs 2\n");
 }
@@ -55,6 +57,9 @@ static int reward_train_cmd(int argc, char **argv) {
         else if (!strcmp(a, "--threads")) { LONG(1, 4096); o.threads = (int)n; }
         else if (!strcmp(a, "--grad-dump")) { VAL(); o.grad_dump = v; }
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
+        else if (!strcmp(a, "--save-every")) { LONG(0, 1L << 30); o.save_every = (int)n; }
+        else if (!strcmp(a, "--resume")) o.resume = 1;
+        else if (!strcmp(a, "--stop-after")) { LONG(1, 1L << 40); o.stop_after = n; }
         else return cli_bad_option("reward train", a);
     }
     if (!o.model_path || !o.data_path) {

@@ -31,7 +31,9 @@ static void usage(FILE *f) {
         "  --steps N (50)  --prompts-per-step N (4)  --group G (8)\n"
         "  --temp T (1.0)  --max-new N (32)  --lr X (1e-5)  --clip X (1.0)\n"
         "  --eval N (100 prompts)  --eval-k K (8)  --eval-every N (25)  --pass X (1)\n"
-        "  --seed S (1)  --threads N  --quiet\n\n"
+        "  --seed S (1)  --threads N  --quiet\n"
+        "  --save-every N      checkpoint RL.ckpt.gguf every N steps (50)\n"
+        "  --resume            continue from RL.ckpt.gguf (same data and options)   --stop-after N\n\n"
         "example:\n"
         "  llmos rl --model chat.gguf --arith 5000 --judge arith --out rl.gguf --steps 200\n");
 }
@@ -40,7 +42,8 @@ void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto
 
 int cmd_rl(int argc, char **argv) {
     rl_opts o = {.steps = 50, .prompts_per_step = 4, .group = 8, .temp = 1.0, .max_new = 32, .lr = 1e-5,
-                 .clip = 1.0, .eval_every = 25, .eval_n = 100, .eval_k = 8, .pass_score = 1, .seed = 1};
+                 .clip = 1.0, .eval_every = 25, .eval_n = 100, .eval_k = 8, .pass_score = 1, .seed = 1,
+                 .save_every = 50};
     const char *prompts = NULL, *heldout = NULL, *judge_s = "auto";
     long arith = 0, n, threads = cli_default_threads();
     double d;
@@ -72,6 +75,9 @@ int cmd_rl(int argc, char **argv) {
         else if (!strcmp(a, "--pass")) { DBL(); o.pass_score = d; }
         else if (!strcmp(a, "--grad-dump")) { VAL(); o.grad_dump = v; }
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
+        else if (!strcmp(a, "--save-every")) { LONG(0, 1L << 30); o.save_every = (int)n; }
+        else if (!strcmp(a, "--resume")) o.resume = 1;
+        else if (!strcmp(a, "--stop-after")) { LONG(1, 1L << 30); o.stop_after = (int)n; }
         else return cli_bad_option("rl", a);
 #undef VAL
 #undef LONG

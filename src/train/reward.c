@@ -14,6 +14,7 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void reward_opts_default(reward_opts *o) {
     memset(o, 0, sizeof *o);
@@ -23,6 +24,7 @@ void reward_opts_default(reward_opts *o) {
     o->clip = 1.0;
     o->eval_every = 50;
     o->seed = 1;
+    o->save_every = 200;
 }
 
 /* Rows of whole conversations: tokens (rows, T), the target neg at each
@@ -256,11 +258,18 @@ static uint64_t mix64(uint64_t z) {
     return z ^ (z >> 31);
 }
 
-static int save(const char *path, const gguf_file *base, const train_model *m, int pos, int neg) {
-    gguf_writer *w = ckpt_writer_new(base, m, NULL, 0, "llmos reward model");
+/* The reward model; with opt, the checkpoint (optimizer state and the keys
+ * a resumed run checks). */
+static int save(const char *path, const gguf_file *base, const train_model *m, int pos, int neg, const adamw *opt,
+                int64_t step, const reward_opts *o, size_t n_pairs) {
+    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos reward model");
     chat_template_to_gguf(w);
     gguf_set_u32(w, "reward.token_pos", (uint32_t)pos);
     gguf_set_u32(w, "reward.token_neg", (uint32_t)neg);
+    if (opt) {
+        gguf_set_u64(w, "train.seed", o->seed);
+        gguf_set_u64(w, "reward.pairs", (uint64_t)n_pairs);
+    }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
     return rc;
@@ -277,6 +286,7 @@ int reward_train(const reward_opts *o) {
     FILE *logf = NULL;
     size_t *order = NULL;
     char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
+    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
     if (o->threads > 0) omp_set_num_threads(o->threads);
     const int B = MIN(o->batch, 2048);
     if (reward_model_open(&rm, o->model_path, 2 * B) < 0) goto done;
@@ -330,24 +340,39 @@ int reward_train(const reward_opts *o) {
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     const int64_t total = o->steps > 0 ? o->steps : MAX((int64_t)1, (int64_t)ceil(o->epochs * (double)spe));
     lr_schedule sched = {SCHED_COSINE, o->lr, 0.1, MIN((int64_t)100, total / 10), total};
-    if (!(logf = fopen(log_path, "w"))) {
+    int64_t step0 = 0;
+    if (o->resume) {
+        if (access(ckpt_path, F_OK) != 0) {
+            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
+            goto done;
+        }
+        if (ckpt_load_for_data(ckpt_path, rm.m, opt, &step0, "reward.pairs", n_tr, "pairs") < 0) goto done;
+        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
+        if (step0 >= total) {
+            err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)", ckpt_path,
+                    (long long)step0, (long long)total);
+            goto done;
+        }
+    }
+    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
         err_set("cannot write '%s': %s", log_path, strerror(errno));
         goto done;
     }
     bt_stats vs = {NAN, NAN, NAN};
-    if (n_va) {
+    if (n_va && !o->resume) {
         vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
         fprintf(logf, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss, vs.acc,
                 vs.margin);
     }
     if (!o->quiet)
         fprintf(stderr, "llmos reward train: %zu pairs, %zu held out (%zu too long); %lld steps of %d pairs; "
-                        "held out before: accuracy %.3f\n", n_tr, n_va, n_long, (long long)total, B, vs.acc);
+                        "held out before: accuracy %.3f%s\n", n_tr, n_va, n_long, (long long)total, B, vs.acc,
+                o->resume ? "; resuming" : "");
     order = xmalloc(n_tr * sizeof *order);
     int64_t order_epoch = -1;
-    for (int64_t step = 1; step <= total; step++) {
+    for (int64_t step = step0 + 1; step <= total; step++) {
         const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-        if (epoch != order_epoch) {
+        if (epoch != order_epoch) { /* the order depends only on (seed, epoch): resumable */
             uint64_t r = mix64(o->seed ^ mix64((uint64_t)epoch + 1));
             for (size_t i = 0; i < n_tr; i++) order[i] = i;
             for (size_t i = n_tr; i > 1; i--) {
@@ -379,13 +404,26 @@ int reward_train(const reward_opts *o) {
                         (long long)step, (long long)total, st.loss, vs.acc, vs.margin);
         }
         fflush(logf);
+        if (o->save_every > 0 && step % o->save_every == 0 && step != total &&
+            save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, step, o, n_tr) < 0)
+            goto done;
+        if (o->stop_after > 0 && step == o->stop_after) {
+            if (save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, step, o, n_tr) < 0) goto done;
+            if (!o->quiet)
+                fprintf(stderr, "llmos reward train: stopped after step %lld (checkpoint '%s')\n", (long long)step,
+                        ckpt_path);
+            rc = 0;
+            goto done;
+        }
     }
-    if (save(o->out_path, rm.g, rm.m, rm.pos, rm.neg) < 0) goto done;
+    if (n_va && o->eval_every <= 0) vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
+    if (save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, total, o, n_tr) < 0) goto done;
+    if (save(o->out_path, rm.g, rm.m, rm.pos, rm.neg, NULL, total, o, n_tr) < 0) goto done;
     if (n_va) printf("heldout_pairs %zu accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
     rc = 0;
 done:
     if (logf) fclose(logf);
-    free(order), free(tok), free(tgt), free(mask), free(log_path);
+    free(order), free(tok), free(tgt), free(mask), free(log_path), free(ckpt_path);
     adamw_free(opt);
     seqs_free(&tr), seqs_free(&va);
     pref_pairs_free(&pp), pref_pairs_free(&pv);

@@ -21,6 +21,11 @@
  *
  * The output is a GGUF like the chat model's plus the two keys, so the
  * same file also still loads as a language model.
+ *
+ * Files beside OUT.gguf: OUT.log.jsonl (steps and held-out figures) and
+ * OUT.ckpt.gguf (the model, the AdamW moments, the step, the seed and the
+ * number of training pairs; train/ckpt.h), which --resume continues from: a
+ * run stopped and resumed ends with the same bytes as one that was not.
  */
 #ifndef LLMOS_REWARD_H
 #define LLMOS_REWARD_H
@@ -40,6 +45,9 @@ typedef struct {
     uint64_t seed;
     const char *grad_dump;
     int threads, quiet;
+    int save_every;      /* checkpoint OUT.ckpt.gguf every N steps (200; 0: only at the end) */
+    int resume;          /* continue from OUT.ckpt.gguf (same data, same options) */
+    int64_t stop_after;  /* > 0: checkpoint and stop after this step (tests) */
 } reward_opts;
 
 void reward_opts_default(reward_opts *o);

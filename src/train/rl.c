@@ -25,6 +25,44 @@ static int save_policy(const char *path, const gguf_file *base, const train_mode
     return rc;
 }
 
+/* The checkpoint: the policy, the optimizer state, where the prompt cycle
+ * stands, and the keys a resumed run checks. */
+static int save_ckpt(const char *path, const gguf_file *base, const train_model *m, const adamw *opt, int step,
+                     const rl_opts *o, size_t next_prompt) {
+    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos rl");
+    chat_template_to_gguf(w);
+    gguf_set_u64(w, "train.seed", o->seed);
+    gguf_set_u64(w, "rl.prompts", (uint64_t)o->train->n);
+    gguf_set_u64(w, "rl.next_prompt", (uint64_t)next_prompt);
+    int rc = gguf_writer_save(w, path);
+    gguf_writer_free(w);
+    return rc;
+}
+
+/* Loads the checkpoint into m, opt, *step and *next_prompt. 0, or -1 with
+ * err_set. */
+static int load_ckpt(const char *path, train_model *m, adamw *opt, const rl_opts *o, int64_t *step,
+                     size_t *next_prompt) {
+    if (access(path, F_OK) != 0) return err_set("cannot resume: no checkpoint '%s'", path);
+    gguf_file *g = ckpt_load(path, m, opt, step);
+    if (!g) return -1;
+    int64_t n, np, seed;
+    int rc = 0;
+    if (gguf_get_int(g, "rl.prompts", &n) < 0 || gguf_get_int(g, "rl.next_prompt", &np) < 0 ||
+        gguf_get_int(g, "train.seed", &seed) < 0)
+        rc = err_set("%s: not a checkpoint of llmos rl (no rl.prompts / rl.next_prompt / train.seed)", path);
+    else if ((uint64_t)n != o->train->n)
+        rc = err_set("%s: the checkpoint was trained on %lld prompts, this data has %zu", path, (long long)n,
+                     o->train->n);
+    else if ((uint64_t)seed != o->seed)
+        rc = err_set("%s: the checkpoint was trained with --seed %llu, not %llu", path, (unsigned long long)seed,
+                     (unsigned long long)o->seed);
+    else
+        *next_prompt = (size_t)np;
+    gguf_close(g);
+    return rc;
+}
+
 static int first_user(const conv *c) {
     for (int m = 0; m < c->n; m++)
         if (c->msgs[m].role == CHAT_USER) return m;
@@ -76,6 +114,7 @@ int rl_run(const rl_opts *o) {
     int rc = -1;
     char *policy_path = ckpt_path_beside(o->out_path, ".policy.gguf");
     char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
+    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
@@ -105,20 +144,31 @@ int rl_run(const rl_opts *o) {
     tokb = xmalloc(sizeof(int) * (size_t)R * T);
     tgtb = xmalloc(sizeof(int) * (size_t)R * T);
     maskb = xmalloc(sizeof(float) * (size_t)R * T);
-    if (!(logf = fopen(log_path, "w"))) {
+    int64_t step0 = 0;
+    size_t next_prompt = 0;
+    if (o->resume && !o->grad_dump) {
+        if (load_ckpt(ckpt_path, m, opt, o, &step0, &next_prompt) < 0) goto done;
+        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
+        if (step0 >= o->steps) {
+            err_set("'%s' is at step %lld, the run has %d steps: nothing to resume (raise --steps)", ckpt_path,
+                    (long long)step0, o->steps);
+            goto done;
+        }
+        if (!o->quiet) fprintf(stderr, "llmos rl: resuming after step %lld\n", (long long)step0);
+    }
+    if (!(logf = fopen(log_path, step0 ? "a" : "w"))) {
         err_set("cannot write '%s': %s", log_path, strerror(errno));
         goto done;
     }
     if (save_policy(policy_path, g, m) < 0) goto done;
-    double p1, pk;
-    if (!o->grad_dump && o->heldout && o->eval_n > 0) {
+    double p1 = NAN, pk = NAN;
+    if (!o->grad_dump && o->heldout && o->eval_n > 0 && !step0) {
         if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
         fprintf(logf, "{\"step\":0,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", p1, o->eval_k, pk);
         fflush(logf);
         if (!o->quiet) fprintf(stderr, "llmos rl: before training: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
     }
-    size_t next_prompt = 0;
-    for (int step = 1; step <= o->steps; step++) {
+    for (int step = (int)step0 + 1; step <= o->steps; step++) {
         if (cand_gen_open(&cg, policy_path, (float)o->temp, o->seed * 1000003u + (uint64_t)step, o->max_new) < 0)
             goto done;
         /* sample the groups */
@@ -219,8 +269,8 @@ int rl_run(const rl_opts *o) {
         if (save_policy(policy_path, g, m) < 0) goto done;
         fprintf(logf, "{\"step\":%d,\"reward\":%.6g,\"loss\":%.9g,\"grad_norm\":%.6g,\"tokens\":%d}\n", step,
                 rsum / P, loss, norm, n_tok);
-        const int do_eval = o->heldout && o->eval_n > 0 && o->eval_every > 0 &&
-                            (step % o->eval_every == 0 || step == o->steps);
+        const int do_eval = o->heldout && o->eval_n > 0 &&
+                            ((o->eval_every > 0 && step % o->eval_every == 0) || step == o->steps);
         if (do_eval) {
             if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
             fprintf(logf, "{\"step\":%d,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", step, p1, o->eval_k, pk);
@@ -230,7 +280,17 @@ int rl_run(const rl_opts *o) {
             fprintf(stderr, "step %d/%d | mean reward %.3f | tokens %d%s\n", step, o->steps, rsum / P, n_tok,
                     do_eval ? "" : "");
         if (!o->quiet && do_eval) fprintf(stderr, "  held out: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
+        if (o->save_every > 0 && step % o->save_every == 0 && step != o->steps &&
+            save_ckpt(ckpt_path, g, m, opt, step, o, next_prompt) < 0)
+            goto done;
+        if (o->stop_after > 0 && step == o->stop_after) {
+            if (save_ckpt(ckpt_path, g, m, opt, step, o, next_prompt) < 0) goto done;
+            if (!o->quiet) fprintf(stderr, "llmos rl: stopped after step %d (checkpoint '%s')\n", step, ckpt_path);
+            rc = 0;
+            goto done;
+        }
     }
+    if (save_ckpt(ckpt_path, g, m, opt, o->steps, o, next_prompt) < 0) goto done;
     if (save_policy(o->out_path, g, m) < 0) goto done;
     if (o->heldout && o->eval_n > 0) printf("heldout pass@1 %.4f pass@%d %.4f\n", p1, o->eval_k, pk);
     rc = 0;
@@ -246,6 +306,6 @@ done:
     tok_free(tok);
     gguf_close(g);
     if (policy_path) unlink(policy_path);
-    free(policy_path), free(log_path);
+    free(policy_path), free(log_path), free(ckpt_path);
     return rc;
 }

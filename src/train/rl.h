@@ -17,8 +17,13 @@
  * the training temperature; a prompt passes when any answer scores at least
  * pass_score), before training and every eval_every steps.
  *
- * Files beside OUT.gguf: OUT.log.jsonl (steps and evaluations) and
- * OUT.policy.gguf (the current policy, rewritten each step for sampling).
+ * Files beside OUT.gguf: OUT.log.jsonl (steps and evaluations),
+ * OUT.policy.gguf (the current policy, rewritten each step for sampling)
+ * and OUT.ckpt.gguf (the policy, the AdamW moments, the step and where the
+ * prompt cycle stands; train/ckpt.h), which --resume continues from: every
+ * step's random numbers come from (seed, step), so a run stopped and
+ * resumed with the same data and options ends with the same bytes as one
+ * that was not.
  */
 #ifndef LLMOS_RL_H
 #define LLMOS_RL_H
@@ -45,6 +50,9 @@ typedef struct {
     uint64_t seed;
     const char *grad_dump; /* test hook: batch, model and gradients of step 1 */
     int quiet;
+    int save_every;     /* checkpoint every N steps (50; 0: only at the end) */
+    int resume;         /* continue from OUT.ckpt.gguf */
+    int stop_after;     /* > 0: checkpoint and stop after this step (tests) */
 } rl_opts;
 
 int rl_run(const rl_opts *o);
