@@ -193,49 +193,82 @@ static inline uint16_t to_bf16(float f) {
     return (uint16_t)(u >> 16);
 }
 
-/* Vector packing for full strips and an even kc. A pair word is
- * bf16(lo) | bf16(hi) << 16; rounding to nearest even is done on the float
- * bits (u + 0x7fff + ((u >> 16) & 1)), lane by lane. */
-__attribute__((target("avx512f"))) static inline __m512i round_bits(__m512i u) {
-    const __m512i lsb = _mm512_and_si512(_mm512_srli_epi32(u, 16), _mm512_set1_epi32(1));
-    return _mm512_add_epi32(u, _mm512_add_epi32(lsb, _mm512_set1_epi32(0x7fff)));
+/* Vector packing for full strips and an even kc, with AVX512_BF16's own
+ * conversion (round to nearest even, as to_bf16). A pair word holds
+ * bf16(x[k]) in its low and bf16(x[k+1]) in its high half. Two layouts of
+ * the source:
+ *   "along k": each strip row (or column) has its k values contiguous;
+ *     16 floats of one row give that row's words for 8 consecutive pairs,
+ *     and an 8 x 8 transpose of 32-bit words puts 8 rows side by side.
+ *   "across": the strip's rows are contiguous at each k; rows k and k+1
+ *     convert together and one vpermw interleaves them into pair words. */
+#define BF16_TARGET __attribute__((target("avx2,avx512f,avx512bw,avx512bf16")))
+
+/* words of 8 consecutive pairs of x (16 floats) */
+BF16_TARGET static inline __m256i pairs8(const float *x) {
+    return (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x));
 }
 
-/* words[j] = pair(r0[j], r1[j]) for 16 j */
-__attribute__((target("avx512f"))) static inline __m512i pair_rows16(const float *r0, const float *r1) {
-    const __m512i u0 = round_bits(_mm512_castps_si512(_mm512_loadu_ps(r0)));
-    const __m512i u1 = round_bits(_mm512_castps_si512(_mm512_loadu_ps(r1)));
-    return _mm512_or_si512(_mm512_srli_epi32(u0, 16),
-                           _mm512_and_si512(u1, _mm512_set1_epi32((int)0xffff0000u)));
+/* the 8 x 8 transpose of 32-bit words: in r[i][j] (row i, pair j),
+ * out o[j][i] stored at dst + j * stride (in words) */
+BF16_TARGET static inline void store_transposed8(uint32_t *dst, int64_t stride, const __m256i r[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_si256((__m256i *)(dst + j * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + (j + 4) * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x31));
+    }
 }
 
-/* words[t] = pair(x[2t], x[2t+1]) for 8 t */
-__attribute__((target("avx512f"))) static inline __m256i pair_adjacent8(const float *x) {
-    const __m512i u = round_bits(_mm512_castps_si512(_mm512_loadu_ps(x)));
-    /* each 64-bit lane: lo float bits in 0..31, hi in 32..63 */
-    const __m512i lo = _mm512_and_si512(_mm512_srli_epi64(u, 16), _mm512_set1_epi64(0xffff));
-    const __m512i hi = _mm512_and_si512(_mm512_srli_epi64(u, 32), _mm512_set1_epi64(0xffff0000));
-    return _mm512_cvtepi64_epi32(_mm512_or_si512(lo, hi));
+/* 8 rows (row i at src + i * rs) along k: dst[kp * stride + i] for kp < kc2 */
+BF16_TARGET static void pack8_along_k(uint32_t *dst, int64_t stride, const float *src, int64_t rs,
+                                      int kc2) {
+    int kp = 0;
+    for (; kp + 8 <= kc2; kp += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; i++) r[i] = pairs8(src + i * rs + 2 * kp);
+        store_transposed8(dst + kp * stride, stride, r);
+    }
+    for (; kp < kc2; kp++)
+        for (int i = 0; i < 8; i++)
+            dst[kp * stride + i] = (uint32_t)to_bf16(src[i * rs + 2 * kp]) |
+                                   (uint32_t)to_bf16(src[i * rs + 2 * kp + 1]) << 16;
 }
 
-__attribute__((target("avx512f"))) static void pack_a_bf16_fast(uint32_t *dst, const float *A,
-                                                                int64_t rs, int64_t cs, int m0,
-                                                                int k0, int kc2) {
+/* 16 values at k (lo) and k+1 (hi): their 16 pair words */
+BF16_TARGET static inline __m512i pairs16(__m512 lo, __m512 hi) {
+    const __m512i idx = _mm512_set_epi16(31, 15, 30, 14, 29, 13, 28, 12, 27, 11, 26, 10, 25, 9, 24, 8,
+                                         23, 7, 22, 6, 21, 5, 20, 4, 19, 3, 18, 2, 17, 1, 16, 0);
+    return _mm512_permutexvar_epi16(idx, (__m512i)_mm512_cvtne2ps_pbh(hi, lo));
+}
+
+/* two runs of 8 floats as one vector */
+BF16_TARGET static inline __m512 join8(const float *a, const float *b) {
+    const __m512d lo = _mm512_castps_pd(_mm512_castps256_ps512(_mm256_loadu_ps(a)));
+    return _mm512_castpd_ps(_mm512_insertf64x4(lo, _mm256_castps_pd(_mm256_loadu_ps(b)), 1));
+}
+
+BF16_TARGET static void pack_a_bf16_fast(uint32_t *dst, const float *A, int64_t rs, int64_t cs,
+                                         int m0, int k0, int kc2) {
     if (cs == 1) {
-        for (int i = 0; i < BF_MR; i++) {
-            const float *src = A + (int64_t)(m0 + i) * rs + k0;
-            int kp = 0;
-            for (; kp + 8 <= kc2; kp += 8) {
-                uint32_t w[8];
-                _mm256_storeu_si256((__m256i *)w, pair_adjacent8(src + 2 * kp));
-                for (int t = 0; t < 8; t++) dst[(kp + t) * BF_MR + i] = w[t];
-            }
-            for (; kp < kc2; kp++) {
-                dst[kp * BF_MR + i] = (uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16;
-            }
+        pack8_along_k(dst, BF_MR, A + (int64_t)m0 * rs + k0, rs, kc2);
+    } else { /* rs == 1: the MR rows of a k are contiguous; two pairs at a time */
+        int kp = 0;
+        for (; kp + 2 <= kc2; kp += 2) {
+            const float *r0 = A + (int64_t)(k0 + 2 * kp) * cs + m0;
+            _mm512_storeu_si512(dst + kp * BF_MR,
+                                pairs16(join8(r0, r0 + 2 * cs), join8(r0 + cs, r0 + 3 * cs)));
         }
-    } else { /* rs == 1: the MR rows of a k are contiguous */
-        for (int kp = 0; kp < kc2; kp++) {
+        for (; kp < kc2; kp++) {
             const float *r0 = A + (int64_t)(k0 + 2 * kp) * cs + m0, *r1 = r0 + cs;
             for (int i = 0; i < BF_MR; i++)
                 dst[kp * BF_MR + i] = (uint32_t)to_bf16(r0[i]) | (uint32_t)to_bf16(r1[i]) << 16;
@@ -243,27 +276,18 @@ __attribute__((target("avx512f"))) static void pack_a_bf16_fast(uint32_t *dst, c
     }
 }
 
-__attribute__((target("avx512f"))) static void pack_b_bf16_fast(uint32_t *dst, const float *B,
-                                                                int64_t rs, int64_t cs, int n0,
-                                                                int k0, int kc2) {
+BF16_TARGET static void pack_b_bf16_fast(uint32_t *dst, const float *B, int64_t rs, int64_t cs,
+                                         int n0, int k0, int kc2) {
     if (cs == 1) {
         for (int kp = 0; kp < kc2; kp++) {
             const float *r0 = B + (int64_t)(k0 + 2 * kp) * rs + n0, *r1 = r0 + rs;
-            _mm512_storeu_si512(dst + kp * BF_NR, pair_rows16(r0, r1));
-            _mm512_storeu_si512(dst + kp * BF_NR + 16, pair_rows16(r0 + 16, r1 + 16));
+            _mm512_storeu_si512(dst + kp * BF_NR, pairs16(_mm512_loadu_ps(r0), _mm512_loadu_ps(r1)));
+            _mm512_storeu_si512(dst + kp * BF_NR + 16,
+                                pairs16(_mm512_loadu_ps(r0 + 16), _mm512_loadu_ps(r1 + 16)));
         }
     } else { /* rs == 1: column j's k values are contiguous */
-        for (int j = 0; j < BF_NR; j++) {
-            const float *src = B + (int64_t)(n0 + j) * cs + k0;
-            int kp = 0;
-            for (; kp + 8 <= kc2; kp += 8) {
-                uint32_t w[8];
-                _mm256_storeu_si256((__m256i *)w, pair_adjacent8(src + 2 * kp));
-                for (int t = 0; t < 8; t++) dst[(kp + t) * BF_NR + j] = w[t];
-            }
-            for (; kp < kc2; kp++)
-                dst[kp * BF_NR + j] = (uint32_t)to_bf16(src[2 * kp]) | (uint32_t)to_bf16(src[2 * kp + 1]) << 16;
-        }
+        for (int j = 0; j < BF_NR; j += 8)
+            pack8_along_k(dst + j, BF_NR, B + (int64_t)(n0 + j) * cs + k0, cs, kc2);
     }
 }
 
@@ -341,7 +365,8 @@ static int g_bf16;
 
 int gemm_set_bf16(int on) {
     __builtin_cpu_init();
-    const int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bf16");
+    const int ok = __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
+                   __builtin_cpu_supports("avx512bf16");
     g_bf16 = on && ok;
     return on && !ok ? -1 : 0;
 }
