@@ -4,8 +4,9 @@
 # a tiny chat model: ranks the first by clicking C, A, B; writes an ideal
 # answer for the second and picks B over A; flags the third as spam. Before
 # that, malformed judgements are posted by Python and must get 400 (or 409,
-# 413, 415, 404, 405) with a one-line JSON error and add nothing. Checked
-# with Python's json module: the store's records (ranks as clicked, flags,
+# 413, 415, 404, 405, or 403 for a Host that is not localhost) with a
+# one-line JSON error and add nothing. Checked with Python's json module:
+# the store's records (ranks as clicked, flags,
 # ideal, labeler, model, time, the candidates the page showed), the SFT
 # file, that the terminal front end samples the same candidates for the
 # same prompts and seed, that a second server on the same port fails with
@@ -78,10 +79,17 @@ assert code == 415, code
 for path, method, want in [('api/judgement', 'GET', 405), ('api/task', 'POST', 405), ('nope', 'GET', 404)]:
     code, out = call(path, b'{}' if method == 'POST' else None, method=method)
     assert code == want and 'error' in json.loads(out), (path, code, out)
+# another name for this machine (DNS rebinding) is refused; localhost is fine
+for host, want in [('evil.example', 403), ('evil.example:80', 403), ('127.0.0.1.evil.example', 403),
+                   ('localhost', 200), ('[::1]:1', 200)]:
+    req = urllib.request.Request(url + 'api/info', headers={'Host': host})
+    try: code = urllib.request.urlopen(req, timeout=60).status
+    except urllib.error.HTTPError as e: code = e.code
+    assert code == want, (host, code)
 assert not os.path.exists('store.jsonl') or os.path.getsize('store.jsonl') == 0, 'a bad request wrote'
 code, again = call('api/task')
 assert json.loads(again)['candidates'] == task['candidates'], 'the task changed'
-print('bad requests ok: %d refused, nothing written' % (len(bad) + 4))
+print('bad requests ok: %d refused, nothing written' % (len(bad) + 7))
 PY
 
 node "$ROOT/tests/js/label_web.mjs" "$url" "$T"

@@ -25,7 +25,10 @@
  *
  * Requiring application/json on POST means that another web site cannot
  * post judgements from the labeler's browser without a CORS preflight,
- * which this server never grants.
+ * which this server never grants. On a loopback address, requests whose
+ * Host header names anything but localhost or a loopback address get 403,
+ * so a site that rebinds its own name to 127.0.0.1 cannot read or post
+ * either.
  *
  * Requests are handled one at a time by libmicrohttpd's internal thread;
  * the main thread waits for SIGINT or SIGTERM (blocked before any thread is
@@ -41,6 +44,7 @@
 #include <errno.h>
 #include <math.h>
 #include <microhttpd.h>
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -62,6 +66,7 @@ typedef struct {
     size_t n_before;       /* prompts judged before this session */
     size_t n_session;      /* judgements saved by this session */
     size_t n_failed;       /* prompts skipped because sampling failed */
+    int loopback;          /* listening on a loopback address only */
 } web_state;
 
 /* One request's body, gathered over the calls libmicrohttpd makes. */
@@ -289,6 +294,30 @@ done:
     return res;
 }
 
+/* 1 when the Host header names this machine's loopback interface (or is
+ * absent, as HTTP/1.0 allows). */
+static int web_host_is_loopback(const char *host) {
+    if (!host) return 1;
+    char name[256];
+    size_t n;
+    if (host[0] == '[') {
+        const char *end = strchr(host, ']');
+        if (!end || (size_t)(end - host - 1) >= sizeof name) return 0;
+        n = (size_t)(end - host - 1);
+        memcpy(name, host + 1, n);
+    } else {
+        n = strcspn(host, ":");
+        if (n >= sizeof name) return 0;
+        memcpy(name, host, n);
+    }
+    name[n] = 0;
+    struct in_addr a4;
+    struct in6_addr a6;
+    if (!strcasecmp(name, "localhost")) return 1;
+    if (inet_pton(AF_INET, name, &a4) == 1) return (ntohl(a4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, name, &a6) == 1 && IN6_IS_ADDR_LOOPBACK(&a6);
+}
+
 /* ---- libmicrohttpd callbacks ---- */
 
 static enum MHD_Result web_on_request(void *cls, struct MHD_Connection *c, const char *url, const char *method,
@@ -316,6 +345,8 @@ static enum MHD_Result web_on_request(void *cls, struct MHD_Connection *c, const
     }
     int get = !strcmp(method, "GET") || !strcmp(method, "HEAD"), post = !strcmp(method, "POST");
     enum MHD_Result res;
+    if (w->loopback && !web_host_is_loopback(MHD_lookup_connection_value(c, MHD_HEADER_KIND, "Host")))
+        return web_reply_error(c, MHD_HTTP_FORBIDDEN, "this server answers only to localhost");
     pthread_mutex_lock(&w->mu);
     if (!strcmp(url, "/") || !strcmp(url, "/index.html"))
         res = get ? web_reply(c, MHD_HTTP_OK, "text/html; charset=utf-8", label_web_page, strlen(label_web_page))
@@ -342,8 +373,9 @@ static void web_on_completed(void *cls, struct MHD_Connection *c, void **req_cls
 /* ---- the server ---- */
 
 /* A listening TCP socket on host:port (*port gets the real one when 0 was
- * asked) and the URL to print. -1 with err_set. */
-static int web_listen(const char *host, int *port, char *url, size_t url_len) {
+ * asked, *loopback whether the address is a loopback one) and the URL to
+ * print. -1 with err_set. */
+static int web_listen(const char *host, int *port, int *loopback, char *url, size_t url_len) {
     struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM,
                              .ai_flags = AI_PASSIVE | AI_NUMERICSERV};
     struct addrinfo *ai;
@@ -361,9 +393,16 @@ static int web_listen(const char *host, int *port, char *url, size_t url_len) {
     }
     struct sockaddr_storage sa;
     socklen_t sl = sizeof sa;
-    if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0)
-        *port = ntohs(sa.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&sa)->sin6_port
-                                               : ((struct sockaddr_in *)&sa)->sin_port);
+    *loopback = 0;
+    if (getsockname(fd, (struct sockaddr *)&sa, &sl) == 0 && sa.ss_family == AF_INET6) {
+        const struct sockaddr_in6 *a = (const struct sockaddr_in6 *)&sa;
+        *port = ntohs(a->sin6_port);
+        *loopback = IN6_IS_ADDR_LOOPBACK(&a->sin6_addr);
+    } else if (sa.ss_family == AF_INET) {
+        const struct sockaddr_in *a = (const struct sockaddr_in *)&sa;
+        *port = ntohs(a->sin_port);
+        *loopback = (ntohl(a->sin_addr.s_addr) >> 24) == 127;
+    }
     snprintf(url, url_len, ai->ai_family == AF_INET6 ? "http://[%s]:%d/" : "http://%s:%d/", host, *port);
     freeaddrinfo(ai);
     return fd;
@@ -378,14 +417,14 @@ int label_web_main(const label_options *o, const char *host, int port) {
     sigaddset(&stop, SIGTERM);
     pthread_sigmask(SIG_BLOCK, &stop, &old);
     char url[400];
-    int fd = web_listen(host, &port, url, sizeof url), rc = 0;
+    int loopback = 0, fd = web_listen(host, &port, &loopback, url, sizeof url), rc = 0;
     label_session s;
     if (fd < 0 || label_session_open(&s, o) < 0) {
         if (fd >= 0) close(fd);
         pthread_sigmask(SIG_SETMASK, &old, NULL);
         return cli_error(NULL);
     }
-    web_state w = {.s = &s};
+    web_state w = {.s = &s, .loopback = loopback};
     pthread_mutex_init(&w.mu, NULL);
     if (s.instr_path) {
         size_t len;
