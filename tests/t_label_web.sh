@@ -2,7 +2,8 @@
 # `llmos label --web` in a real browser: Debian's Chromium, driven by npm
 # playwright-core (tests/js/label_web.mjs), labels three prompts with K=3 on
 # a tiny chat model: ranks the first by clicking C, A, B; writes an ideal
-# answer for the second and picks B over A; flags the third as spam. Before
+# answer for the second and picks B over A; flags the third as spam; skips
+# the fourth (after clicking ranks). Before
 # that, malformed judgements are posted by Python and must get 400 (or 409,
 # 413, 415, 404, 405, or 403 for a Host that is not localhost) with a
 # one-line JSON error and add nothing. Checked with Python's json module:
@@ -18,7 +19,7 @@ cd "$T"
 [ -x /usr/bin/chromium ] || { echo "FAIL: /usr/bin/chromium missing (scripts/install-deps.sh)"; exit 1; }
 [ -d "$ROOT/tests/oracle/node_modules/playwright-core" ] || {
     echo "FAIL: playwright-core missing (scripts/install-deps.sh)"; exit 1; }
-head -n 3 chats.jsonl > prompts.jsonl
+head -n 4 chats.jsonl > prompts.jsonl
 printf '%s\n' '# Test guideline' '' 'Prefer **correct** answers.' '' '- first point' '- second point' \
     '  continued' '' '<script>window.pwned = 1</script> <img src=x onerror="window.pwned=2">' > guide.md
 opts=(--model base.gguf --prompts prompts.jsonl --store store.jsonl --k 3 --max-new 10 --threads 2)
@@ -99,10 +100,10 @@ rc=0; wait $pid || rc=$?
 trap - EXIT
 cat server.txt
 [ "$rc" = 0 ] || { echo "FAIL: the server exited $rc after SIGTERM"; cat server.err; exit 1; }
-grep -q "stopped by SIGTERM; 3 judgements saved to store.jsonl" server.txt
+grep -q "stopped by SIGTERM; 4 judgements saved to store.jsonl" server.txt
 
 # the terminal front end, another labeler: same prompts and seed, same candidates
-printf '\ns\ns\ns\n' | "$LLMOS" label "${opts[@]}" --labeler bob > bob.txt
+printf '\ns\ns\ns\ns\n' | "$LLMOS" label "${opts[@]}" --labeler bob > bob.txt
 
 "$PY" - <<'PY'
 import json, re
@@ -112,7 +113,7 @@ shown = json.load(open('shown.json'))
 first_user = lambda c: c['messages'][:next(i for i, m in enumerate(c['messages']) if m['role'] == 'user') + 1]
 a = [r for r in recs if r['labeler'] == 'alice']
 b = [r for r in recs if r['labeler'] == 'bob']
-assert len(a) == 3 and len(b) == 3 and len(recs) == 6, len(recs)
+assert len(a) == 4 and len(b) == 4 and len(recs) == 8, len(recs)
 keys = ['labeler', 'time', 'model', 'prompt', 'candidates', 'ranks', 'flags']
 for i, r in enumerate(a):
     assert list(r)[:7] == keys, list(r)
@@ -124,11 +125,29 @@ for i, r in enumerate(a):
 assert a[0]['ranks'] == [2, 3, 1] and a[0]['flags'] == [] and 'ideal' not in a[0]
 assert a[1]['ranks'] == [2, 1, 0] and a[1]['flags'] == [] and a[1]['ideal'] == 'It means a striped horse.'
 assert a[2]['ranks'] == [0, 0, 0] and a[2]['flags'] == ['spam'] and 'ideal' not in a[2]
-assert [r['flags'] for r in b] == [['skip']] * 3
+assert a[3]['ranks'] == [0, 0, 0] and a[3]['flags'] == ['skip'] and 'ideal' not in a[3]
+assert [r['flags'] for r in b] == [['skip']] * 4
 assert len(set(a[0]['candidates'])) > 1
 sft = [json.loads(l) for l in open('store.sft.jsonl')]
 assert sft == [{'messages': first_user(convs[1]) + [{'role': 'assistant', 'content': 'It means a striped horse.'}],
                 'labeler': 'alice'}], sft
-print('web label ok: 3 judgements as clicked, same candidates as the terminal')
+print('web label ok: 4 judgements as clicked, same candidates as the terminal')
 PY
 "$LLMOS" chat base.gguf --render store.sft.jsonl > /dev/null
+
+# alice again, on the page: everything is judged; SIGINT stops it
+"$LLMOS" label --web --port 0 "${opts[@]}" --labeler alice > again.txt 2> again.err &
+pid=$!
+trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+for _ in $(seq 1 300); do grep -q "serving http://" again.txt && break; sleep 0.1; done
+grep -q "serving .* 4 judged before" again.txt || { echo "FAIL: restart"; cat again.txt again.err; exit 1; }
+url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' again.txt)
+"$PY" - "$url" <<'PY'
+import json, sys, urllib.request
+t = json.loads(urllib.request.urlopen(sys.argv[1] + 'api/task', timeout=60).read())
+assert t['done'] and t['judged'] == 4 and t['judged_session'] == 0 and t['total'] == 4, t
+PY
+kill -INT $pid
+rc=0; wait $pid || rc=$?
+trap - EXIT
+[ "$rc" = 0 ] && grep -q "stopped by SIGINT; 0 judgements" again.txt || { echo "FAIL: SIGINT gave $rc"; cat again.txt again.err; exit 1; }

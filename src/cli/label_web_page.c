@@ -39,7 +39,7 @@ const char label_web_page[] =
     ".cand.ranked { border-color: var(--accent); }\n"
     ".cand-head { display: flex; align-items: center; gap: .8em; margin-bottom: .4em; }\n"
     ".letter { font-weight: 700; font-size: 1.1em; }\n"
-    ".ranks { display: flex; gap: .3em; margin-left: auto; }\n"
+    ".ranks { display: flex; flex-wrap: wrap; justify-content: flex-end; gap: .3em; margin-left: auto; }\n"
     "button { font: inherit; border: 1px solid var(--line); background: #fff; border-radius: 4px; padding: .25em .7em; cursor: pointer; }\n"
     "button:hover { border-color: var(--accent); }\n"
     "button:disabled { opacity: .5; cursor: default; }\n"

@@ -4,12 +4,13 @@
 //
 //   node tests/js/label_web.mjs URL OUT_DIR
 //
-// With K=3 and three prompts it: checks that the guideline is shown as text
+// With K=3 and four prompts it: checks that the guideline is shown as text
 // (its Markdown as headings and bold, its markup-looking lines literally,
 // never run); presses Save with nothing chosen and expects the server's
 // error; ranks the first prompt's answers C, A, B by clicking rank buttons;
 // writes an ideal answer for the second and picks B over A; flags the third
-// as spam; and expects the "all judged" screen. OUT_DIR gets shown.json
+// as spam; clicks ranks on the fourth, then Skip; and expects the "all
+// judged" screen. OUT_DIR gets shown.json
 // (the prompt and candidates as the page displayed them, per task) and
 // page.png (a screenshot of the first task). Exit 1 with a message on any
 // mismatch.
@@ -58,7 +59,7 @@ try {
 
     const shown = [];
     async function readTask(pos) {
-        await page.waitForFunction((p) => document.getElementById("progress").textContent.startsWith("prompt " + p + " of 3"), pos);
+        await page.waitForFunction((p) => document.getElementById("progress").textContent.startsWith("prompt " + p + " of 4"), pos);
         await page.waitForSelector("#cand-2");
         const t = {
             prompt: await page.$$eval("#prompt .msg", (es) => es.map((e) => ({
@@ -76,7 +77,7 @@ try {
 
     // prompt 1: Save with nothing chosen is refused; then rank C, A, B
     let t = await readTask(1);
-    check(t.progress.includes("judged 0 of 3"), "progress at the start: " + t.progress);
+    check(t.progress.includes("judged 0 of 4"), "progress at the start: " + t.progress);
     await page.click("#save");
     await page.waitForSelector("#status.error");
     check((await page.textContent("#status")).includes("nothing to save"), "the server's refusal is shown");
@@ -91,7 +92,7 @@ try {
 
     // prompt 2: an ideal answer and the better of two (B over A)
     t = await readTask(2);
-    check(t.progress.includes("judged 1 of 3 (1 this session)"), "progress after one: " + t.progress);
+    check(t.progress.includes("judged 1 of 4 (1 this session)"), "progress after one: " + t.progress);
     await page.fill("#ideal", "It means a striped horse.");
     await rank("B", 1);
     await rank("A", 2);
@@ -102,9 +103,15 @@ try {
     await page.check("#flag-spam");
     await page.click("#save");
 
+    // prompt 4: ranks clicked, then Skip (the ranks are not kept)
+    t = await readTask(4);
+    await rank("A", 1);
+    await rank("C", 2);
+    await page.click("#skip");
+
     await page.waitForSelector("#finished:not([hidden])");
     const fin = await page.textContent("#finished-text");
-    check(fin.includes("Judged 3 of 3 prompts (3 this session)"), "the end screen: " + fin);
+    check(fin.includes("Judged 4 of 4 prompts (4 this session)"), "the end screen: " + fin);
     writeFileSync(path.join(outDir, "shown.json"), JSON.stringify(shown));
 } finally {
     await browser.close();
@@ -113,4 +120,4 @@ if (problems.length) {
     console.error(problems.join("\n"));
     process.exit(1);
 }
-console.log("browser ok: 3 prompts judged through the page");
+console.log("browser ok: 4 prompts judged through the page");
