@@ -289,39 +289,66 @@ static void embedding_backward(float *demb, const int *tokens, const float *dx, 
         for (int n = 0; n < N; n++) demb[(size_t)tokens[n] * C + c] += dx[(size_t)n * C + c];
 }
 
+/* The row loops below are compiled twice, for AVX-512 and for the
+ * baseline ISA, and the loader picks one for the CPU (GCC target_clones). */
+#define ROW_CLONES __attribute__((target_clones("avx512f", "default")))
+
+ROW_CLONES static float row_sumsq(const float *x, int C) {
+    float ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < C; i++) ss += x[i] * x[i];
+    return ss;
+}
+
+ROW_CLONES static void row_norm(float *o, const float *x, const float *w, float r, int C) {
+#pragma omp simd
+    for (int i = 0; i < C; i++) o[i] = x[i] * r * w[i];
+}
+
 /* out (N, C) = x / sqrt(mean(x^2) + eps) * w, keeping rstd (N) */
 static void rmsnorm_fwd(float *out, float *rstd, const float *x, const float *w, int N, int C,
                         float eps) {
 #pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
     for (int n = 0; n < N; n++) {
         const float *xi = x + (size_t)n * C;
-        float *o = out + (size_t)n * C;
-        float ss = 0;
-        for (int i = 0; i < C; i++) ss += xi[i] * xi[i];
-        const float r = 1.0f / sqrtf(ss / C + eps);
+        const float r = 1.0f / sqrtf(row_sumsq(xi, C) / C + eps);
         rstd[n] = r;
-        for (int i = 0; i < C; i++) o[i] = xi[i] * r * w[i];
+        row_norm(out + (size_t)n * C, xi, w, r, C);
     }
+}
+
+ROW_CLONES static void row_rmsnorm_bwd(float *dx, const float *d, const float *x, const float *w,
+                                       float r, int C) {
+    float dot = 0;
+#pragma omp simd reduction(+ : dot)
+    for (int i = 0; i < C; i++) dot += d[i] * w[i] * x[i];
+    const float k = dot * r * r * r / C;
+#pragma omp simd
+    for (int i = 0; i < C; i++) dx[i] += d[i] * w[i] * r - x[i] * k;
+}
+
+/* s[i] += d[i] * x[i] * r over one row's slice */
+ROW_CLONES static void row_wgrad(float *s, const float *d, const float *x, float r, int n) {
+#pragma omp simd
+    for (int i = 0; i < n; i++) s[i] += d[i] * x[i] * r;
 }
 
 /* dx (N, C) += d(rmsnorm)/dx . dout; dw (C) += sum_n dout * x * rstd */
 static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x, const float *w,
                         const float *rstd, int N, int C) {
 #pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
-    for (int n = 0; n < N; n++) {
-        const float *xi = x + (size_t)n * C, *d = dout + (size_t)n * C;
-        float *dxi = dx + (size_t)n * C;
-        const float r = rstd[n];
-        float dot = 0;
-        for (int i = 0; i < C; i++) dot += d[i] * w[i] * xi[i];
-        const float k = dot * r * r * r / C;
-        for (int i = 0; i < C; i++) dxi[i] += d[i] * w[i] * r - xi[i] * k;
-    }
+    for (int n = 0; n < N; n++)
+        row_rmsnorm_bwd(dx + (size_t)n * C, dout + (size_t)n * C, x + (size_t)n * C, w, rstd[n], C);
+    /* dw in column slices, each summed over n in order */
+    enum { SLICE = 64 };
+    const int slices = (C + SLICE - 1) / SLICE;
 #pragma omp parallel for schedule(static) if (PAR((size_t)N * C))
-    for (int i = 0; i < C; i++) {
-        float s = 0;
-        for (int n = 0; n < N; n++) s += dout[(size_t)n * C + i] * x[(size_t)n * C + i] * rstd[n];
-        dw[i] += s;
+    for (int sl = 0; sl < slices; sl++) {
+        const int i0 = sl * SLICE, len = MIN(SLICE, C - i0);
+        float s[SLICE] = {0};
+        for (int n = 0; n < N; n++)
+            row_wgrad(s, dout + (size_t)n * C + i0, x + (size_t)n * C + i0, rstd[n], len);
+        for (int i = 0; i < len; i++) dw[i0 + i] += s[i];
     }
 }
 
