@@ -22,6 +22,9 @@
  * so the store and the SFT file get the same records. The candidates of the
  * current prompt are sampled once (label_task_sample, the terminal's
  * sampling) and kept until it is judged; the browser never sends them back.
+ * A sampler thread keeps the current prompt's and the next one's candidates
+ * ready, so the next prompt usually appears at once after Save while the
+ * labeler reads the current one.
  *
  * Requiring application/json on POST means that another web site cannot
  * post judgements from the labeler's browser without a CORS preflight,
@@ -30,10 +33,11 @@
  * so a site that rebinds its own name to 127.0.0.1 cannot read or post
  * either.
  *
- * Requests are handled one at a time by libmicrohttpd's internal thread;
- * the main thread waits for SIGINT or SIGTERM (blocked before any thread is
- * started, so that only sigwait sees them), then stops the server and frees
- * everything.
+ * Requests are handled one at a time by libmicrohttpd's internal thread,
+ * the model is used only by the sampler thread, and one mutex guards the
+ * state they share; the main thread waits for SIGINT or SIGTERM (blocked
+ * before any thread is started, so that only sigwait sees them), then
+ * stops the server and the sampler and frees everything.
  */
 #include "cli.h"
 #include "label.h"
@@ -58,11 +62,14 @@ enum { WEB_MAX_BODY = 1 << 20 };
 
 typedef struct {
     label_session *s;
-    pthread_mutex_t mu;
     char *instructions;    /* the guideline's text, or NULL */
-    size_t cursor;         /* the next prompt to consider */
+    pthread_mutex_t mu;    /* guards everything below */
+    pthread_cond_t cv;     /* broadcast on every change below */
+    char *todo;            /* (prompts) 1: still to label (not judged, sampling worked) */
+    size_t cursor;         /* the prompt after the last one judged */
     label_task task;       /* the current prompt's candidates when have_task */
-    int have_task;
+    label_task next;       /* the following one's when have_next */
+    int have_task, have_next, stop;
     size_t n_before;       /* prompts judged before this session */
     size_t n_session;      /* judgements saved by this session */
     size_t n_failed;       /* prompts skipped because sampling failed */
@@ -137,29 +144,65 @@ static enum MHD_Result web_info(web_state *w, struct MHD_Connection *c) {
     return web_reply_json(c, MHD_HTTP_OK, j);
 }
 
-/* Makes the current task ready: the first prompt from the cursor on that
- * was not judged before and whose candidates can be sampled. 0 when there
- * is one, 1 when every prompt is done. */
-static int web_next_task(web_state *w) {
-    label_session *s = w->s;
-    while (w->cursor < s->prompts.n) {
-        if (w->have_task && w->task.index == w->cursor) return 0;
-        if (label_prompt_len(s, w->cursor) && !label_already_judged(s, w->cursor)) {
-            if (label_task_sample(s, w->cursor, &w->task) == 0) {
-                w->have_task = 1;
-                return 0;
-            }
-            fprintf(stderr, "llmos label: skipping prompt %zu: %s\n", w->cursor + 1, err_msg());
-            w->n_failed++;
+/* ---- the sampler thread ---- */
+
+/* The first prompt still to label at i or after; the count of prompts when
+ * there is none. */
+static size_t web_find(const web_state *w, size_t i) {
+    while (i < w->s->prompts.n && !w->todo[i]) i++;
+    return i;
+}
+
+/* Samples the current prompt's candidates when they are missing, else the
+ * next prompt's, else waits. A result that is no longer wanted when it is
+ * ready (the labeler moved on meanwhile) is dropped. */
+static void *web_sampler(void *arg) {
+    web_state *w = arg;
+    const size_t n = w->s->prompts.n;
+    pthread_mutex_lock(&w->mu);
+    while (!w->stop) {
+        size_t j = !w->have_task ? web_find(w, w->cursor) : !w->have_next ? web_find(w, w->task.index + 1) : n;
+        if (j >= n) {
+            pthread_cond_wait(&w->cv, &w->mu);
+            continue;
         }
-        w->cursor++;
+        pthread_mutex_unlock(&w->mu);
+        label_task t;
+        int rc = label_task_sample(w->s, j, &t);
+        pthread_mutex_lock(&w->mu);
+        if (rc < 0) {
+            fprintf(stderr, "llmos label: skipping prompt %zu: %s\n", j + 1, err_msg());
+            w->todo[j] = 0;
+            w->n_failed++;
+        } else if (!w->have_task && web_find(w, w->cursor) == j) {
+            w->task = t;
+            w->have_task = 1;
+        } else if (w->have_task && !w->have_next && web_find(w, w->task.index + 1) == j) {
+            w->next = t;
+            w->have_next = 1;
+        } else
+            label_task_release(&t);
+        pthread_cond_broadcast(&w->cv);
     }
-    return 1;
+    pthread_mutex_unlock(&w->mu);
+    return NULL;
+}
+
+/* Waits (w->mu held) until the current prompt's candidates are ready: 0,
+ * or 1 when every prompt is done, -1 when the server is stopping. */
+static int web_wait_task(web_state *w) {
+    for (;;) {
+        if (w->stop) return -1;
+        if (w->have_task) return 0;
+        if (web_find(w, w->cursor) >= w->s->prompts.n) return 1;
+        pthread_cond_wait(&w->cv, &w->mu);
+    }
 }
 
 static enum MHD_Result web_task(web_state *w, struct MHD_Connection *c) {
+    int done = web_wait_task(w);
+    if (done < 0) return web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
     cJSON *j = cJSON_CreateObject();
-    int done = web_next_task(w);
     cJSON_AddBoolToObject(j, "done", done);
     web_add_progress(w, j);
     if (!done) {
@@ -271,7 +314,12 @@ static enum MHD_Result web_judgement(web_state *w, struct MHD_Connection *c, con
                               "nothing to save: rank two answers or more, write the ideal answer, or skip or flag");
         goto done;
     }
-    if (web_next_task(w) || (size_t)index != w->task.index) {
+    int state = web_wait_task(w);
+    if (state < 0) {
+        res = web_reply_error(c, MHD_HTTP_SERVICE_UNAVAILABLE, "the server is stopping");
+        goto done;
+    }
+    if (state || (size_t)index != w->task.index) {
         res = web_reply_error(c, MHD_HTTP_CONFLICT, "prompt %ld is not the current one; reload the task", index + 1);
         goto done;
     }
@@ -281,9 +329,12 @@ static enum MHD_Result web_judgement(web_state *w, struct MHD_Connection *c, con
         goto done;
     }
     w->n_session++;
+    w->cursor = w->task.index + 1;
     label_task_release(&w->task);
-    w->have_task = 0;
-    w->cursor++;
+    w->task = w->next;
+    w->have_task = w->have_next;
+    w->have_next = 0;
+    pthread_cond_broadcast(&w->cv);
     cJSON *ok = cJSON_CreateObject();
     cJSON_AddBoolToObject(ok, "ok", 1);
     web_add_progress(w, ok);
@@ -426,16 +477,26 @@ int label_web_main(const label_options *o, const char *host, int port) {
     }
     web_state w = {.s = &s, .loopback = loopback};
     pthread_mutex_init(&w.mu, NULL);
+    pthread_cond_init(&w.cv, NULL);
     if (s.instr_path) {
         size_t len;
         char *text = file_read_all(s.instr_path, &len);
         if (text) w.instructions = utf8_sanitize(text);
         free(text);
     }
-    for (size_t i = 0; i < s.prompts.n; i++) w.n_before += label_prompt_len(&s, i) && label_already_judged(&s, i);
-    struct MHD_Daemon *d = MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, web_on_request, &w,
-                                            MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
-                                            web_on_completed, NULL, MHD_OPTION_END);
+    w.todo = xcalloc(s.prompts.n + 1, 1);
+    for (size_t i = 0; i < s.prompts.n; i++) {
+        int judged = label_prompt_len(&s, i) && label_already_judged(&s, i);
+        w.n_before += judged;
+        w.todo[i] = label_prompt_len(&s, i) && !judged;
+    }
+    pthread_t sampler_thread;
+    int e = pthread_create(&sampler_thread, NULL, web_sampler, &w);
+    struct MHD_Daemon *d = e ? NULL
+                             : MHD_start_daemon(MHD_USE_AUTO_INTERNAL_THREAD, 0, NULL, NULL, web_on_request, &w,
+                                                MHD_OPTION_LISTEN_SOCKET, fd, MHD_OPTION_NOTIFY_COMPLETED,
+                                                web_on_completed, NULL, MHD_OPTION_END);
+    int sig = 0;
     if (!d) {
         close(fd);
         rc = cli_error("cannot start the web server on %s", url);
@@ -443,15 +504,25 @@ int label_web_main(const label_options *o, const char *host, int port) {
         printf("llmos label: serving %s (labeler %s, %zu prompts, %d answers each, %zu judged before; "
                "store %s). Ctrl-C stops.\n", url, o->labeler, s.prompts.n, o->k, w.n_before, o->store);
         fflush(stdout);
-        int sig = 0;
         sigwait(&stop, &sig);
-        MHD_stop_daemon(d); /* closes fd */
+    }
+    /* requests waiting for candidates give up; the sampler ends after its
+     * current prompt */
+    pthread_mutex_lock(&w.mu);
+    w.stop = 1;
+    pthread_cond_broadcast(&w.cv);
+    pthread_mutex_unlock(&w.mu);
+    if (d) MHD_stop_daemon(d); /* closes fd */
+    if (!e) pthread_join(sampler_thread, NULL);
+    if (d) {
         printf("llmos label: stopped by %s; %zu judgements saved to %s this session.\n",
                sig == SIGINT ? "SIGINT" : "SIGTERM", w.n_session, o->store);
         fflush(stdout);
     }
     if (w.have_task) label_task_release(&w.task);
-    free(w.instructions);
+    if (w.have_next) label_task_release(&w.next);
+    free(w.instructions), free(w.todo);
+    pthread_cond_destroy(&w.cv);
     pthread_mutex_destroy(&w.mu);
     label_session_close(&s);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
