@@ -27,6 +27,8 @@ opts=(--model base.gguf --prompts prompts.jsonl --store store.jsonl --k 3 --max-
 "$LLMOS" label --help | grep -q -- "--web"
 rc=0; "$LLMOS" label --web --port 70000 "${opts[@]}" 2> badport.txt || rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l < badport.txt)" = 1 ] || { echo "FAIL: --port 70000 gave $rc"; cat badport.txt; exit 1; }
+rc=0; "$LLMOS" label --port 8081 "${opts[@]}" 2> noweb.txt < /dev/null || rc=$?
+[ "$rc" = 2 ] && grep -q "go with --web" noweb.txt || { echo "FAIL: --port without --web gave $rc"; exit 1; }
 
 "$LLMOS" label --web --port 0 "${opts[@]}" --labeler alice --instructions guide.md > server.txt 2> server.err &
 pid=$!

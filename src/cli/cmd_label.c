@@ -189,8 +189,8 @@ static int label_terminal(label_session *s) {
 int cmd_label(int argc, char **argv) {
     label_options o = {.labeler = getenv("USER") ? getenv("USER") : "anonymous", .k = 4, .max_new = 128,
                        .seed = 1, .threads = cli_default_threads(), .temp = 0.8};
-    const char *host = "127.0.0.1";
-    long n, port = 8080;
+    const char *host = NULL;
+    long n, port = -1;
     int web = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
@@ -223,7 +223,11 @@ int cmd_label(int argc, char **argv) {
         fprintf(stderr, "llmos label: bad labeler name '%s'\n", o.labeler);
         return 2;
     }
-    if (web) return label_web_main(&o, host, (int)port);
+    if (!web && (host || port >= 0)) {
+        fprintf(stderr, "llmos label: --port and --host go with --web\n");
+        return 2;
+    }
+    if (web) return label_web_main(&o, host ? host : "127.0.0.1", port >= 0 ? (int)port : 8080);
     label_session s;
     if (label_session_open(&s, &o) < 0) return cli_error(NULL);
     int rc = label_terminal(&s);

@@ -22,9 +22,9 @@
  * so the store and the SFT file get the same records. The candidates of the
  * current prompt are sampled once (label_task_sample, the terminal's
  * sampling) and kept until it is judged; the browser never sends them back.
- * A sampler thread keeps the current prompt's and the next one's candidates
- * ready, so the next prompt usually appears at once after Save while the
- * labeler reads the current one.
+ * A sampler thread prepares the current prompt's and the next one's
+ * candidates while the labeler reads, so after Save the next prompt
+ * usually appears at once.
  *
  * Requiring application/json on POST means that another web site cannot
  * post judgements from the labeler's browser without a CORS preflight,
@@ -46,9 +46,9 @@
 
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <arpa/inet.h>
 #include <math.h>
 #include <microhttpd.h>
-#include <arpa/inet.h>
 #include <netdb.h>
 #include <pthread.h>
 #include <signal.h>
