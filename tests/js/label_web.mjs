@@ -8,7 +8,8 @@
 // (its Markdown as headings and bold, its markup-looking lines literally,
 // never run); presses Save with nothing chosen and expects the server's
 // error; ranks the first prompt's answers C, A, B by clicking rank buttons;
-// writes an ideal answer for the second and picks B over A; flags the third
+// writes an ideal answer for the second and picks B over A (typing "b>a" in
+// the ranking field, as the terminal reads it); flags the third
 // as spam; clicks ranks on the fourth, then Skip; and expects the "all
 // judged" screen. OUT_DIR gets shown.json
 // (the prompt and candidates as the page displayed them, per task) and
@@ -93,10 +94,13 @@ try {
     // prompt 2: an ideal answer and the better of two (B over A)
     t = await readTask(2);
     check(t.progress.includes("judged 1 of 4 (1 this session)"), "progress after one: " + t.progress);
+    // this time typed, as the guideline says: "zz" is refused, "b>a" + Enter saves
     await page.fill("#ideal", "It means a striped horse.");
-    await rank("B", 1);
-    await rank("A", 2);
-    await page.click("#save");
+    await page.fill("#ranking", "zz");
+    check(await page.evaluate(() => document.getElementById("ranking").classList.contains("bad")), "'zz' marked bad");
+    await page.fill("#ranking", "b>a");
+    check((await pressed("B", 1)) === "true" && (await pressed("A", 2)) === "true", "the typed ranking shows");
+    await page.press("#ranking", "Enter");
 
     // prompt 3: spam
     t = await readTask(3);
