@@ -389,6 +389,25 @@ int gemm_bf16(void) { return g_bf16; }
 
 /* ---- driver ---- */
 
+/* The part of C (M x nc) the calling OpenMP thread computes: an equal share
+ * of the MR-row strips (all columns), or of the NR-column strips when there
+ * are too few row strips to share well. The split depends only on the sizes
+ * and the thread count, and each element of C is still summed by one
+ * thread in k order, so results do not depend on it. */
+static void thread_region(int M, int nc, int MR, int NR, int *r0, int *r1, int *c0, int *c1) {
+    const int nth = omp_get_num_threads(), me = omp_get_thread_num();
+    const int S = (M + MR - 1) / MR, Q = (nc + NR - 1) / NR;
+    *r0 = 0, *r1 = M, *c0 = 0, *c1 = nc;
+    if (nth == 1) return;
+    if (S >= 4 * nth || S >= Q) {
+        *r0 = MIN(M, (int)((int64_t)S * me / nth) * MR);
+        *r1 = MIN(M, (int)((int64_t)S * (me + 1) / nth) * MR);
+    } else {
+        *c0 = MIN(nc, (int)((int64_t)Q * me / nth) * NR);
+        *c1 = MIN(nc, (int)((int64_t)Q * (me + 1) / nth) * NR);
+    }
+}
+
 static float *g_apack, *g_bpack;
 static size_t g_apack_n, g_bpack_n;
 
@@ -421,13 +440,14 @@ static void gemm_bf16_driver(int M, int N, int K, const float *A, int64_t a_rs, 
             for (int pc = 0; pc < K; pc += GEMM_KC) {
                 const int kc = MIN(GEMM_KC, K - pc), kc2 = (kc + 1) / 2;
                 const int acc = accumulate || pc > 0;
+#pragma omp barrier /* everyone is done with the previous panels */
                 pack_b_bf16(Bp, B, b_rs, b_cs, jc, nc, pc, kc);
                 pack_a_bf16(Ap, A, a_rs, a_cs, M, pc, kc);
-                const int tm = (M + MC - 1) / MC, tn = (nc + TN - 1) / TN;
-#pragma omp for schedule(static)
-                for (int t = 0; t < tm * tn; t++) {
-                    const int i0 = (t / tn) * MC, j0 = (t % tn) * TN;
-                    const int i1 = MIN(M, i0 + MC), j1 = MIN(nc, j0 + TN);
+                int r0, r1, c0, c1;
+                thread_region(M, nc, BF_MR, BF_NR, &r0, &r1, &c0, &c1);
+                for (int i0 = r0; i0 < r1; i0 += MC)
+                for (int j0 = c0; j0 < c1; j0 += TN) {
+                    const int i1 = MIN(r1, i0 + MC), j1 = MIN(c1, j0 + TN);
                     for (int jr = j0; jr < j1; jr += BF_NR) {
                         const uint16_t *bp = Bp + (size_t)(jr / BF_NR) * BF_NR * 2 * kc2;
                         const int cols = MIN(BF_NR, j1 - jr);
@@ -480,14 +500,15 @@ void gemm_f32(int M, int N, int K, const float *A, int64_t a_rs, int64_t a_cs, c
             for (int pc = 0; pc < K; pc += GEMM_KC) {
                 const int kc = MIN(GEMM_KC, K - pc);
                 const int acc = accumulate || pc > 0;
+#pragma omp barrier /* everyone is done with the previous panels */
                 pack_b(Bp, B, b_rs, b_cs, jc, nc, pc, kc, NR);
                 pack_a(Ap, A, a_rs, a_cs, 0, M, pc, kc, MR);
                 /* implicit barrier after each omp for */
-                const int tm = (M + MC - 1) / MC, tn = (nc + TN - 1) / TN;
-#pragma omp for schedule(static)
-                for (int t = 0; t < tm * tn; t++) {
-                    const int i0 = (t / tn) * MC, j0 = (t % tn) * TN;
-                    const int i1 = MIN(M, i0 + MC), j1 = MIN(nc, j0 + TN);
+                int r0, r1, c0, c1;
+                thread_region(M, nc, MR, NR, &r0, &r1, &c0, &c1);
+                for (int i0 = r0; i0 < r1; i0 += MC)
+                for (int j0 = c0; j0 < c1; j0 += TN) {
+                    const int i1 = MIN(r1, i0 + MC), j1 = MIN(c1, j0 + TN);
                     for (int jr = j0; jr < j1; jr += NR) {
                         const float *bp = Bp + (size_t)(jr / NR) * NR * kc;
                         const int cols = MIN(NR, j1 - jr);
