@@ -7,7 +7,7 @@
 #include "model.h"
 
 #include "../core/common.h"
-#include "layers.h"
+#include "../core/vecmath.h"
 
 #include <math.h>
 #include <omp.h>
@@ -209,10 +209,42 @@ void model_set_threads(int n) {
 /* ------------------------------------------------------------------------ */
 /* Forward                                                                  */
 
+/* The row math below is plain C that GCC compiles twice (target_clones):
+ * once for AVX-512 and once for the baseline ISA, the loader picking one
+ * for the CPU. f32x16 is GCC's generic vector of 16 floats: one zmm
+ * register on AVX-512, four SSE registers on the baseline.
+ * -DLLMOS_NO_CLONES builds the baseline only (to test it on any CPU). */
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(LLMOS_NO_CLONES)
+#define FWD_CLONES __attribute__((target_clones("avx512f", "default")))
+#else
+#define FWD_CLONES
+#endif
+#define INLINE static inline __attribute__((always_inline))
+
+typedef float f32x16 __attribute__((vector_size(64)));
+/* f32x16 values never cross a call (every helper is inlined): no ABI. */
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+INLINE f32x16 ld16(const float *p) {
+    f32x16 v;
+    memcpy(&v, p, sizeof(v));
+    return v;
+}
+INLINE void st16(float *p, f32x16 v) { memcpy(p, &v, sizeof(v)); }
+
+/* Keys are cached transposed, so that a query's scores against a run of
+ * positions are whole vectors: per layer and kv head, D rows of ctx_stride
+ * floats (the n_ctx positions, rounded up to a multiple of ATT_KEYS so a
+ * tile of keys never reads past the end). Values are cached per layer and
+ * kv head as n_ctx rows of D floats. */
+#define ATT_KEYS 32 /* keys per score tile */
+#define ATT_QUERIES 8 /* queries per work item */
+
 struct model_state {
     int n_ctx, n_batch;
-    float *key_cache;   /* (L, n_ctx, KVH*D) */
-    float *value_cache; /* (L, n_ctx, KVH*D) */
+    int ctx_stride;     /* n_ctx rounded up to ATT_KEYS */
+    float *key_cache;   /* (L, KVH, D, ctx_stride) */
+    float *value_cache; /* (L, KVH, n_ctx, D) */
     float *x;           /* (n_batch, C) residual stream */
     float *xb;          /* (n_batch, C) normed input */
     float *q;           /* (n_batch, H*D) */
@@ -220,7 +252,8 @@ struct model_state {
     float *att_out;     /* (n_batch, H*D) */
     float *tmp;         /* (n_batch, C) */
     float *hb, *hb2;    /* (n_batch, F) */
-    float *att;         /* (threads, n_ctx) attention scores */
+    float *rope;        /* (n_batch, D) cos and sin of each pair, per position */
+    float *att;         /* (threads, ATT_QUERIES, ctx_stride) attention scores */
     int n_att;          /* threads the att scratch was made for */
     float *logits;      /* (n_batch, V) */
 };
@@ -231,8 +264,9 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     model_state *s = xcalloc(1, sizeof(*s));
     s->n_ctx = n_ctx;
     s->n_batch = n_batch;
+    s->ctx_stride = (n_ctx + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim, qd = (size_t)c->n_heads * c->head_dim;
-    s->key_cache = xcalloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
+    s->key_cache = xcalloc((size_t)c->n_layers * s->ctx_stride * kvd, sizeof(float));
     s->value_cache = xcalloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
     s->x = xmalloc(sizeof(float) * n_batch * c->dim);
     s->xb = xmalloc(sizeof(float) * n_batch * c->dim);
@@ -243,8 +277,9 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->v = xmalloc(sizeof(float) * n_batch * kvd);
     s->hb = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
     s->hb2 = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
+    s->rope = xmalloc(sizeof(float) * n_batch * c->head_dim);
     s->n_att = omp_get_max_threads();
-    s->att = xmalloc(sizeof(float) * s->n_att * n_ctx);
+    s->att = xmalloc(sizeof(float) * s->n_att * ATT_QUERIES * s->ctx_stride);
     s->logits = xmalloc(sizeof(float) * n_batch * c->vocab_size);
     return s;
 }
@@ -253,42 +288,191 @@ void model_state_free(model_state *s) {
     if (!s) return;
     free(s->key_cache), free(s->value_cache), free(s->x), free(s->xb), free(s->tmp);
     free(s->q), free(s->att_out), free(s->k), free(s->v), free(s->hb), free(s->hb2);
-    free(s->att), free(s->logits);
+    free(s->rope), free(s->att), free(s->logits);
     free(s);
 }
 
+/* out (C) = x / sqrt(mean(x^2) + eps) * w, as layers.c's rmsnorm_forward
+ * with the sum of squares taken in vector lanes. */
+FWD_CLONES static void rmsnorm_row(float *out, const float *x, const float *w, int C, float eps) {
+    float ss = 0;
+#pragma omp simd reduction(+ : ss)
+    for (int i = 0; i < C; i++) ss += x[i] * x[i];
+    const float r = 1.0f / sqrtf(ss / C + eps);
+#pragma omp simd
+    for (int i = 0; i < C; i++) out[i] = x[i] * r * w[i];
+}
+
+/* x (n, C) += d (n, C), then xb = rmsnorm(x) row by row (d NULL: no add). */
+static void residual_norm(float *xb, float *x, const float *d, const float *w, int n, int C, float eps) {
+#pragma omp parallel for schedule(static) if (n > 1)
+    for (int t = 0; t < n; t++) {
+        float *xt = x + (size_t)t * C;
+        if (d)
+            for (int i = 0; i < C; i++) xt[i] += d[(size_t)t * C + i];
+        rmsnorm_row(xb + (size_t)t * C, xt, w, C, eps);
+    }
+}
+
+/* The cos and sin of every pair of head dims at positions pos .. pos+n-1,
+ * computed exactly as layers.c's rope_forward does. */
+static void rope_table(float *tab, int n, int pos, int D, float base) {
+    for (int i = 0; i < D; i += 2) {
+        const float freq = powf(base, -(float)i / D);
+        for (int t = 0; t < n; t++) {
+            const float theta = (pos + t) * freq;
+            tab[(size_t)t * D + i] = cosf(theta);
+            tab[(size_t)t * D + i + 1] = sinf(theta);
+        }
+    }
+}
+
+/* Rotates the pairs of n_heads heads of D dims (rope_forward's math). */
+FWD_CLONES static void rope_row(float *x, const float *cs, int n_heads, int D) {
+    for (int h = 0; h < n_heads; h++) {
+        float *p = x + (size_t)h * D;
+#pragma omp simd
+        for (int i = 0; i < D; i += 2) {
+            const float a = p[i], b = p[i + 1];
+            p[i] = a * cs[i] - b * cs[i + 1];
+            p[i + 1] = a * cs[i + 1] + b * cs[i];
+        }
+    }
+}
+
+/* Scores of TQ queries (rows of q, ldq apart) against keys p0 .. p0+31 of
+ * one kv head's transposed cache kt (rows ldk apart): s[i][p] = q_i . k_p. */
+INLINE void score_tile(int TQ, float *s, int lds, const float *q, int ldq, const float *kt, int ldk,
+                       int D, int p0) {
+    f32x16 a[ATT_QUERIES][2];
+#pragma GCC unroll 8
+    for (int i = 0; i < TQ; i++) a[i][0] = a[i][1] = (f32x16){0};
+    for (int d = 0; d < D; d++) {
+        const f32x16 k0 = ld16(kt + (size_t)d * ldk + p0), k1 = ld16(kt + (size_t)d * ldk + p0 + 16);
+#pragma GCC unroll 8
+        for (int i = 0; i < TQ; i++) {
+            const float qv = q[(size_t)i * ldq + d];
+            a[i][0] += qv * k0;
+            a[i][1] += qv * k1;
+        }
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < TQ; i++) {
+        st16(s + (size_t)i * lds + p0, a[i][0]);
+        st16(s + (size_t)i * lds + p0 + 16, a[i][1]);
+    }
+}
+
+/* out[i][d0 .. d0+16 NV) = sum over p < np of s[i][p] v_p[d0 ..], for TQ <= 4 queries. */
+INLINE void pv_tile(int TQ, int NV, float *out, int ldo, const float *s, int lds, const float *v,
+                    int D, int np, int d0) {
+    f32x16 a[4][4];
+#pragma GCC unroll 4
+    for (int i = 0; i < TQ; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) a[i][j] = (f32x16){0};
+    for (int p = 0; p < np; p++) {
+        f32x16 vv[4];
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) vv[j] = ld16(v + (size_t)p * D + d0 + 16 * j);
+#pragma GCC unroll 4
+        for (int i = 0; i < TQ; i++) {
+            const float sv = s[(size_t)i * lds + p];
+#pragma GCC unroll 4
+            for (int j = 0; j < NV; j++) a[i][j] += sv * vv[j];
+        }
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < TQ; i++)
+#pragma GCC unroll 4
+        for (int j = 0; j < NV; j++) st16(out + (size_t)i * ldo + d0 + 16 * j, a[i][j]);
+}
+
+#define SCORE_CASE(TQ)                                                                             \
+    case TQ:                                                                                       \
+        for (int p0 = 0; p0 < np; p0 += ATT_KEYS) score_tile(TQ, s, lds, q, ldq, kt, ldk, D, p0); \
+        break;
+
+/* s (tq, lds) = q (tq, D; rows ldq apart) . keys 0 .. np-1 (np a multiple
+ * of ATT_KEYS), for tq <= ATT_QUERIES. */
+FWD_CLONES static void att_scores(float *s, int lds, const float *q, int ldq, int tq, const float *kt,
+                                  int ldk, int D, int np) {
+    switch (tq) {
+        SCORE_CASE(1) SCORE_CASE(2) SCORE_CASE(3) SCORE_CASE(4)
+        SCORE_CASE(5) SCORE_CASE(6) SCORE_CASE(7) default : SCORE_CASE(8)
+    }
+}
+
+#define PV_CASE(TQ)                                                                                \
+    case TQ:                                                                                       \
+        for (; d0 + 64 <= D; d0 += 64) pv_tile(TQ, 4, out, ldo, s, lds, v, D, np, d0);             \
+        switch ((D - d0) / 16) {                                                                   \
+        case 3: pv_tile(TQ, 3, out, ldo, s, lds, v, D, np, d0); break;                             \
+        case 2: pv_tile(TQ, 2, out, ldo, s, lds, v, D, np, d0); break;                             \
+        case 1: pv_tile(TQ, 1, out, ldo, s, lds, v, D, np, d0); break;                             \
+        }                                                                                          \
+        break;
+
+/* out (tq, D; rows ldo apart) = s (tq, np) . v (np, D), for tq <= 4. */
+FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, int tq, const float *v,
+                                  int D, int np) {
+    int d0 = 0;
+    switch (tq) {
+        PV_CASE(1) PV_CASE(2) PV_CASE(3) default : PV_CASE(4)
+    }
+    const int dt = D / 16 * 16; /* the dims left over: plain loops */
+    for (int i = 0; i < tq; i++)
+        for (int d = dt; d < D; d++) {
+            float acc = 0;
+            for (int p = 0; p < np; p++) acc += s[(size_t)i * lds + p] * v[(size_t)p * D + d];
+            out[(size_t)i * ldo + d] = acc;
+        }
+}
+
 /* Causal attention of n new tokens (at pos..pos+n-1) against the cache of
- * layer l, which already holds them. Output (n, H*D). */
+ * layer l, which already holds them. Output (n, H*D). Work items are a
+ * head and up to ATT_QUERIES consecutive queries: their scores against
+ * every key the last of them sees, the softmax of each row over its own
+ * keys (zeros after them), the weighted sum of values, then 1 / the sum of
+ * the exponentials. */
 static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
     const int H = c->n_heads, D = c->head_dim, group = c->n_heads / c->n_kv_heads;
-    const size_t kvd = (size_t)c->n_kv_heads * D;
-    const float *kc = s->key_cache + (size_t)l * s->n_ctx * kvd;
-    const float *vc = s->value_cache + (size_t)l * s->n_ctx * kvd;
+    const int cs = s->ctx_stride, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
     const float scale = 1.0f / sqrtf((float)D);
-#pragma omp parallel for collapse(2) schedule(dynamic, 1)
-    for (int t = 0; t < n; t++)
-        for (int h = 0; h < H; h++) {
-            int tid = omp_get_thread_num();
-            float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * s->n_ctx;
-            const float *q = s->q + ((size_t)t * H + h) * D;
-            const int kvh = h / group, len = pos + t + 1;
-            for (int p = 0; p < len; p++) {
-                const float *k = kc + (size_t)p * kvd + (size_t)kvh * D;
-                att[p] = vec_dot(q, k, D) * scale;
-            }
-            softmax_forward(att, att, len);
-            float *out = s->att_out + ((size_t)t * H + h) * D;
-            memset(out, 0, sizeof(float) * D);
-            for (int p = 0; p < len; p++) {
-                vec_axpy(out, att[p], vc + (size_t)p * kvd + (size_t)kvh * D, D);
-            }
+    const double work = (double)n * H * D * (pos + n);
+#pragma omp parallel for schedule(dynamic, 1) if (work > 1e5)
+    for (int item = 0; item < H * n_tiles; item++) {
+        /* later query tiles see more keys: hand them out first */
+        const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
+        const int tq = MIN(ATT_QUERIES, n - t0), kvh = h / group;
+        const int tid = omp_get_thread_num();
+        float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * ATT_QUERIES * cs;
+        const float *kt = s->key_cache + ((size_t)l * c->n_kv_heads + kvh) * D * cs;
+        const float *vc = s->value_cache + ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
+        const float *q = s->q + ((size_t)t0 * H + h) * D;
+        float *out = s->att_out + ((size_t)t0 * H + h) * D;
+        const int len_max = pos + t0 + tq; /* keys the last query sees */
+        att_scores(att, cs, q, H * D, tq, kt, cs, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
+        float inv[ATT_QUERIES];
+        for (int i = 0; i < tq; i++) {
+            float *row = att + (size_t)i * cs;
+            const int len = pos + t0 + i + 1;
+            const float mx = vec_max(row, len);
+            inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
+            memset(row + len, 0, sizeof(float) * (len_max - len));
         }
+        for (int i = 0; i < tq; i += 4)
+            att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i), vc, D,
+                       len_max);
+        for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
+    }
 }
 
 const float *model_forward(const model *m, model_state *s, const int *tokens, int n, int pos, int all) {
     const model_config *c = &m->cfg;
-    const int C = c->dim, F = c->ffn_dim, V = c->vocab_size;
-    const size_t kvd = (size_t)c->n_kv_heads * c->head_dim;
+    const int C = c->dim, F = c->ffn_dim, V = c->vocab_size, D = c->head_dim;
+    const int KVH = c->n_kv_heads, cs = s->ctx_stride;
+    const size_t kvd = (size_t)KVH * D;
     if (n < 1 || pos < 0 || pos + n > s->n_ctx) {
         err_set("context full: %d + %d tokens exceed the context of %d", pos, n, s->n_ctx);
         return NULL;
@@ -309,37 +493,44 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
     for (int t = 0; t < n; t++)
         row_to_float(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)tokens[t] * erb,
                      s->x + (size_t)t * C, C);
+    rope_table(s->rope, n, pos, D, c->rope_base);
 
     for (int l = 0; l < c->n_layers; l++) {
         const layer_weights *w = &m->layers[l];
-        for (int t = 0; t < n; t++)
-            rmsnorm_forward(s->xb + (size_t)t * C, s->x + (size_t)t * C, w->attn_norm, C, c->norm_eps);
+        /* the previous layer's FFN output joins the residual stream here */
+        residual_norm(s->xb, s->x, l ? s->tmp : NULL, w->attn_norm, n, C, c->norm_eps);
         matmul(s->q, s->xb, &w->wq, n);
         matmul(s->k, s->xb, &w->wk, n);
         matmul(s->v, s->xb, &w->wv, n);
+        float *kc = s->key_cache + (size_t)l * KVH * D * cs;
+        float *vc = s->value_cache + (size_t)l * KVH * s->n_ctx * D;
+#pragma omp parallel for schedule(static) if (n > 1)
         for (int t = 0; t < n; t++) {
-            rope_forward(s->q + (size_t)t * c->n_heads * c->head_dim, c->n_heads, c->head_dim, pos + t, c->rope_base);
-            rope_forward(s->k + (size_t)t * kvd, c->n_kv_heads, c->head_dim, pos + t, c->rope_base);
+            const float *rc = s->rope + (size_t)t * D;
+            rope_row(s->q + (size_t)t * c->n_heads * D, rc, c->n_heads, D);
+            float *k = s->k + (size_t)t * kvd;
+            rope_row(k, rc, KVH, D);
+            for (int g = 0; g < KVH; g++) {
+                for (int d = 0; d < D; d++) kc[((size_t)g * D + d) * cs + pos + t] = k[g * D + d];
+                memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + g * D,
+                       sizeof(float) * D);
+            }
         }
-        size_t off = ((size_t)l * s->n_ctx + pos) * kvd;
-        memcpy(s->key_cache + off, s->k, sizeof(float) * n * kvd);
-        memcpy(s->value_cache + off, s->v, sizeof(float) * n * kvd);
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);
-        for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
-
-        for (int t = 0; t < n; t++)
-            rmsnorm_forward(s->xb + (size_t)t * C, s->x + (size_t)t * C, w->ffn_norm, C, c->norm_eps);
+        residual_norm(s->xb, s->x, s->tmp, w->ffn_norm, n, C, c->norm_eps);
         matmul(s->hb, s->xb, &w->w_gate, n);
         matmul(s->hb2, s->xb, &w->w_up, n);
-        swiglu_forward(s->hb, s->hb, s->hb2, (size_t)n * F);
+#pragma omp parallel for schedule(static) if (n > 1)
+        for (int t = 0; t < n; t++)
+            vec_swiglu_fwd(s->hb + (size_t)t * F, s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
         matmul(s->tmp, s->hb, &w->w_down, n);
-        for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
     }
+    for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
 
     const int first = all ? 0 : n - 1, count = n - first;
     for (int t = first; t < n; t++)
-        rmsnorm_forward(s->xb + (size_t)(t - first) * C, s->x + (size_t)t * C, m->out_norm, C, c->norm_eps);
+        rmsnorm_row(s->xb + (size_t)(t - first) * C, s->x + (size_t)t * C, m->out_norm, C, c->norm_eps);
     matmul(s->logits, s->xb, &m->output, count);
     return s->logits;
 }
