@@ -47,11 +47,20 @@ int cli_sampling_option(int argc, char **argv, int *i, void *sampler_params);
 /* The --help lines for those options. */
 extern const char *const cli_sampling_help;
 
-/* The same for the optimizer hyperparameters of the fine-tuning commands
+/* The same for the optimizer hyperparameters of the training commands
  * (--lr, --min-lr-ratio, --warmup, --schedule, --weight-decay, --clip,
  * --beta1, --beta2, --eps) into a train_hparams (src/train/optim.h). */
 int cli_hparams_option(int argc, char **argv, int *i, void *train_hparams);
-extern const char *const cli_hparams_help;
+
+/* The same for the run options the training commands share, into a
+ * train_run_opts (src/train/loop.h): the hyperparameters above, --steps,
+ * --epochs (when the stage takes_epochs), --batch (up to its max_batch),
+ * --eval-every, --save-every, --resume, --stop-after, --seed, --threads,
+ * --quiet and the test hook --grad-dump. */
+int cli_train_option(int argc, char **argv, int *i, void *train_run_opts);
+/* Prints their --help lines with the stage's defaults; unit names what a
+ * batch counts ("pairs"). */
+void cli_train_help(FILE *f, const void *train_run_opts, const char *unit);
 
 /* The commands. */
 int cmd_info(int argc, char **argv);

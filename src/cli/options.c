@@ -1,12 +1,13 @@
 /*
  * options.c - command-line options that several commands share: sampling
- * (generate, chat) and the optimizer's hyperparameters (sft, dpo). See cli.h.
+ * (generate, chat), the optimizer's hyperparameters and the training run
+ * (pretrain, sft, dpo, reward train, rl). See cli.h.
  */
 #include "cli.h"
 
 #include "../core/common.h"
 #include "../infer/sample.h"
-#include "../train/optim.h"
+#include "../train/loop.h"
 
 #include <string.h>
 
@@ -48,14 +49,6 @@ int cli_sampling_option(int argc, char **argv, int *i, void *out) {
     return 1;
 }
 
-const char *const cli_hparams_help =
-    "  --lr X              peak learning rate\n"
-    "  --min-lr-ratio X    final lr as a fraction of the peak (0.1)\n"
-    "  --warmup N          warmup steps (default: automatic)\n"
-    "  --schedule NAME     cosine, linear or constant (cosine)\n"
-    "  --weight-decay X    AdamW decay on 2-D weights    --clip X  gradient-norm clip (1.0)\n"
-    "  --beta1 X --beta2 X --eps X   AdamW (0.9, 0.95, 1e-8)\n";
-
 int cli_hparams_option(int argc, char **argv, int *i, void *out) {
     train_hparams *hp = out;
     const char *a = argv[*i], *v;
@@ -81,4 +74,61 @@ int cli_hparams_option(int argc, char **argv, int *i, void *out) {
         hp->sched = (sched_kind)k;
     }
     return 1;
+}
+
+int cli_train_option(int argc, char **argv, int *i, void *out) {
+    train_run_opts *r = out;
+    const char *a = argv[*i], *v;
+    int rc = cli_hparams_option(argc, argv, i, &r->hp);
+    if (rc) return rc;
+    if (!strcmp(a, "--resume")) return r->resume = 1;
+    if (!strcmp(a, "--quiet")) return r->quiet = 1;
+    if (!strcmp(a, "--grad-dump")) return (r->grad_dump = cli_value(argc, argv, i)) ? 1 : -1;
+    if (!strcmp(a, "--epochs") && r->takes_epochs) {
+        if (!(v = cli_value(argc, argv, i))) return -1;
+        return parse_double(a, v, &r->epochs) ? cli_error(NULL), -1 : 1;
+    }
+    long lo = 0, hi = 1L << 30, n;
+    if (!strcmp(a, "--steps") || !strcmp(a, "--stop-after")) lo = 1, hi = 1L << 40;
+    else if (!strcmp(a, "--batch") && r->max_batch) lo = 1, hi = r->max_batch;
+    else if (!strcmp(a, "--seed")) hi = 0x7fffffffffffffffL;
+    else if (!strcmp(a, "--threads")) lo = 1, hi = 4096;
+    else if (strcmp(a, "--eval-every") && strcmp(a, "--save-every")) return 0;
+    if (!(v = cli_value(argc, argv, i))) return -1;
+    if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), -1;
+    if (!strcmp(a, "--steps")) r->steps = n;
+    else if (!strcmp(a, "--stop-after")) r->stop_after = n;
+    else if (!strcmp(a, "--batch")) r->batch = (int)n;
+    else if (!strcmp(a, "--seed")) r->seed = (uint64_t)n;
+    else if (!strcmp(a, "--threads")) r->threads = (int)n;
+    else if (!strcmp(a, "--eval-every")) r->eval_every = (int)n;
+    else r->save_every = (int)n;
+    return 1;
+}
+
+void cli_train_help(FILE *f, const void *defaults, const char *unit) {
+    const train_run_opts *d = defaults;
+    const train_hparams *hp = &d->hp;
+    if (d->steps > 0) fprintf(f, "  --steps N           optimizer steps (%lld)\n", (long long)d->steps);
+    else if (d->max_auto_steps > 0)
+        fprintf(f, "  --steps N           optimizer steps (default: --epochs over the data, at most %lld)\n",
+                (long long)d->max_auto_steps);
+    else fprintf(f, "  --steps N           optimizer steps (default: --epochs over the data)\n");
+    if (d->takes_epochs) fprintf(f, "  --epochs X          passes over the data when --steps is not given (%g)\n", d->epochs);
+    if (d->max_batch) fprintf(f, "  --batch N           %s per step (%d)\n", unit, d->batch);
+    fprintf(f, "  --lr X              peak learning rate (%g)   --min-lr-ratio X  final lr / peak (%g)\n", hp->lr,
+            hp->min_ratio);
+    if (hp->warmup >= 0) fprintf(f, "  --warmup N          warmup steps (%lld)\n", (long long)hp->warmup);
+    else fprintf(f, "  --warmup N          warmup steps (default: %d%% of the steps, at most 100)\n", d->warmup_pct);
+    fprintf(f, "  --schedule NAME     cosine, linear or constant (%s)\n", sched_name(hp->sched));
+    fprintf(f, "  --weight-decay X    AdamW decay on 2-D weights (%g)   --clip X  gradient-norm clip (%g)\n",
+            hp->weight_decay, hp->clip);
+    fprintf(f, "  --beta1 X --beta2 X --eps X   AdamW (%g, %g, %g)\n", hp->beta1, hp->beta2, hp->eps);
+    fprintf(f, "  --eval-every N      evaluation every N steps (%d)\n", d->eval_every);
+    fprintf(f, "  --save-every N      checkpoint OUT.ckpt.gguf every N steps (%d; 0: only at the end)\n",
+            d->save_every);
+    fprintf(f, "  --resume            continue from OUT.ckpt.gguf (bit-identical to an uninterrupted run)\n");
+    fprintf(f, "  --stop-after N      stop after step N, leaving a checkpoint\n");
+    fprintf(f, "  --seed N            random seed (%llu)   --threads N (default: all cores)   --quiet\n",
+            (unsigned long long)d->seed);
 }

@@ -11,24 +11,22 @@
 #include "../model/train_model.h"
 #include "../tokenizer/chat.h"
 
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void sft_opts_default(sft_opts *o) {
     memset(o, 0, sizeof *o);
-    o->epochs = 1;
-    o->max_default_steps = 2000;
-    o->batch = 16;
-    o->hp = train_hparams_default(3e-4);
+    o->run = train_run_default(3e-4, 5);
+    o->run.max_auto_steps = 2000;
+    o->run.batch = 16;
+    o->run.eval_every = 100;
+    o->run.save_every = 200;
+    o->run.max_batch = 1 << 16;
+    o->run.takes_epochs = 1;
     o->val_frac = 0.01;
     o->val_max = 512;
-    o->eval_every = 100;
-    o->save_every = 200;
-    o->seed = 1;
 }
 
 /* ---- encoded conversations ---------------------------------------------- */
@@ -77,13 +75,6 @@ static void exset_free(exset *s) {
     memset(s, 0, sizeof *s);
 }
 
-static uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Encodes a file's conversations into train (and val, when val_frac > 0
  * and val is not NULL). Too long: error naming the line, or skipped. */
 static int encode_file(const char *path, const chat_format *f, int max_tokens, int skip_long,
@@ -116,7 +107,7 @@ static int encode_file(const char *path, const chat_format *f, int max_tokens, i
         /* a small file keeps every conversation for training */
         if (val && val_frac > 0 && (int)val->n < val_max && l.n >= 100) {
             uint64_t h = 0x9e3779b97f4a7c15ull ^ (uint64_t)ct.n;
-            for (size_t k = 0; k < ct.n; k++) h = mix64(h ^ (uint64_t)ct.ids[k]);
+            for (size_t k = 0; k < ct.n; k++) h = train_mix64(h ^ (uint64_t)ct.ids[k]);
             if ((double)(h >> 11) / 9007199254740992.0 < val_frac) dst = val;
         }
         exset_add(dst, &ct);
@@ -148,22 +139,14 @@ static int by_length(const void *a, const void *b) {
 static void batcher_epoch(batcher *bt, uint64_t seed, int64_t epoch) {
     if (bt->epoch == epoch) return;
     const size_t n = bt->s->n, B = (size_t)bt->B;
-    uint64_t r = mix64(seed ^ mix64((uint64_t)epoch + 1));
-    for (size_t i = 0; i < n; i++) bt->order[i] = i;
-    for (size_t i = n; i > 1; i--) {
-        r = mix64(r);
-        size_t j = (size_t)(r % i);
-        size_t t = bt->order[i - 1];
-        bt->order[i - 1] = bt->order[j];
-        bt->order[j] = t;
-    }
+    uint64_t r = train_epoch_order(bt->order, n, seed, epoch);
     g_sort_set = bt->s;
     const size_t win = 32 * B;
     for (size_t w = 0; w < n; w += win) qsort(bt->order + w, MIN(win, n - w), sizeof(size_t), by_length);
     bt->n_batches = (n + B - 1) / B;
     for (size_t i = 0; i < bt->n_batches; i++) bt->batch_perm[i] = i;
     for (size_t i = bt->n_batches; i > 1; i--) {
-        r = mix64(r);
+        r = train_mix64(r);
         size_t j = (size_t)(r % i);
         size_t t = bt->batch_perm[i - 1];
         bt->batch_perm[i - 1] = bt->batch_perm[j];
@@ -225,18 +208,26 @@ static double evaluate(train_model *m, const exset *v, int B, int *tok, int *tgt
 
 /* ---- files ---------------------------------------------------------------- */
 
-/* The model (tokenizer keys of the base, weights, chat template), and with
- * opt the optimizer state and the train.* keys of a checkpoint. */
-static int save_model(const char *path, const gguf_file *base, const train_model *m,
-                      const adamw *opt, int64_t step, int64_t total, const sft_opts *o,
-                      size_t n_train) {
-    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos sft");
+typedef struct {
+    const sft_opts *o;
+    const gguf_file *base;
+    const train_model *m;
+    const adamw *opt;
+    int64_t total;
+    size_t n_train;
+} sft_files;
+
+/* The model (tokenizer keys of the base, weights, chat template), and for a
+ * checkpoint the optimizer state and the train.* keys (train_save_fn). */
+static int save_model(void *ctx, const char *path, int64_t step, int checkpoint) {
+    const sft_files *s = ctx;
+    gguf_writer *w = ckpt_writer_new(s->base, s->m, checkpoint ? s->opt : NULL, step, "llmos sft");
     chat_template_to_gguf(w);
-    if (opt) {
-        gguf_set_u64(w, "train.total_steps", (uint64_t)total);
-        gguf_set_u64(w, "train.seed", o->seed);
-        gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
-        gguf_set_u64(w, "sft.conversations", (uint64_t)n_train);
+    if (checkpoint) {
+        gguf_set_u64(w, "train.total_steps", (uint64_t)s->total);
+        gguf_set_u64(w, "train.seed", s->o->run.seed);
+        gguf_set_u32(w, "train.batch", (uint32_t)s->o->run.batch);
+        gguf_set_u64(w, "sft.conversations", (uint64_t)s->n_train);
     }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
@@ -249,51 +240,37 @@ static int grad_dump(const char *dir, train_model *m, const int *tok, const int 
     train_model_zero_grad(m);
     const float loss = train_model_forward(m, tok, tgt, NULL, B, T);
     train_model_backward(m, tok, 1.0f);
-    char path[4096];
-    int rc = 0;
-    gguf_writer *w = gguf_writer_new();
-    train_model_to_gguf(m, w);
-    snprintf(path, sizeof path, "%s/model.gguf", dir);
-    if (gguf_writer_save(w, path) < 0) rc = -1;
-    gguf_writer_free(w);
     const int N = B * T;
     float *mask = xmalloc(sizeof(float) * (size_t)N);
     for (int i = 0; i < N; i++) mask[i] = 1.0f;
-    w = gguf_writer_new();
+    gguf_writer *w = gguf_writer_new();
     gguf_set_f32(w, "test.loss", loss);
     gguf_set_u32(w, "test.batch", (uint32_t)B);
     gguf_set_u32(w, "test.ctx", (uint32_t)T);
     gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)N);
     gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)N);
     gguf_set_arr(w, "test.mask", GGUF_F32, mask, (uint64_t)N);
-    for (int i = 0; i < m->n_tensors; i++) {
-        const train_tensor *t = &m->tensors[i];
-        gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
-    }
-    snprintf(path, sizeof path, "%s/grads.gguf", dir);
-    if (rc == 0 && gguf_writer_save(w, path) < 0) rc = -1;
-    gguf_writer_free(w);
+    const int rc = train_grad_dump(dir, m, w, loss);
     free(mask);
-    if (rc == 0) printf("loss %.9g\n", loss);
     return rc;
 }
 
 /* ---- the run -------------------------------------------------------------- */
 
 int sft_run(const sft_opts *o) {
+    const train_run_opts *ro = &o->run;
     int rc = -1;
-    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
     adamw *opt = NULL;
-    FILE *logf = NULL;
     exset tr = {0}, va = {0};
     batcher bt = {0};
     int *tokb = NULL, *tgtb = NULL;
+    sft_files files = {.o = o};
+    train_loop L;
+    train_loop_init(&L, "llmos sft", ro, o->out_path, 1, save_model, &files);
 
-    if (o->threads > 0) omp_set_num_threads(o->threads);
     const int threads = omp_get_max_threads();
     chat_format f;
     model_config cfg;
@@ -317,15 +294,15 @@ int sft_run(const sft_opts *o) {
         err_set("%s: no conversation left for training", o->data_path);
         goto done;
     }
-    const int B = o->batch;
+    const int B = ro->batch;
     const int T = MAX(tr.max_len, va.max_len) - 1;
     m = train_model_new(&cfg, B, MAX(T, 1));
     if (train_model_load_weights(m, g) < 0) {
         err_prefix(o->model_path);
         goto done;
     }
-    opt = adamw_new(m->n_params, (float)o->hp.beta1, (float)o->hp.beta2, (float)o->hp.eps,
-                    (float)o->hp.weight_decay);
+    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
+                    (float)ro->hp.weight_decay);
     tokb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     tgtb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     bt.s = &tr;
@@ -335,40 +312,20 @@ int sft_run(const sft_opts *o) {
     bt.batch_perm = xmalloc(((tr.n + B - 1) / B) * sizeof *bt.batch_perm);
     const int pad = f.eot;
 
-    if (o->grad_dump) {
+    if (ro->grad_dump) {
         const size_t *idx;
-        int rows = step_batch(&bt, o->seed, 1, &idx);
+        int rows = step_batch(&bt, ro->seed, 1, &idx);
         int Tb = fill_rows(&tr, idx, rows, tokb, tgtb, pad);
-        rc = grad_dump(o->grad_dump, m, tokb, tgtb, rows, Tb);
+        rc = grad_dump(ro->grad_dump, m, tokb, tgtb, rows, Tb);
         goto done;
     }
 
     const int64_t spe = (int64_t)((tr.n + B - 1) / B);
-    int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)spe);
-    if (o->steps <= 0 && o->max_default_steps > 0) total = MIN(total, o->max_default_steps);
-    if (total < 1) total = 1;
-    lr_schedule sched = {o->hp.sched, o->hp.lr, o->hp.min_ratio,
-                         o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total / 20), total};
-
-    int64_t step0 = 0;
-    if (o->resume) {
-        if (access(ckpt_path, F_OK) != 0) {
-            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
-            goto done;
-        }
-        if (ckpt_load_for_data(ckpt_path, m, opt, &step0, "sft.conversations", tr.n, "conversations") < 0) goto done;
-        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
-        if (step0 >= total) {
-            err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
-                    ckpt_path, (long long)step0, (long long)total);
-            goto done;
-        }
-    }
-    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
-        err_set("cannot write '%s': %s", log_path, strerror(errno));
-        goto done;
-    }
-    if (!o->quiet) {
+    train_loop_plan(&L, spe);
+    const int64_t total = L.total;
+    files = (sft_files){o, g, m, opt, total, tr.n};
+    if (train_loop_start(&L, m, opt, "sft.conversations", tr.n, "conversations") < 0) goto done;
+    if (!ro->quiet) {
         char b1[32], b2[32];
         fprintf(stderr,
                 "llmos sft: %s parameters, ctx %d; %zu conversations (%s assistant tokens), "
@@ -377,83 +334,62 @@ int sft_run(const sft_opts *o) {
                 "data ready in %.1f s; %s\n",
                 fmt_count((double)m->n_params, b1, sizeof b1), ctx, tr.n,
                 fmt_count((double)tr.targets, b2, sizeof b2), va.n, (long long)total, B,
-                (double)total / (double)spe, o->hp.lr, sched_name(o->hp.sched), (long long)sched.warmup,
-                threads, time_now() - t_data, o->resume ? "resuming" : "fresh start");
+                (double)total / (double)spe, ro->hp.lr, sched_name(ro->hp.sched), (long long)L.sched.warmup,
+                threads, time_now() - t_data, ro->resume ? "resuming" : "fresh start");
         if (skipped) fprintf(stderr, "  %zu conversations longer than %d tokens skipped\n", skipped, ctx);
-        if (o->resume) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
+        if (ro->resume) fprintf(stderr, "  resumed from '%s' at step %lld\n", L.ckpt_path, (long long)L.step0);
     }
 
-    const int tty = isatty(2);
     double val = NAN;
-    if (!o->resume && o->eval_every > 0 && va.n) {
+    if (!ro->resume && ro->eval_every > 0 && va.n) {
         /* the starting point: what the model makes of the answers before fine-tuning */
         val = evaluate(m, &va, B, tokb, tgtb, pad);
-        fprintf(logf, "{\"step\":0,\"val_loss\":%.9g}\n", val);
-        if (!o->quiet) fprintf(stderr, "step 0 | val %.4f (before fine-tuning)\n", val);
+        fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g}\n", val);
+        if (!ro->quiet) fprintf(stderr, "step 0 | val %.4f (before fine-tuning)\n", val);
     }
-    const double t_start = time_now();
+    L.t_start = time_now();
     int64_t tokens_done = 0, targets_done = 0;
-    for (int64_t step = step0 + 1; step <= total; step++) {
+    for (int64_t step = L.step0 + 1; step <= total; step++) {
         const size_t *idx;
-        const int rows = step_batch(&bt, o->seed, step, &idx);
+        const int rows = step_batch(&bt, ro->seed, step, &idx);
         const int Tb = fill_rows(&tr, idx, rows, tokb, tgtb, pad);
         train_model_zero_grad(m);
         const float loss = train_model_forward(m, tokb, tgtb, NULL, rows, Tb);
         const int64_t n_targets = (int64_t)m->loss_weight_sum;
         train_model_backward(m, tokb, 1.0f);
-        const double norm = grad_clip(m, o->hp.clip);
-        if (!isfinite(loss) || !isfinite(norm)) {
-            err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
-                    isfinite(loss) ? "gradient norm" : "loss", (long long)step);
-            goto done;
-        }
-        const double lr = lr_at(&sched, step);
-        adamw_step(opt, m, (float)lr);
+        double norm, lr;
+        if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
         tokens_done += (int64_t)rows * Tb;
         targets_done += n_targets;
-        const double el = time_now() - t_start;
-        fprintf(logf,
+        const double el = time_now() - L.t_start;
+        fprintf(L.log,
                 "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"rows\":%d,"
                 "\"row_len\":%d,\"targets\":%lld}\n",
                 (long long)step, loss, lr, norm, rows, Tb, (long long)n_targets);
-        const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
+        const int do_eval = train_loop_eval_due(&L, step);
         if (do_eval && va.n) {
             val = evaluate(m, &va, B, tokb, tgtb, pad);
-            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g}\n", (long long)step, val);
+            fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g}\n", (long long)step, val);
         }
-        fflush(logf);
-        if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0 || step == total)) {
-            char eta[32];
-            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
-            fprintf(stderr,
-                    "%sstep %lld/%lld | loss %.4f | val %.4f | %.0f tok/s (%.0f assistant) | "
-                    "lr %.2e | ETA %s%s",
-                    tty ? "\r\033[K" : "", (long long)step, (long long)total, loss, val,
-                    tokens_done / el, targets_done / el, lr, eta, tty && !do_eval ? "" : "\n");
-        }
-        if (o->save_every > 0 && step % o->save_every == 0 && step != total &&
-            save_model(ckpt_path, g, m, opt, step, total, o, tr.n) < 0)
-            goto done;
-        if (o->stop_after > 0 && step == o->stop_after) {
-            if (save_model(ckpt_path, g, m, opt, step, total, o, tr.n) < 0) goto done;
-            if (!o->quiet)
-                fprintf(stderr, "%sllmos sft: stopped after step %lld (checkpoint '%s')\n",
-                        tty ? "\n" : "", (long long)step, ckpt_path);
-            rc = 0;
+        fflush(L.log);
+        if (train_loop_progress_due(&L, step, do_eval))
+            train_loop_progress(&L, step, do_eval, lr, "loss %.4f | val %.4f | %.0f tok/s (%.0f assistant)", loss,
+                                val, tokens_done / el, targets_done / el);
+        const int stop = train_loop_checkpoint(&L, step);
+        if (stop) {
+            rc = stop > 0 ? 0 : -1;
             goto done;
         }
     }
-    if (tty && !o->quiet) fputc('\n', stderr);
-    if (save_model(ckpt_path, g, m, opt, total, total, o, tr.n) < 0) goto done;
-    if (save_model(o->out_path, g, m, NULL, total, total, o, tr.n) < 0) goto done;
-    if (!o->quiet) {
+    if (train_loop_finish(&L, o->out_path) < 0) goto done;
+    if (!ro->quiet) {
         char b[32];
         fprintf(stderr, "llmos sft: wrote '%s' in %s (final val loss %.4f; log '%s')\n", o->out_path,
-                fmt_duration(time_now() - t_start, b, sizeof b), val, log_path);
+                fmt_duration(time_now() - L.t_start, b, sizeof b), val, L.log_path);
     }
     rc = 0;
 done:
-    if (logf) fclose(logf);
+    train_loop_release(&L);
     free(tokb), free(tgtb), free(bt.order), free(bt.batch_perm);
     exset_free(&tr);
     exset_free(&va);
@@ -461,6 +397,5 @@ done:
     train_model_free(m);
     tok_free(tok);
     gguf_close(g);
-    free(ckpt_path), free(log_path);
     return rc;
 }

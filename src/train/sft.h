@@ -31,29 +31,18 @@
 
 #include <stdint.h>
 
-#include "optim.h"
+#include "loop.h"
 
 typedef struct {
     const char *model_path; /* base model (or an assistant to fix) */
     const char *data_path;  /* conversations JSONL */
     const char *val_path;   /* NULL: hold out a hashed share of data */
     const char *out_path;
-    int resume;
-    int64_t steps;          /* <= 0: epochs over the data, at most max_default_steps */
-    double epochs;          /* 1 */
-    int64_t max_default_steps; /* 2000 */
-    int batch;              /* conversations per step (16) */
+    train_run_opts run;     /* steps (default: one epoch, at most 2000), batch (16), lr (3e-4), ... */
     int ctx;                /* longest conversation in tokens; 0: the model's context */
-    train_hparams hp;       /* optimizer, schedule, clipping */
     double val_frac;        /* 0.01 */
     int val_max;            /* 512 */
-    int eval_every, save_every;
     int skip_long;          /* drop conversations longer than ctx (default: error) */
-    int threads;
-    uint64_t seed;
-    int64_t stop_after;     /* stop after this step (tests of resume) */
-    const char *grad_dump;  /* test hook: dump model + gradients of the first batch here */
-    int quiet;
 } sft_opts;
 
 void sft_opts_default(sft_opts *o);

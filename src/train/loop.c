@@ -1,0 +1,169 @@
+/*
+ * loop.c - the training stages' shared scaffolding (see loop.h).
+ */
+#include "loop.h"
+
+#include "ckpt.h"
+
+#include "../core/common.h"
+#include "../core/types.h"
+
+#include <errno.h>
+#include <math.h>
+#include <omp.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+train_run_opts train_run_default(double lr, int warmup_pct) {
+    train_run_opts r;
+    memset(&r, 0, sizeof r);
+    r.epochs = 1;
+    r.hp = train_hparams_default(lr);
+    r.warmup_pct = warmup_pct;
+    r.seed = 1;
+    return r;
+}
+
+void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path,
+                     int tty, train_save_fn save, void *save_ctx) {
+    memset(L, 0, sizeof *L);
+    L->name = name;
+    L->o = o;
+    L->ckpt_path = ckpt_path_beside(out_path, ".ckpt.gguf");
+    L->log_path = ckpt_path_beside(out_path, ".log.jsonl");
+    L->save = save;
+    L->save_ctx = save_ctx;
+    L->tty = tty && isatty(2);
+    if (o->threads > 0) omp_set_num_threads(o->threads);
+}
+
+void train_loop_plan(train_loop *L, int64_t steps_per_epoch) {
+    const train_run_opts *o = L->o;
+    int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)steps_per_epoch);
+    if (o->steps <= 0 && o->max_auto_steps > 0) total = MIN(total, o->max_auto_steps);
+    if (total < 1) total = 1;
+    L->total = total;
+    L->sched = (lr_schedule){o->hp.sched, o->hp.lr, o->hp.min_ratio,
+                             o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total * o->warmup_pct / 100),
+                             total};
+}
+
+int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key, size_t n, const char *what) {
+    int64_t step0 = 0;
+    if (L->o->resume) {
+        if (access(L->ckpt_path, F_OK) != 0) return err_set("cannot resume: no checkpoint '%s'", L->ckpt_path);
+        if (ckpt_load_for_data(L->ckpt_path, m, opt, &step0, key, n, what) < 0) return -1;
+    }
+    return train_loop_start_at(L, step0);
+}
+
+int train_loop_start_at(train_loop *L, int64_t step0) {
+    L->step0 = step0;
+    if (step0 > 0) {
+        if (ckpt_log_rewind(L->log_path, step0) < 0) return -1;
+        if (step0 >= L->total)
+            return err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
+                           L->ckpt_path, (long long)step0, (long long)L->total);
+    }
+    if (!(L->log = fopen(L->log_path, step0 > 0 ? "a" : "w")))
+        return err_set("cannot write '%s': %s", L->log_path, strerror(errno));
+    L->t_start = time_now();
+    return 0;
+}
+
+int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
+                      double *lr) {
+    *norm = grad_clip(m, L->o->hp.clip);
+    if (!isfinite(loss) || !isfinite(*norm))
+        return err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
+                       isfinite(loss) ? "gradient norm" : "loss", (long long)step);
+    *lr = lr_at(&L->sched, step);
+    adamw_step(opt, m, (float)*lr);
+    return 0;
+}
+
+int train_loop_eval_due(const train_loop *L, int64_t step) {
+    return L->o->eval_every > 0 && (step % L->o->eval_every == 0 || step == L->total);
+}
+
+int train_loop_progress_due(const train_loop *L, int64_t step, int do_eval) {
+    return !L->o->quiet &&
+           (L->tty || do_eval || step == L->step0 + 1 || step % 10 == 0 || step == L->total);
+}
+
+void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double lr, const char *fmt, ...) {
+    char eta[32];
+    const double el = time_now() - L->t_start;
+    fmt_duration(el / (double)(step - L->step0) * (double)(L->total - step), eta, sizeof eta);
+    fprintf(stderr, "%sstep %lld/%lld | ", L->tty ? "\r\033[K" : "", (long long)step, (long long)L->total);
+    va_list ap;
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " | lr %.2e | ETA %s%s", lr, eta, L->tty && !do_eval ? "" : "\n");
+}
+
+int train_loop_checkpoint(train_loop *L, int64_t step) {
+    const train_run_opts *o = L->o;
+    if (o->save_every > 0 && step % o->save_every == 0 && step != L->total &&
+        L->save(L->save_ctx, L->ckpt_path, step, 1) < 0)
+        return -1;
+    if (o->stop_after > 0 && step == o->stop_after) {
+        if (L->save(L->save_ctx, L->ckpt_path, step, 1) < 0) return -1;
+        if (!o->quiet)
+            fprintf(stderr, "%s%s: stopped after step %lld (checkpoint '%s')\n", L->tty ? "\n" : "", L->name,
+                    (long long)step, L->ckpt_path);
+        return 1;
+    }
+    return 0;
+}
+
+int train_loop_finish(train_loop *L, const char *out_path) {
+    if (L->tty && !L->o->quiet) fputc('\n', stderr);
+    if (L->save(L->save_ctx, L->ckpt_path, L->total, 1) < 0) return -1;
+    return L->save(L->save_ctx, out_path, L->total, 0);
+}
+
+void train_loop_release(train_loop *L) {
+    if (L->log) fclose(L->log);
+    free(L->ckpt_path), free(L->log_path);
+    memset(L, 0, sizeof *L);
+}
+
+int train_grad_dump(const char *dir, const train_model *m, gguf_writer *w, double loss) {
+    char path[4096];
+    gguf_writer *mw = gguf_writer_new();
+    train_model_to_gguf(m, mw);
+    snprintf(path, sizeof path, "%s/model.gguf", dir);
+    int rc = gguf_writer_save(mw, path);
+    gguf_writer_free(mw);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const train_tensor *t = &m->tensors[i];
+        gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
+    }
+    snprintf(path, sizeof path, "%s/grads.gguf", dir);
+    if (rc == 0) rc = gguf_writer_save(w, path);
+    gguf_writer_free(w);
+    if (rc == 0) printf("loss %.9g\n", loss);
+    return rc;
+}
+
+uint64_t train_mix64(uint64_t z) {
+    z += 0x9e3779b97f4a7c15ull;
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+uint64_t train_epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch) {
+    uint64_t r = train_mix64(seed ^ train_mix64((uint64_t)epoch + 1));
+    for (size_t i = 0; i < n; i++) order[i] = i;
+    for (size_t i = n; i > 1; i--) {
+        r = train_mix64(r);
+        size_t j = (size_t)(r % i), t = order[i - 1];
+        order[i - 1] = order[j], order[j] = t;
+    }
+    return r;
+}

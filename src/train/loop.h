@@ -1,0 +1,134 @@
+/*
+ * loop.h - the scaffolding every training stage (sft, dpo, reward, rl,
+ * pretrain) puts around its own step, in one place: the run options they
+ * share, the step count and learning-rate schedule, resuming from
+ * OUT.ckpt.gguf, the JSONL log, the update (clip, non-finite check, AdamW
+ * at the scheduled rate), the rhythm and shape of the progress line,
+ * periodic and final checkpoints, the --grad-dump test files, and the
+ * shuffled data order of an epoch.
+ *
+ * A stage's run, in outline:
+ *
+ *   train_loop L;
+ *   train_loop_init(&L, "llmos sft", &o->run, o->out_path, save, &ctx);
+ *   ... load the model and data ...
+ *   train_loop_plan(&L, steps_per_epoch);
+ *   if (train_loop_start(&L, m, opt, "sft.conversations", n, "conversations") < 0) goto done;
+ *   for (step = L.step0 + 1; step <= L.total; step++) {
+ *       ... forward, backward ...
+ *       if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
+ *       ... log, evaluate, train_loop_progress ...
+ *       if ((r = train_loop_checkpoint(&L, step))) { rc = r > 0 ? 0 : -1; goto done; }
+ *   }
+ *   rc = train_loop_finish(&L);
+ * done:
+ *   train_loop_release(&L);
+ *
+ * Ownership: train_loop_init allocates the paths; train_loop_start opens
+ * the log; train_loop_release closes and frees both. The save callback
+ * writes the stage's own files (its keys on top of ckpt_writer_new).
+ */
+#ifndef LLMOS_LOOP_H
+#define LLMOS_LOOP_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "../io/gguf.h"
+#include "../model/train_model.h"
+#include "optim.h"
+
+/* The options the training stages share (parsed by cli_train_option). */
+typedef struct {
+    int64_t steps;          /* > 0: optimizer steps; <= 0: epochs over the data */
+    double epochs;          /* passes over the data when steps <= 0 (1) */
+    int64_t max_auto_steps; /* > 0: at most this many steps from epochs */
+    int batch;              /* examples per step */
+    train_hparams hp;       /* optimizer, schedule, clipping */
+    int warmup_pct;         /* automatic warmup: this % of the steps, at most 100 */
+    int eval_every;         /* evaluation every N steps (0: the stage's own rule) */
+    int save_every;         /* checkpoint every N steps (0: only at the end) */
+    int resume;             /* continue from OUT.ckpt.gguf */
+    int64_t stop_after;     /* > 0: checkpoint and stop after this step */
+    uint64_t seed;
+    int threads;            /* > 0: OpenMP threads */
+    const char *grad_dump;  /* test hook: model and gradients of step 1 into this folder */
+    int quiet;
+    /* what the stage takes on the command line */
+    int max_batch;          /* largest --batch; 0: no --batch */
+    int takes_epochs;       /* --epochs */
+} train_run_opts;
+
+/* seed 1, epochs 1, cosine from lr with automatic warmup of warmup_pct %,
+ * the rest 0 (train_hparams_default for the optimizer). */
+train_run_opts train_run_default(double lr, int warmup_pct);
+
+/* Writes the stage's model to path: with checkpoint, also the optimizer
+ * state and the keys a resumed run checks, at step. 0, or -1 with err_set. */
+typedef int (*train_save_fn)(void *ctx, const char *path, int64_t step, int checkpoint);
+
+typedef struct {
+    const char *name;         /* "llmos sft", for messages */
+    const train_run_opts *o;
+    char *ckpt_path, *log_path; /* OUT.ckpt.gguf, OUT.log.jsonl */
+    FILE *log;
+    train_save_fn save;
+    void *save_ctx;
+    int64_t total, step0;     /* the run's last step; the step it starts after */
+    lr_schedule sched;
+    int tty;                  /* the progress line redraws in place */
+    double t_start;
+} train_loop;
+
+/* Sets up L (paths beside out_path, OpenMP threads). tty: whether the stage
+ * redraws its progress line on a terminal. */
+void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path,
+                     int tty, train_save_fn save, void *save_ctx);
+/* The number of steps (o->steps, or o->epochs over steps_per_epoch batches,
+ * capped by max_auto_steps; at least 1) and the schedule. */
+void train_loop_plan(train_loop *L, int64_t steps_per_epoch);
+/* With o->resume: loads OUT.ckpt.gguf into m and opt (checking that its
+ * integer key equals n, the size of this data, named `what`), rewinds the
+ * log to its step and refuses a finished run. Then opens the log (appending
+ * after a resume). 0, or -1 with err_set. */
+int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key, size_t n, const char *what);
+/* The same for a stage that loaded its checkpoint itself (step0 > 0) or
+ * starts afresh (step0 = 0). */
+int train_loop_start_at(train_loop *L, int64_t step0);
+/* After the backward pass: clips the gradients, refuses a non-finite loss
+ * or norm, and takes the AdamW step at the scheduled rate. *norm (before
+ * clipping) and *lr for the log. 0, or -1 with err_set. */
+int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
+                      double *lr);
+/* 1 when step is an evaluation step (every eval_every, and the last). */
+int train_loop_eval_due(const train_loop *L, int64_t step);
+/* 1 when the progress line is shown after step: always on a terminal,
+ * else on evaluations, the first step, every 10th and the last. */
+int train_loop_progress_due(const train_loop *L, int64_t step, int do_eval);
+/* Prints the progress line "step S/T | <fmt> | lr X | ETA D" (redrawn in
+ * place on a terminal, ending the line after an evaluation). */
+void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double lr, const char *fmt, ...)
+    __attribute__((format(printf, 5, 6)));
+/* After step: the periodic checkpoint (every save_every, but the last
+ * step's is written by finish) and --stop-after. 1 when the run stops here,
+ * 0 to go on, -1 with err_set. */
+int train_loop_checkpoint(train_loop *L, int64_t step);
+/* Ends the progress line; writes the final checkpoint and OUT. 0, or -1. */
+int train_loop_finish(train_loop *L, const char *out_path);
+void train_loop_release(train_loop *L);
+
+/* The --grad-dump files: DIR/model.gguf (m's weights) and DIR/grads.gguf
+ * (the stage's test.* keys already in w, then m's gradients); prints
+ * "loss L". Frees w. 0, or -1 with err_set. */
+int train_grad_dump(const char *dir, const train_model *m, gguf_writer *w, double loss);
+
+/* splitmix64's finalizer: the stages' hash for data order and held-out
+ * selection. */
+uint64_t train_mix64(uint64_t z);
+/* order[0..n) <- a permutation of 0..n-1 that depends only on (seed, epoch),
+ * so a resumed run sees the same batches. Returns the generator's state
+ * for further draws. */
+uint64_t train_epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch);
+
+#endif
