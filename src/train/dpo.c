@@ -10,7 +10,6 @@
 #include "../tokenizer/chat.h"
 #include "ckpt.h"
 
-#include <errno.h>
 #include <math.h>
 #include <omp.h>
 #include <stdlib.h>
@@ -20,12 +19,12 @@
 void dpo_opts_default(dpo_opts *o) {
     memset(o, 0, sizeof *o);
     o->beta = 0.1;
-    o->epochs = 1;
-    o->batch = 8;
-    o->hp = train_hparams_default(1e-5);
-    o->eval_every = 50;
-    o->save_every = 200;
-    o->seed = 1;
+    o->run = train_run_default(1e-5, 10);
+    o->run.batch = 8;
+    o->run.eval_every = 50;
+    o->run.save_every = 200;
+    o->run.max_batch = 4096;
+    o->run.takes_epochs = 1;
 }
 
 /* ---- encoded pairs -------------------------------------------------------- */
@@ -66,16 +65,9 @@ static void seqset_free(seqset *s) {
     memset(s, 0, sizeof *s);
 }
 
-static uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 static uint64_t hash_str(uint64_t h, const char *s) {
-    for (; *s; s++) h = mix64(h ^ (unsigned char)*s);
-    return mix64(h ^ 0xff);
+    for (; *s; s++) h = train_mix64(h ^ (unsigned char)*s);
+    return train_mix64(h ^ 0xff);
 }
 
 /* Encodes the pairs into train and val (val_frac of prompts, by hash).
@@ -203,11 +195,11 @@ static dpo_stats dpo_loss(const double *pol, const double *ref, size_t P, double
 static uint64_t ref_key(const train_model *m, const seqset *tr, const seqset *va) {
     uint64_t h = 0x7265666b6579ull;
     const uint32_t *p = (const uint32_t *)m->params;
-    for (size_t i = 0; i < m->n_params; i++) h = mix64(h ^ p[i]);
+    for (size_t i = 0; i < m->n_params; i++) h = train_mix64(h ^ p[i]);
     const seqset *s[2] = {tr, va};
     for (int k = 0; k < 2; k++) {
-        h = mix64(h ^ s[k]->n_seq);
-        for (size_t i = 0; i < s[k]->n_tok; i++) h = mix64(h ^ ((uint64_t)s[k]->ids[i] << 1 | s[k]->train[i]));
+        h = train_mix64(h ^ s[k]->n_seq);
+        for (size_t i = 0; i < s[k]->n_tok; i++) h = train_mix64(h ^ ((uint64_t)s[k]->ids[i] << 1 | s[k]->train[i]));
     }
     return h;
 }
@@ -244,15 +236,24 @@ static int ref_save(const char *path, uint64_t key, size_t n, const double *v) {
 
 /* ---- files (train/ckpt.h) ------------------------------------------------ */
 
-/* The model (tokenizer keys of the base, weights, chat template), and with
- * opt the optimizer state and the keys a resumed run checks. */
-static int save_model(const char *path, const gguf_file *base, const train_model *m,
-                      const adamw *opt, int64_t step, const dpo_opts *o, size_t n_pairs) {
-    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos dpo");
+typedef struct {
+    const dpo_opts *o;
+    const gguf_file *base;
+    const train_model *m;
+    const adamw *opt;
+    size_t n_pairs;
+} dpo_files;
+
+/* The model (tokenizer keys of the base, weights, chat template), and for a
+ * checkpoint the optimizer state and the keys a resumed run checks
+ * (train_save_fn). */
+static int save_model(void *ctx, const char *path, int64_t step, int checkpoint) {
+    const dpo_files *s = ctx;
+    gguf_writer *w = ckpt_writer_new(s->base, s->m, checkpoint ? s->opt : NULL, step, "llmos dpo");
     chat_template_to_gguf(w);
-    if (opt) {
-        gguf_set_u64(w, "train.seed", o->seed);
-        gguf_set_u64(w, "dpo.pairs", (uint64_t)n_pairs);
+    if (checkpoint) {
+        gguf_set_u64(w, "train.seed", s->o->run.seed);
+        gguf_set_u64(w, "dpo.pairs", (uint64_t)s->n_pairs);
     }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
@@ -288,23 +289,23 @@ static dpo_stats dpo_step(train_model *m, const seqset *s, const double *ref_all
 /* ---- the run -------------------------------------------------------------- */
 
 int dpo_run(const dpo_opts *o) {
+    const train_run_opts *ro = &o->run;
     int rc = -1;
-    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
     char *ref_path = ckpt_path_beside(o->out_path, ".ref.bin");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
     adamw *opt = NULL;
-    FILE *logf = NULL;
     pref_pairs pp = {0}, pv = {0};
     seqset tr = {0}, va = {0};
     int *tokb = NULL, *tgtb = NULL;
     float *maskb = NULL;
     double *ref_tr = NULL, *ref_va = NULL, *pol_va = NULL;
     size_t *order = NULL;
+    dpo_files files = {.o = o};
+    train_loop L;
+    train_loop_init(&L, "llmos dpo", ro, o->out_path, 1, save_model, &files);
 
-    if (o->threads > 0) omp_set_num_threads(o->threads);
     chat_format f;
     model_config cfg;
     if (ckpt_open_chat_model(o->model_path, &g, &tok, &f, &cfg) < 0) goto done;
@@ -320,7 +321,7 @@ int dpo_run(const dpo_opts *o) {
                 o->data_path, pp.n, n_long, ctx);
         goto done;
     }
-    const int B = MIN(o->batch, 4096), T = MAX(MAX(tr.max_len, va.max_len) - 1, 1);
+    const int B = MIN(ro->batch, 4096), T = MAX(MAX(tr.max_len, va.max_len) - 1, 1);
     m = train_model_new(&cfg, 2 * B, T);
     if (train_model_load_weights(m, g) < 0) {
         err_prefix(o->model_path);
@@ -366,23 +367,17 @@ int dpo_run(const dpo_opts *o) {
     memcpy(ref_va, ref_both + 2 * n_tr, 2 * n_va * sizeof(double));
     free(ref_both);
 
-    if (o->grad_dump) { /* step 1's batch: the first B pairs in file order */
+    if (ro->grad_dump) { /* step 1's batch: the first B pairs in file order */
         size_t idx[4096];
         const int np = (int)MIN((size_t)B, n_tr);
         for (int b = 0; b < np; b++) idx[b] = (size_t)b;
         train_model_zero_grad(m);
         int Tb;
         dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
-        char path[4096];
-        gguf_writer *w = gguf_writer_new();
-        train_model_to_gguf(m, w);
-        snprintf(path, sizeof path, "%s/model.gguf", o->grad_dump);
-        int e = gguf_writer_save(w, path);
-        gguf_writer_free(w);
         const int N = 2 * np * Tb;
         float *refs = xmalloc(sizeof(float) * 2 * (size_t)np);
         for (int i = 0; i < 2 * np; i++) refs[i] = (float)ref_tr[i];
-        w = gguf_writer_new();
+        gguf_writer *w = gguf_writer_new();
         gguf_set_f32(w, "test.loss", (float)st.loss);
         gguf_set_f32(w, "test.beta", (float)o->beta);
         gguf_set_u32(w, "test.batch", (uint32_t)(2 * np));
@@ -390,82 +385,49 @@ int dpo_run(const dpo_opts *o) {
         gguf_set_arr(w, "test.tokens", GGUF_I32, tokb, (uint64_t)N);
         gguf_set_arr(w, "test.targets", GGUF_I32, tgtb, (uint64_t)N);
         gguf_set_arr(w, "test.ref_logps", GGUF_F32, refs, 2 * (uint64_t)np);
-        for (int i = 0; i < m->n_tensors; i++) {
-            const train_tensor *t = &m->tensors[i];
-            gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
-        }
-        snprintf(path, sizeof path, "%s/grads.gguf", o->grad_dump);
-        if (e == 0) e = gguf_writer_save(w, path);
-        gguf_writer_free(w);
+        rc = train_grad_dump(ro->grad_dump, m, w, st.loss);
         free(refs);
-        if (e == 0) printf("loss %.9g\n", st.loss);
-        rc = e;
         goto done;
     }
 
-    opt = adamw_new(m->n_params, (float)o->hp.beta1, (float)o->hp.beta2, (float)o->hp.eps,
-                    (float)o->hp.weight_decay);
+    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
+                    (float)ro->hp.weight_decay);
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
-    int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)spe);
-    if (total < 1) total = 1;
-    lr_schedule sched = {o->hp.sched, o->hp.lr, o->hp.min_ratio,
-                         o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total / 10), total};
-    int64_t step0 = 0;
-    if (o->resume) {
-        if (access(ckpt_path, F_OK) != 0) {
-            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
-            goto done;
-        }
-        if (ckpt_load_for_data(ckpt_path, m, opt, &step0, "dpo.pairs", n_tr, "pairs") < 0) goto done;
-        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
-        if (step0 >= total) {
-            err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
-                    ckpt_path, (long long)step0, (long long)total);
-            goto done;
-        }
-    }
-    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
-        err_set("cannot write '%s': %s", log_path, strerror(errno));
-        goto done;
-    }
-    if (!o->quiet) {
+    train_loop_plan(&L, spe);
+    const int64_t total = L.total;
+    files = (dpo_files){o, g, m, opt, n_tr};
+    if (train_loop_start(&L, m, opt, "dpo.pairs", n_tr, "pairs") < 0) goto done;
+    if (!ro->quiet) {
         char b1[32];
         fprintf(stderr,
                 "llmos dpo: %s parameters, ctx %d; %zu pairs for training, %zu held out (%zu too long, "
                 "left out); beta %g\n"
                 "  %lld steps of %d pairs, lr %g %s; reference log-probs %s '%s' (%.1f s)%s\n",
                 fmt_count((double)m->n_params, b1, sizeof b1), ctx, n_tr, n_va, n_long, o->beta,
-                (long long)total, B, o->hp.lr, sched_name(o->hp.sched),
+                (long long)total, B, ro->hp.lr, sched_name(ro->hp.sched),
                 cached ? "loaded from" : "computed into", ref_path, time_now() - t_ref,
-                o->resume ? "; resuming" : "");
+                ro->resume ? "; resuming" : "");
     }
-    fprintf(logf, "{\"step\":0,\"pairs\":%zu,\"heldout\":%zu,\"beta\":%g,\"ref_cached\":%d}\n", n_tr,
+    fprintf(L.log, "{\"step\":0,\"pairs\":%zu,\"heldout\":%zu,\"beta\":%g,\"ref_cached\":%d}\n", n_tr,
             n_va, o->beta, cached);
     /* held-out figures before training */
     dpo_stats vs = {NAN, NAN, NAN, NAN, NAN};
-    if (n_va && !o->resume) {
+    if (n_va && !ro->resume) {
         all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
         vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
-        fprintf(logf, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss,
+        fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss,
                 vs.acc, vs.margin);
-        if (!o->quiet)
+        if (!ro->quiet)
             fprintf(stderr, "  held out before training: loss %.4f, reward accuracy %.3f, margin %.4f\n",
                     vs.loss, vs.acc, vs.margin);
     }
     order = xmalloc(n_tr * sizeof *order);
     int64_t order_epoch = -1;
-    const int tty = isatty(2);
-    const double t0 = time_now();
-    for (int64_t step = step0 + 1; step <= total; step++) {
+    L.t_start = time_now();
+    for (int64_t step = L.step0 + 1; step <= total; step++) {
         const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-        if (epoch != order_epoch) { /* the order depends only on (seed, epoch): resumable */
-            uint64_t r = mix64(o->seed ^ mix64((uint64_t)epoch + 1));
-            for (size_t i = 0; i < n_tr; i++) order[i] = i;
-            for (size_t i = n_tr; i > 1; i--) {
-                r = mix64(r);
-                size_t j = (size_t)(r % i), t = order[i - 1];
-                order[i - 1] = order[j], order[j] = t;
-            }
+        if (epoch != order_epoch) {
+            train_epoch_order(order, n_tr, ro->seed, epoch);
             order_epoch = epoch;
         }
         const size_t start = (size_t)k * (size_t)B;
@@ -473,62 +435,43 @@ int dpo_run(const dpo_opts *o) {
         train_model_zero_grad(m);
         int Tb;
         dpo_stats st = dpo_step(m, &tr, ref_tr, order + start, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
-        const double norm = grad_clip(m, o->hp.clip);
-        if (!isfinite(st.loss) || !isfinite(norm)) {
-            err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
-                    isfinite(st.loss) ? "gradient norm" : "loss", (long long)step);
-            goto done;
-        }
-        const double lr = lr_at(&sched, step);
-        adamw_step(opt, m, (float)lr);
-        fprintf(logf,
+        double norm, lr;
+        if (train_loop_update(&L, m, opt, step, st.loss, &norm, &lr) < 0) goto done;
+        fprintf(L.log,
                 "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"chosen_reward\":%.6g,"
                 "\"rejected_reward\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs\":%d}\n",
                 (long long)step, st.loss, st.acc, st.margin, st.chosen_reward, st.rejected_reward, lr,
                 norm, np);
-        const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
+        const int do_eval = train_loop_eval_due(&L, step);
         if (do_eval && n_va) {
             all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
             vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
-            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
+            fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
                     (long long)step, vs.loss, vs.acc, vs.margin);
         }
-        fflush(logf);
-        if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0)) {
-            char eta[32];
-            const double el = time_now() - t0;
-            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof eta);
-            fprintf(stderr,
-                    "%sstep %lld/%lld | loss %.4f | acc %.2f | margin %.3f | val acc %.3f margin %.3f | "
-                    "lr %.2e | ETA %s%s",
-                    tty ? "\r\033[K" : "", (long long)step, (long long)total, st.loss, st.acc, st.margin,
-                    vs.acc, vs.margin, lr, eta, tty && !do_eval ? "" : "\n");
-        }
-        if (o->save_every > 0 && step % o->save_every == 0 && step != total &&
-            save_model(ckpt_path, g, m, opt, step, o, n_tr) < 0)
-            goto done;
-        if (o->stop_after > 0 && step == o->stop_after) {
-            if (save_model(ckpt_path, g, m, opt, step, o, n_tr) < 0) goto done;
-            if (!o->quiet)
-                fprintf(stderr, "%sllmos dpo: stopped after step %lld (checkpoint '%s')\n", tty ? "\n" : "",
-                        (long long)step, ckpt_path);
-            rc = 0;
+        fflush(L.log);
+        if (train_loop_progress_due(&L, step, do_eval))
+            train_loop_progress(&L, step, do_eval, lr,
+                                "loss %.4f | acc %.2f | margin %.3f | val acc %.3f margin %.3f", st.loss,
+                                st.acc, st.margin, vs.acc, vs.margin);
+        const int stop = train_loop_checkpoint(&L, step);
+        if (stop) {
+            rc = stop > 0 ? 0 : -1;
             goto done;
         }
     }
-    if (tty && !o->quiet) fputc('\n', stderr);
-    if (save_model(ckpt_path, g, m, opt, total, o, n_tr) < 0) goto done;
-    if (save_model(o->out_path, g, m, NULL, total, o, n_tr) < 0) goto done;
-    if (!o->quiet) {
+    if (train_loop_finish(&L, o->out_path) < 0) goto done;
+    if (!ro->quiet) {
         char b[32];
-        fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path, fmt_duration(time_now() - t0, b, sizeof b));
+        fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path,
+                fmt_duration(time_now() - L.t_start, b, sizeof b));
         if (n_va) fprintf(stderr, "; held out: reward accuracy %.3f, margin %.4f, loss %.4f", vs.acc, vs.margin, vs.loss);
-        fprintf(stderr, " (log '%s')\n", log_path);
+        fprintf(stderr, " (log '%s')\n", L.log_path);
     }
     if (n_va) printf("heldout_pairs %zu reward_accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
     rc = 0;
 done:
-    if (logf) fclose(logf);
+    train_loop_release(&L);
     free(tokb), free(tgtb), free(maskb), free(ref_tr), free(ref_va), free(pol_va), free(order);
     seqset_free(&tr), seqset_free(&va);
     pref_pairs_free(&pp), pref_pairs_free(&pv);
@@ -536,6 +479,6 @@ done:
     train_model_free(m);
     tok_free(tok);
     gguf_close(g);
-    free(ckpt_path), free(log_path), free(ref_path);
+    free(ref_path);
     return rc;
 }

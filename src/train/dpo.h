@@ -36,24 +36,14 @@
 
 #include <stdint.h>
 
-#include "optim.h"
+#include "loop.h"
 
 typedef struct {
     const char *model_path, *data_path, *val_path, *out_path;
     const char *ref_path;   /* the reference model (NULL: the starting model) */
     double beta;            /* 0.1 */
-    int64_t steps;          /* <= 0: epochs over the data */
-    double epochs;          /* 1 */
-    int batch;              /* pairs per step (8) */
     int ctx;                /* 0: the model's context */
-    train_hparams hp;       /* optimizer, schedule, clipping */
-    int eval_every, save_every;
-    int resume;
-    int64_t stop_after;
-    int threads;
-    uint64_t seed;
-    const char *grad_dump;  /* test hook: model, batch and gradients of step 1 */
-    int quiet;
+    train_run_opts run;     /* steps (default: epochs), batch (8 pairs), lr (1e-5), ... */
 } dpo_opts;
 
 void dpo_opts_default(dpo_opts *o);
