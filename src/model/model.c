@@ -230,7 +230,12 @@ INLINE f32x16 ld16(const float *p) {
     memcpy(&v, p, sizeof(v));
     return v;
 }
-INLINE void st16(float *p, f32x16 v) { memcpy(p, &v, sizeof(v)); }
+/* a macro: a vector passed by value gets GCC's ABI note on the baseline */
+#define st16(p, v)                                                                                 \
+    do {                                                                                           \
+        const f32x16 st16_v = (v);                                                                 \
+        memcpy((p), &st16_v, sizeof(st16_v));                                                      \
+    } while (0)
 
 /* Keys are cached transposed, so that a query's scores against a run of
  * positions are whole vectors: per layer and kv head, D rows of ctx_stride
@@ -303,14 +308,18 @@ FWD_CLONES static void rmsnorm_row(float *out, const float *x, const float *w, i
     for (int i = 0; i < C; i++) out[i] = x[i] * r * w[i];
 }
 
+/* x (C) += d (C). */
+FWD_CLONES static void add_row(float *x, const float *d, int C) {
+#pragma omp simd
+    for (int i = 0; i < C; i++) x[i] += d[i];
+}
+
 /* x (n, C) += d (n, C), then xb = rmsnorm(x) row by row (d NULL: no add). */
 static void residual_norm(float *xb, float *x, const float *d, const float *w, int n, int C, float eps) {
 #pragma omp parallel for schedule(static) if (n > 1)
     for (int t = 0; t < n; t++) {
-        float *xt = x + (size_t)t * C;
-        if (d)
-            for (int i = 0; i < C; i++) xt[i] += d[(size_t)t * C + i];
-        rmsnorm_row(xb + (size_t)t * C, xt, w, C, eps);
+        if (d) add_row(x + (size_t)t * C, d + (size_t)t * C, C);
+        rmsnorm_row(xb + (size_t)t * C, x + (size_t)t * C, w, C, eps);
     }
 }
 
@@ -504,17 +513,21 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         matmul(s->v, s->xb, &w->wv, n);
         float *kc = s->key_cache + (size_t)l * KVH * D * cs;
         float *vc = s->value_cache + (size_t)l * KVH * s->n_ctx * D;
-#pragma omp parallel for schedule(static) if (n > 1)
-        for (int t = 0; t < n; t++) {
-            const float *rc = s->rope + (size_t)t * D;
-            rope_row(s->q + (size_t)t * c->n_heads * D, rc, c->n_heads, D);
-            float *k = s->k + (size_t)t * kvd;
-            rope_row(k, rc, KVH, D);
-            for (int g = 0; g < KVH; g++) {
-                for (int d = 0; d < D; d++) kc[((size_t)g * D + d) * cs + pos + t] = k[g * D + d];
-                memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + g * D,
-                       sizeof(float) * D);
+#pragma omp parallel if (n > 1)
+        {
+#pragma omp for schedule(static)
+            for (int t = 0; t < n; t++) {
+                const float *rc = s->rope + (size_t)t * D;
+                rope_row(s->q + (size_t)t * c->n_heads * D, rc, c->n_heads, D);
+                rope_row(s->k + (size_t)t * kvd, rc, KVH, D);
+                for (int g = 0; g < KVH; g++)
+                    memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + g * D,
+                           sizeof(float) * D);
             }
+            /* keys into the transposed cache: each row written along positions */
+#pragma omp for schedule(static)
+            for (int gd = 0; gd < (int)kvd; gd++)
+                for (int t = 0; t < n; t++) kc[(size_t)gd * cs + pos + t] = s->k[(size_t)t * kvd + gd];
         }
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);
@@ -526,7 +539,7 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
             vec_swiglu_fwd(s->hb + (size_t)t * F, s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
         matmul(s->tmp, s->hb, &w->w_down, n);
     }
-    for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] += s->tmp[i];
+    for (int t = 0; t < n; t++) add_row(s->x + (size_t)t * C, s->tmp + (size_t)t * C, C);
 
     const int first = all ? 0 : n - 1, count = n - first;
     for (int t = first; t < n; t++)
