@@ -17,16 +17,17 @@
 void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto.c */
 
 static void train_usage(FILE *f) {
+    reward_opts d;
+    reward_opts_default(&d);
     fprintf(f,
         "usage: llmos reward train --model CHAT.gguf --data PREFS.jsonl --out RM.gguf [options]\n\n"
         "Trains a reward model (the chat model's transformer with a scalar head on the\n"
         "last token) with the Bradley-Terry loss on chosen/rejected pairs (any format\n"
         "llmos prefs reads). Held out: a hashed 10%% of prompts (20 pairs or more) or\n"
         "--val FILE; accuracy and margin are reported.\n"
-        "  --steps N  --epochs X (1)  --batch N pairs (8)  --lr X (1e-5)  --clip X (1)\n"
-        "  --eval-every N (50)  --seed S  --threads N  --quiet\n"
-        "  --save-every N   checkpoint RM.ckpt.gguf every N steps (200)\n"
-        "  --resume         continue from RM.ckpt.gguf (same data and options)   --stop-after N\n\n"
+        "  --model FILE  --data FILE  --val FILE  --out FILE (rm.gguf)\n");
+    cli_train_help(f, &d.run, "pairs");
+    fprintf(f, "\n"
         "example:\n"
         "  llmos reward train --model chat.gguf --data prefs.jsonl --out rm.gguf --epochs 2\n");
 }
@@ -35,38 +36,27 @@ static int reward_train_cmd(int argc, char **argv) {
     reward_opts o;
     reward_opts_default(&o);
     o.out_path = "rm.gguf";
-    long n;
-    double d;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int r = cli_train_option(argc, argv, &i, &o.run);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
-#define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
         if (cli_is_help(a)) { train_usage(stdout); return 0; }
         else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
         else if (!strcmp(a, "--data")) { VAL(); o.data_path = v; }
         else if (!strcmp(a, "--val")) { VAL(); o.val_path = v; }
         else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
-        else if (!strcmp(a, "--steps")) { LONG(1, 1L << 40); o.steps = n; }
-        else if (!strcmp(a, "--epochs")) { DBL(); o.epochs = d; }
-        else if (!strcmp(a, "--batch")) { LONG(1, 2048); o.batch = (int)n; }
-        else if (!strcmp(a, "--lr")) { DBL(); o.lr = d; }
-        else if (!strcmp(a, "--clip")) { DBL(); o.clip = d; }
-        else if (!strcmp(a, "--eval-every")) { LONG(0, 1L << 40); o.eval_every = (int)n; }
-        else if (!strcmp(a, "--seed")) { LONG(0, 1L << 62); o.seed = (uint64_t)n; }
-        else if (!strcmp(a, "--threads")) { LONG(1, 4096); o.threads = (int)n; }
-        else if (!strcmp(a, "--grad-dump")) { VAL(); o.grad_dump = v; }
-        else if (!strcmp(a, "--quiet")) o.quiet = 1;
-        else if (!strcmp(a, "--save-every")) { LONG(0, 1L << 30); o.save_every = (int)n; }
-        else if (!strcmp(a, "--resume")) o.resume = 1;
-        else if (!strcmp(a, "--stop-after")) { LONG(1, 1L << 40); o.stop_after = n; }
         else return cli_bad_option("reward train", a);
+#undef VAL
     }
     if (!o.model_path || !o.data_path) {
         fprintf(stderr, "llmos reward train: --model and --data are required (see --help)\n");
         return 2;
     }
-    if (!(o.lr > 0) || !(o.epochs > 0)) {
+    if (!(o.run.hp.lr > 0) || !(o.run.epochs > 0)) {
         fprintf(stderr, "llmos reward train: --lr and --epochs must be positive\n");
         return 2;
     }
@@ -92,6 +82,9 @@ static int reward_bestof_cmd(int argc, char **argv) {
     double temp = 1.0, d;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
+#define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
+#define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
         if (cli_is_help(a)) { bestof_usage(stdout); return 0; }
         else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
         else if (!strcmp(a, "--reward")) { VAL(); rmp = v; }

@@ -9,22 +9,18 @@
 #include "ckpt.h"
 #include "optim.h"
 
-#include <errno.h>
 #include <math.h>
-#include <omp.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 void reward_opts_default(reward_opts *o) {
     memset(o, 0, sizeof *o);
-    o->epochs = 1;
-    o->batch = 8;
-    o->lr = 1e-5;
-    o->clip = 1.0;
-    o->eval_every = 50;
-    o->seed = 1;
-    o->save_every = 200;
+    o->run = train_run_default(1e-5, 10);
+    o->run.batch = 8;
+    o->run.eval_every = 50;
+    o->run.save_every = 200;
+    o->run.max_batch = 2048;
+    o->run.takes_epochs = 1;
 }
 
 /* Rows of whole conversations: tokens (rows, T), the target neg at each
@@ -251,24 +247,24 @@ static bt_stats evaluate(train_model *m, const seqs *va, int B, int pad, int pos
     return sum;
 }
 
-static uint64_t mix64(uint64_t z) {
-    z += 0x9e3779b97f4a7c15ull;
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+typedef struct {
+    const reward_opts *o;
+    const reward_model *rm;
+    const adamw *opt;
+    size_t n_pairs;
+} reward_files;
 
-/* The reward model; with opt, the checkpoint (optimizer state and the keys
- * a resumed run checks). */
-static int save(const char *path, const gguf_file *base, const train_model *m, int pos, int neg, const adamw *opt,
-                int64_t step, const reward_opts *o, size_t n_pairs) {
-    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos reward model");
+/* The reward model; for a checkpoint, also the optimizer state and the keys
+ * a resumed run checks (train_save_fn). */
+static int save(void *ctx, const char *path, int64_t step, int checkpoint) {
+    const reward_files *s = ctx;
+    gguf_writer *w = ckpt_writer_new(s->rm->g, s->rm->m, checkpoint ? s->opt : NULL, step, "llmos reward model");
     chat_template_to_gguf(w);
-    gguf_set_u32(w, "reward.token_pos", (uint32_t)pos);
-    gguf_set_u32(w, "reward.token_neg", (uint32_t)neg);
-    if (opt) {
-        gguf_set_u64(w, "train.seed", o->seed);
-        gguf_set_u64(w, "reward.pairs", (uint64_t)n_pairs);
+    gguf_set_u32(w, "reward.token_pos", (uint32_t)s->rm->pos);
+    gguf_set_u32(w, "reward.token_neg", (uint32_t)s->rm->neg);
+    if (checkpoint) {
+        gguf_set_u64(w, "train.seed", s->o->run.seed);
+        gguf_set_u64(w, "reward.pairs", (uint64_t)s->n_pairs);
     }
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
@@ -276,6 +272,7 @@ static int save(const char *path, const gguf_file *base, const train_model *m, i
 }
 
 int reward_train(const reward_opts *o) {
+    const train_run_opts *ro = &o->run;
     int rc = -1;
     reward_model rm = {0};
     pref_pairs pp = {0}, pv = {0};
@@ -283,12 +280,11 @@ int reward_train(const reward_opts *o) {
     int *tok = NULL, *tgt = NULL;
     float *mask = NULL;
     adamw *opt = NULL;
-    FILE *logf = NULL;
     size_t *order = NULL;
-    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
-    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
-    if (o->threads > 0) omp_set_num_threads(o->threads);
-    const int B = MIN(o->batch, 2048);
+    reward_files files = {.o = o, .rm = &rm};
+    train_loop L;
+    train_loop_init(&L, "llmos reward train", ro, o->out_path, 0, save, &files);
+    const int B = MIN(ro->batch, 2048);
     if (reward_model_open(&rm, o->model_path, 2 * B) < 0) goto done;
     if (pref_pairs_read(o->data_path, &pp) < 0) goto done;
     if (o->val_path && pref_pairs_read(o->val_path, &pv) < 0) goto done;
@@ -304,20 +300,14 @@ int reward_train(const reward_opts *o) {
     tok = xmalloc(sizeof(int) * 2 * (size_t)B * T);
     tgt = xmalloc(sizeof(int) * 2 * (size_t)B * T);
     mask = xmalloc(sizeof(float) * 2 * (size_t)B * T);
-    if (o->grad_dump) {
+    if (ro->grad_dump) {
         size_t idx[4096];
         const int np = (int)MIN((size_t)B, n_tr);
         for (int b = 0; b < np; b++) idx[b] = (size_t)b;
         train_model_zero_grad(rm.m);
         int Tb;
         bt_stats st = pairs_step(rm.m, &tr, idx, np, pad, rm.pos, rm.neg, tok, tgt, mask, 1, &Tb);
-        char path[4096];
         gguf_writer *w = gguf_writer_new();
-        train_model_to_gguf(rm.m, w);
-        snprintf(path, sizeof path, "%s/model.gguf", o->grad_dump);
-        int e = gguf_writer_save(w, path);
-        gguf_writer_free(w);
-        w = gguf_writer_new();
         gguf_set_f32(w, "test.loss", (float)st.loss);
         gguf_set_u32(w, "test.batch", (uint32_t)(2 * np));
         gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
@@ -325,105 +315,64 @@ int reward_train(const reward_opts *o) {
         gguf_set_u32(w, "test.neg", (uint32_t)rm.neg);
         gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)2 * np * Tb);
         gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)2 * np * Tb);
-        for (int i = 0; i < rm.m->n_tensors; i++) {
-            const train_tensor *t = &rm.m->tensors[i];
-            gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, rm.m->grads + t->offset);
-        }
-        snprintf(path, sizeof path, "%s/grads.gguf", o->grad_dump);
-        if (e == 0) e = gguf_writer_save(w, path);
-        gguf_writer_free(w);
-        if (e == 0) printf("loss %.9g\n", st.loss);
-        rc = e;
+        rc = train_grad_dump(ro->grad_dump, rm.m, w, st.loss);
         goto done;
     }
-    opt = adamw_new(rm.m->n_params, 0.9f, 0.95f, 1e-8f, 0.0f);
+    opt = adamw_new(rm.m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
+                    (float)ro->hp.weight_decay);
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
-    const int64_t total = o->steps > 0 ? o->steps : MAX((int64_t)1, (int64_t)ceil(o->epochs * (double)spe));
-    lr_schedule sched = {SCHED_COSINE, o->lr, 0.1, MIN((int64_t)100, total / 10), total};
-    int64_t step0 = 0;
-    if (o->resume) {
-        if (access(ckpt_path, F_OK) != 0) {
-            err_set("cannot resume: no checkpoint '%s'", ckpt_path);
-            goto done;
-        }
-        if (ckpt_load_for_data(ckpt_path, rm.m, opt, &step0, "reward.pairs", n_tr, "pairs") < 0) goto done;
-        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
-        if (step0 >= total) {
-            err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)", ckpt_path,
-                    (long long)step0, (long long)total);
-            goto done;
-        }
-    }
-    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
-        err_set("cannot write '%s': %s", log_path, strerror(errno));
-        goto done;
-    }
+    train_loop_plan(&L, spe);
+    const int64_t total = L.total;
+    files.opt = opt, files.n_pairs = n_tr;
+    if (train_loop_start(&L, rm.m, opt, "reward.pairs", n_tr, "pairs") < 0) goto done;
     bt_stats vs = {NAN, NAN, NAN};
-    if (n_va && !o->resume) {
+    if (n_va && !ro->resume) {
         vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
-        fprintf(logf, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss, vs.acc,
+        fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss, vs.acc,
                 vs.margin);
     }
-    if (!o->quiet)
+    if (!ro->quiet)
         fprintf(stderr, "llmos reward train: %zu pairs, %zu held out (%zu too long); %lld steps of %d pairs; "
                         "held out before: accuracy %.3f%s\n", n_tr, n_va, n_long, (long long)total, B, vs.acc,
-                o->resume ? "; resuming" : "");
+                ro->resume ? "; resuming" : "");
     order = xmalloc(n_tr * sizeof *order);
     int64_t order_epoch = -1;
-    for (int64_t step = step0 + 1; step <= total; step++) {
+    for (int64_t step = L.step0 + 1; step <= total; step++) {
         const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-        if (epoch != order_epoch) { /* the order depends only on (seed, epoch): resumable */
-            uint64_t r = mix64(o->seed ^ mix64((uint64_t)epoch + 1));
-            for (size_t i = 0; i < n_tr; i++) order[i] = i;
-            for (size_t i = n_tr; i > 1; i--) {
-                r = mix64(r);
-                size_t j = (size_t)(r % i), t = order[i - 1];
-                order[i - 1] = order[j], order[j] = t;
-            }
+        if (epoch != order_epoch) {
+            train_epoch_order(order, n_tr, ro->seed, epoch);
             order_epoch = epoch;
         }
         const size_t start = (size_t)k * (size_t)B;
         const int np = (int)MIN((size_t)B, n_tr - start);
         train_model_zero_grad(rm.m);
         bt_stats st = pairs_step(rm.m, &tr, order + start, np, pad, rm.pos, rm.neg, tok, tgt, mask, 1, NULL);
-        const double norm = grad_clip(rm.m, o->clip);
-        if (!isfinite(st.loss) || !isfinite(norm)) {
-            err_set("the loss or gradient is not finite at step %lld (try a lower --lr)", (long long)step);
-            goto done;
-        }
-        const double lr = lr_at(&sched, step);
-        adamw_step(opt, rm.m, (float)lr);
-        fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g}\n",
+        double norm, lr;
+        if (train_loop_update(&L, rm.m, opt, step, st.loss, &norm, &lr) < 0) goto done;
+        fprintf(L.log, "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g}\n",
                 (long long)step, st.loss, st.acc, st.margin, lr, norm);
-        if (n_va && o->eval_every > 0 && (step % o->eval_every == 0 || step == total)) {
+        if (n_va && train_loop_eval_due(&L, step)) {
             vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
-            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
+            fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
                     (long long)step, vs.loss, vs.acc, vs.margin);
-            if (!o->quiet)
+            if (!ro->quiet)
                 fprintf(stderr, "step %lld/%lld | loss %.4f | held out: accuracy %.3f, margin %.3f\n",
                         (long long)step, (long long)total, st.loss, vs.acc, vs.margin);
         }
-        fflush(logf);
-        if (o->save_every > 0 && step % o->save_every == 0 && step != total &&
-            save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, step, o, n_tr) < 0)
-            goto done;
-        if (o->stop_after > 0 && step == o->stop_after) {
-            if (save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, step, o, n_tr) < 0) goto done;
-            if (!o->quiet)
-                fprintf(stderr, "llmos reward train: stopped after step %lld (checkpoint '%s')\n", (long long)step,
-                        ckpt_path);
-            rc = 0;
+        fflush(L.log);
+        const int stop = train_loop_checkpoint(&L, step);
+        if (stop) {
+            rc = stop > 0 ? 0 : -1;
             goto done;
         }
     }
-    if (n_va && o->eval_every <= 0) vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
-    if (save(ckpt_path, rm.g, rm.m, rm.pos, rm.neg, opt, total, o, n_tr) < 0) goto done;
-    if (save(o->out_path, rm.g, rm.m, rm.pos, rm.neg, NULL, total, o, n_tr) < 0) goto done;
+    if (n_va && ro->eval_every <= 0) vs = evaluate(rm.m, &va, B, pad, rm.pos, rm.neg, tok, tgt, mask);
+    if (train_loop_finish(&L, o->out_path) < 0) goto done;
     if (n_va) printf("heldout_pairs %zu accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
     rc = 0;
 done:
-    if (logf) fclose(logf);
-    free(order), free(tok), free(tgt), free(mask), free(log_path), free(ckpt_path);
+    train_loop_release(&L);
+    free(order), free(tok), free(tgt), free(mask);
     adamw_free(opt);
     seqs_free(&tr), seqs_free(&va);
     pref_pairs_free(&pp), pref_pairs_free(&pv);

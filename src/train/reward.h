@@ -33,21 +33,13 @@
 #include <stdint.h>
 
 #include "../model/train_model.h"
+#include "loop.h"
 #include "../tokenizer/chat.h"
 
 typedef struct {
     const char *model_path, *data_path, *val_path, *out_path;
-    int64_t steps;   /* <= 0: epochs */
-    double epochs;   /* 1 */
-    int batch;       /* pairs per step (8) */
-    double lr, clip; /* 1e-5, 1.0 */
-    int eval_every;  /* 50 */
-    uint64_t seed;
-    const char *grad_dump;
-    int threads, quiet;
-    int save_every;      /* checkpoint OUT.ckpt.gguf every N steps (200; 0: only at the end) */
-    int resume;          /* continue from OUT.ckpt.gguf (same data, same options) */
-    int64_t stop_after;  /* > 0: checkpoint and stop after this step (tests) */
+    train_run_opts run; /* steps (default: epochs), batch (8 pairs), lr (1e-5), eval_every (50),
+                         * save_every (200), resume from OUT.ckpt.gguf (same data and options) */
 } reward_opts;
 
 void reward_opts_default(reward_opts *o);
