@@ -13,6 +13,8 @@
 #include <omp.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 /* ------------------------------------------------------------------------ */
 /* Configuration                                                            */
@@ -160,6 +162,21 @@ static int load_weights(model *m) {
     return 0;
 }
 
+/* matrix_pack, then the pages of the file mapping that hold the original
+ * are released from this process: matmul reads the copy (and rows the copy
+ * lacks, a quantized matrix's last rows past a multiple of 16, fault back
+ * in from the file when read). The mapping is private, read-only and never
+ * written, so a released page reads back the same bytes; without this the
+ * weights would take twice their size in memory. */
+static void pack_matrix(matrix *w) {
+    matrix_pack(w);
+    if (!w->packed) return;
+    const uintptr_t page = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)w->data;
+    const uintptr_t lo = (a + page - 1) / page * page,
+                    hi = (a + type_row_bytes(w->type, w->cols) * (size_t)w->rows) / page * page;
+    if (hi > lo) madvise((void *)lo, hi - lo, MADV_DONTNEED); /* advice: errors change nothing */
+}
+
 model *model_load(const char *path) {
     gguf_file *g = gguf_open(path);
     if (!g) return NULL;
@@ -173,13 +190,14 @@ model *model_load(const char *path) {
             { err_set("tokenizer has %d tokens but token_embd has %d rows", tok_vocab_size(m->tok),
                       m->cfg.vocab_size); goto fail; }
     }
-    /* q8_0/q4_0 matrices copied into the layout the kernels read fastest */
+    /* Matrices copied into the memory and layout the kernels read fastest;
+     * the file's pages of each are dropped once copied. */
     for (int l = 0; l < m->cfg.n_layers; l++) {
         layer_weights *w = &m->layers[l];
         matrix *ms[] = {&w->wq, &w->wk, &w->wv, &w->wo, &w->w_gate, &w->w_up, &w->w_down};
-        for (size_t i = 0; i < ARRAY_LEN(ms); i++) matrix_pack(ms[i]);
+        for (size_t i = 0; i < ARRAY_LEN(ms); i++) pack_matrix(ms[i]);
     }
-    matrix_pack(&m->output);
+    pack_matrix(&m->output);
     return m;
 fail:
     err_prefix(path);
