@@ -10,12 +10,13 @@
 
 #include "../core/common.h"
 #include "../train/rl.h"
-#include "../model/train_model.h"
 
 #include <stdlib.h>
 #include <string.h>
 
 static void usage(FILE *f) {
+    rl_opts d;
+    rl_opts_default(&d);
     fprintf(f,
         "usage: llmos rl --model CHAT.gguf (--prompts FILE | --arith N) --out RL.gguf [options]\n\n"
         "Each step samples a group of answers to a few prompts, scores them with a\n"
@@ -28,12 +29,11 @@ static void usage(FILE *f) {
         "                      are questions N .. N+eval-1 of the same generator)\n"
         "  --heldout FILE      held-out prompts for --prompts (default: none)\n"
         "  --judge J           auto, arith, f1 or cmd:COMMAND (see llmos prefs auto)\n"
-        "  --steps N (50)  --prompts-per-step N (4)  --group G (8)\n"
-        "  --temp T (1.0)  --max-new N (32)  --lr X (1e-5)  --clip X (1.0)\n"
-        "  --eval N (100 prompts)  --eval-k K (8)  --eval-every N (25)  --pass X (1)\n"
-        "  --seed S (1)  --threads N  --quiet\n"
-        "  --save-every N      checkpoint RL.ckpt.gguf every N steps (50)\n"
-        "  --resume            continue from RL.ckpt.gguf (same data and options)   --stop-after N\n\n"
+        "  --prompts-per-step N (%d)  --group G (%d)  --temp T (%g)  --max-new N (%d)\n"
+        "  --eval N (%d prompts)  --eval-k K (%d)  --pass X (%g)\n",
+        d.prompts_per_step, d.group, d.temp, d.max_new, d.eval_n, d.eval_k, d.pass_score);
+    cli_train_help(f, &d.run, NULL);
+    fprintf(f, "\n"
         "example:\n"
         "  llmos rl --model chat.gguf --arith 5000 --judge arith --out rl.gguf --steps 200\n");
 }
@@ -41,15 +41,20 @@ static void usage(FILE *f) {
 void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto.c */
 
 int cmd_rl(int argc, char **argv) {
-    rl_opts o = {.steps = 50, .prompts_per_step = 4, .group = 8, .temp = 1.0, .max_new = 32, .lr = 1e-5,
-                 .clip = 1.0, .eval_every = 25, .eval_n = 100, .eval_k = 8, .pass_score = 1, .seed = 1,
-                 .save_every = 50};
+    rl_opts o;
+    rl_opts_default(&o);
+    o.run.threads = cli_default_threads();
     const char *prompts = NULL, *heldout = NULL, *judge_s = "auto";
-    long arith = 0, n, threads = cli_default_threads();
+    long arith = 0, n;
     double d;
     o.out_path = "rl.gguf";
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        int r = cli_train_option(argc, argv, &i, &o.run);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
 #define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
 #define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
@@ -60,24 +65,13 @@ int cmd_rl(int argc, char **argv) {
         else if (!strcmp(a, "--heldout")) { VAL(); heldout = v; }
         else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
         else if (!strcmp(a, "--arith")) { LONG(1, 1L << 30); arith = n; }
-        else if (!strcmp(a, "--steps")) { LONG(1, 1L << 30); o.steps = (int)n; }
         else if (!strcmp(a, "--prompts-per-step")) { LONG(1, 1024); o.prompts_per_step = (int)n; }
         else if (!strcmp(a, "--group")) { LONG(2, 1024); o.group = (int)n; }
         else if (!strcmp(a, "--max-new")) { LONG(1, 1 << 16); o.max_new = (int)n; }
         else if (!strcmp(a, "--eval")) { LONG(0, 1L << 30); o.eval_n = (int)n; }
         else if (!strcmp(a, "--eval-k")) { LONG(1, 1024); o.eval_k = (int)n; }
-        else if (!strcmp(a, "--eval-every")) { LONG(0, 1L << 30); o.eval_every = (int)n; }
-        else if (!strcmp(a, "--seed")) { LONG(0, 1L << 62); o.seed = (uint64_t)n; }
-        else if (!strcmp(a, "--threads")) { LONG(1, 4096); threads = n; }
         else if (!strcmp(a, "--temp")) { DBL(); o.temp = d; }
-        else if (!strcmp(a, "--lr")) { DBL(); o.lr = d; }
-        else if (!strcmp(a, "--clip")) { DBL(); o.clip = d; }
         else if (!strcmp(a, "--pass")) { DBL(); o.pass_score = d; }
-        else if (!strcmp(a, "--grad-dump")) { VAL(); o.grad_dump = v; }
-        else if (!strcmp(a, "--quiet")) o.quiet = 1;
-        else if (!strcmp(a, "--save-every")) { LONG(0, 1L << 30); o.save_every = (int)n; }
-        else if (!strcmp(a, "--resume")) o.resume = 1;
-        else if (!strcmp(a, "--stop-after")) { LONG(1, 1L << 30); o.stop_after = (int)n; }
         else return cli_bad_option("rl", a);
 #undef VAL
 #undef LONG
@@ -87,7 +81,7 @@ int cmd_rl(int argc, char **argv) {
         fprintf(stderr, "llmos rl: --model and one of --prompts or --arith are required (see --help)\n");
         return 2;
     }
-    if (!(o.lr > 0) || o.temp < 0) {
+    if (!(o.run.hp.lr > 0) || o.temp < 0) {
         fprintf(stderr, "llmos rl: --lr must be positive and --temp not negative\n");
         return 2;
     }
@@ -104,7 +98,7 @@ int cmd_rl(int argc, char **argv) {
     if (prompts && conv_list_read(&tr, prompts)) rc = 1;
     if (!rc && heldout && conv_list_read(&ho, heldout)) rc = 1;
     if (!rc && arith) {
-        prefs_arith_prompts(&tr, arith + o.eval_n, o.seed);
+        prefs_arith_prompts(&tr, arith + o.eval_n, o.run.seed);
         /* the last eval_n questions are held out */
         for (long i = arith; i < (long)tr.n; i++) {
             if (ho.n == ho.cap) ho.items = xrealloc(ho.items, (ho.cap = ho.cap ? 2 * ho.cap : 64) * sizeof *ho.items);
@@ -117,7 +111,6 @@ int cmd_rl(int argc, char **argv) {
     } else {
         o.train = &tr;
         o.heldout = ho.n ? &ho : NULL;
-        model_set_threads((int)threads);
         if (rl_run(&o) < 0) rc = cli_error(NULL);
     }
     conv_list_free(&tr);

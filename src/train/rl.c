@@ -11,11 +11,27 @@
 #include "ckpt.h"
 #include "optim.h"
 
-#include <errno.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+
+void rl_opts_default(rl_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->prompts_per_step = 4;
+    o->group = 8;
+    o->temp = 1.0;
+    o->max_new = 32;
+    o->eval_n = 100;
+    o->eval_k = 8;
+    o->pass_score = 1;
+    o->run = train_run_default(1e-5, 0);
+    o->run.hp.sched = SCHED_CONSTANT;
+    o->run.hp.warmup = 0;
+    o->run.steps = 50;
+    o->run.eval_every = 25;
+    o->run.save_every = 50;
+}
 
 static int save_policy(const char *path, const gguf_file *base, const train_model *m) {
     gguf_writer *w = ckpt_writer_new(base, m, NULL, 0, "llmos rl");
@@ -25,15 +41,25 @@ static int save_policy(const char *path, const gguf_file *base, const train_mode
     return rc;
 }
 
+typedef struct {
+    const rl_opts *o;
+    const gguf_file *base;
+    const train_model *m;
+    const adamw *opt;
+    const size_t *next_prompt;
+} rl_files;
+
 /* The checkpoint: the policy, the optimizer state, where the prompt cycle
- * stands, and the keys a resumed run checks. */
-static int save_ckpt(const char *path, const gguf_file *base, const train_model *m, const adamw *opt, int step,
-                     const rl_opts *o, size_t next_prompt) {
-    gguf_writer *w = ckpt_writer_new(base, m, opt, step, "llmos rl");
+ * stands, and the keys a resumed run checks; or only the policy
+ * (train_save_fn). */
+static int save_ckpt(void *ctx, const char *path, int64_t step, int checkpoint) {
+    const rl_files *s = ctx;
+    if (!checkpoint) return save_policy(path, s->base, s->m);
+    gguf_writer *w = ckpt_writer_new(s->base, s->m, s->opt, step, "llmos rl");
     chat_template_to_gguf(w);
-    gguf_set_u64(w, "train.seed", o->seed);
-    gguf_set_u64(w, "rl.prompts", (uint64_t)o->train->n);
-    gguf_set_u64(w, "rl.next_prompt", (uint64_t)next_prompt);
+    gguf_set_u64(w, "train.seed", s->o->run.seed);
+    gguf_set_u64(w, "rl.prompts", (uint64_t)s->o->train->n);
+    gguf_set_u64(w, "rl.next_prompt", (uint64_t)*s->next_prompt);
     int rc = gguf_writer_save(w, path);
     gguf_writer_free(w);
     return rc;
@@ -54,9 +80,9 @@ static int load_ckpt(const char *path, train_model *m, adamw *opt, const rl_opts
     else if ((uint64_t)n != o->train->n)
         rc = err_set("%s: the checkpoint was trained on %lld prompts, this data has %zu", path, (long long)n,
                      o->train->n);
-    else if ((uint64_t)seed != o->seed)
+    else if ((uint64_t)seed != o->run.seed)
         rc = err_set("%s: the checkpoint was trained with --seed %llu, not %llu", path, (unsigned long long)seed,
-                     (unsigned long long)o->seed);
+                     (unsigned long long)o->run.seed);
     else
         *next_prompt = (size_t)np;
     gguf_close(g);
@@ -76,8 +102,8 @@ static const char *reference_of(const conv *c, int q) {
 /* pass@1 (greedy) and pass@k on the first n held-out prompts. */
 static int evaluate(const char *policy, const rl_opts *o, double *pass1, double *passk) {
     cand_gen gg, gs;
-    if (cand_gen_open(&gg, policy, 0, o->seed, o->max_new) < 0) return -1;
-    if (cand_gen_open(&gs, policy, (float)o->temp, o->seed ^ 0xe7a1, o->max_new) < 0) {
+    if (cand_gen_open(&gg, policy, 0, o->run.seed, o->max_new) < 0) return -1;
+    if (cand_gen_open(&gs, policy, (float)o->temp, o->run.seed ^ 0xe7a1, o->max_new) < 0) {
         cand_gen_close(&gg);
         return -1;
     }
@@ -111,15 +137,13 @@ static int evaluate(const char *policy, const rl_opts *o, double *pass1, double 
 }
 
 int rl_run(const rl_opts *o) {
+    const train_run_opts *ro = &o->run;
     int rc = -1;
     char *policy_path = ckpt_path_beside(o->out_path, ".policy.gguf");
-    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
-    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
     adamw *opt = NULL;
-    FILE *logf = NULL;
     cand_gen cg = {0};
     const int P = o->prompts_per_step, G = o->group, R = P * G;
     int **ids = xcalloc((size_t)R, sizeof *ids);
@@ -130,6 +154,10 @@ int rl_run(const rl_opts *o) {
     chat_tokens ct = {0};
     int *prompt_len = xcalloc((size_t)R, sizeof *prompt_len);
     int **prompt_ids = xcalloc((size_t)R, sizeof *prompt_ids);
+    size_t next_prompt = 0;
+    rl_files files = {.o = o, .next_prompt = &next_prompt};
+    train_loop L;
+    train_loop_init(&L, "llmos rl", ro, o->out_path, 0, save_ckpt, &files);
 
     chat_format f;
     model_config cfg;
@@ -140,36 +168,27 @@ int rl_run(const rl_opts *o) {
         err_prefix(o->model_path);
         goto done;
     }
-    opt = adamw_new(m->n_params, 0.9f, 0.95f, 1e-8f, 0.0f);
+    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
+                    (float)ro->hp.weight_decay);
+    files.base = g, files.m = m, files.opt = opt;
     tokb = xmalloc(sizeof(int) * (size_t)R * T);
     tgtb = xmalloc(sizeof(int) * (size_t)R * T);
     maskb = xmalloc(sizeof(float) * (size_t)R * T);
+    train_loop_plan(&L, 0);
     int64_t step0 = 0;
-    size_t next_prompt = 0;
-    if (o->resume && !o->grad_dump) {
-        if (load_ckpt(ckpt_path, m, opt, o, &step0, &next_prompt) < 0) goto done;
-        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
-        if (step0 >= o->steps) {
-            err_set("'%s' is at step %lld, the run has %d steps: nothing to resume (raise --steps)", ckpt_path,
-                    (long long)step0, o->steps);
-            goto done;
-        }
-        if (!o->quiet) fprintf(stderr, "llmos rl: resuming after step %lld\n", (long long)step0);
-    }
-    if (!(logf = fopen(log_path, step0 ? "a" : "w"))) {
-        err_set("cannot write '%s': %s", log_path, strerror(errno));
-        goto done;
-    }
+    if (ro->resume && !ro->grad_dump && load_ckpt(L.ckpt_path, m, opt, o, &step0, &next_prompt) < 0) goto done;
+    if (train_loop_start_at(&L, step0) < 0) goto done;
+    if (step0 && !ro->quiet) fprintf(stderr, "llmos rl: resuming after step %lld\n", (long long)step0);
     if (save_policy(policy_path, g, m) < 0) goto done;
     double p1 = NAN, pk = NAN;
-    if (!o->grad_dump && o->heldout && o->eval_n > 0 && !step0) {
+    if (!ro->grad_dump && o->heldout && o->eval_n > 0 && !step0) {
         if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
-        fprintf(logf, "{\"step\":0,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", p1, o->eval_k, pk);
-        fflush(logf);
-        if (!o->quiet) fprintf(stderr, "llmos rl: before training: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
+        fprintf(L.log, "{\"step\":0,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", p1, o->eval_k, pk);
+        fflush(L.log);
+        if (!ro->quiet) fprintf(stderr, "llmos rl: before training: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
     }
-    for (int step = (int)step0 + 1; step <= o->steps; step++) {
-        if (cand_gen_open(&cg, policy_path, (float)o->temp, o->seed * 1000003u + (uint64_t)step, o->max_new) < 0)
+    for (int64_t step = step0 + 1; step <= L.total; step++) {
+        if (cand_gen_open(&cg, policy_path, (float)o->temp, ro->seed * 1000003u + (uint64_t)step, o->max_new) < 0)
             goto done;
         /* sample the groups */
         double rsum = 0;
@@ -213,9 +232,9 @@ int rl_run(const rl_opts *o) {
         for (int r = 0; r < R; r++) Tb = MAX(Tb, prompt_len[r] + n_ids[r] - 1);
         for (int r = 0; r < R; r++) {
             for (int t = 0; t < Tb; t++) {
-                const int i = r * Tb + t, L = prompt_len[r] + n_ids[r];
-                int cur = t < prompt_len[r] ? prompt_ids[r][t] : t < L ? ids[r][t - prompt_len[r]] : f.eot;
-                int nxt = t + 1 < L ? (t + 1 < prompt_len[r] ? -1 : ids[r][t + 1 - prompt_len[r]]) : -1;
+                const int i = r * Tb + t, len = prompt_len[r] + n_ids[r];
+                int cur = t < prompt_len[r] ? prompt_ids[r][t] : t < len ? ids[r][t - prompt_len[r]] : f.eot;
+                int nxt = t + 1 < len ? (t + 1 < prompt_len[r] ? -1 : ids[r][t + 1 - prompt_len[r]]) : -1;
                 tokb[i] = cur;
                 tgtb[i] = nxt;
                 maskb[i] = nxt >= 0 ? 1.0f : 0.0f;
@@ -232,71 +251,49 @@ int rl_run(const rl_opts *o) {
                     maskb[r * Tb + t] = (float)(adv[r] / n_tok);
                 }
         train_model_backward(m, tokb, m->loss_weight_sum);
-        if (o->grad_dump) {
-            char path[4096];
-            gguf_writer *w = gguf_writer_new();
-            train_model_to_gguf(m, w);
-            snprintf(path, sizeof path, "%s/model.gguf", o->grad_dump);
-            int e = gguf_writer_save(w, path);
-            gguf_writer_free(w);
+        if (ro->grad_dump) {
             float *advf = xmalloc(sizeof(float) * (size_t)R);
             for (int r = 0; r < R; r++) advf[r] = (float)adv[r];
-            w = gguf_writer_new();
+            gguf_writer *w = gguf_writer_new();
             gguf_set_f32(w, "test.loss", (float)loss);
             gguf_set_u32(w, "test.batch", (uint32_t)R);
             gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
             gguf_set_arr(w, "test.tokens", GGUF_I32, tokb, (uint64_t)R * Tb);
             gguf_set_arr(w, "test.targets", GGUF_I32, tgtb, (uint64_t)R * Tb);
             gguf_set_arr(w, "test.adv", GGUF_F32, advf, (uint64_t)R);
-            for (int i = 0; i < m->n_tensors; i++) {
-                const train_tensor *t = &m->tensors[i];
-                gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
-            }
-            snprintf(path, sizeof path, "%s/grads.gguf", o->grad_dump);
-            if (e == 0) e = gguf_writer_save(w, path);
-            gguf_writer_free(w);
+            rc = train_grad_dump(ro->grad_dump, m, w, loss);
             free(advf);
-            if (e == 0) printf("loss %.9g\n", loss);
-            rc = e;
             goto done;
         }
-        const double norm = grad_clip(m, o->clip);
-        if (!isfinite(norm)) {
-            err_set("the gradient norm is not finite at step %d: training stopped (try a lower --lr)", step);
-            goto done;
-        }
-        adamw_step(opt, m, (float)o->lr);
+        double norm, lr;
+        if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
         if (save_policy(policy_path, g, m) < 0) goto done;
-        fprintf(logf, "{\"step\":%d,\"reward\":%.6g,\"loss\":%.9g,\"grad_norm\":%.6g,\"tokens\":%d}\n", step,
-                rsum / P, loss, norm, n_tok);
+        fprintf(L.log, "{\"step\":%lld,\"reward\":%.6g,\"loss\":%.9g,\"grad_norm\":%.6g,\"tokens\":%d}\n",
+                (long long)step, rsum / P, loss, norm, n_tok);
+        /* held-out evaluation every eval_every steps and after the last */
         const int do_eval = o->heldout && o->eval_n > 0 &&
-                            ((o->eval_every > 0 && step % o->eval_every == 0) || step == o->steps);
+                            ((ro->eval_every > 0 && step % ro->eval_every == 0) || step == L.total);
         if (do_eval) {
             if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
-            fprintf(logf, "{\"step\":%d,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", step, p1, o->eval_k, pk);
+            fprintf(L.log, "{\"step\":%lld,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", (long long)step, p1, o->eval_k, pk);
         }
-        fflush(logf);
-        if (!o->quiet && (do_eval || step % 10 == 0 || step == 1))
-            fprintf(stderr, "step %d/%d | mean reward %.3f | tokens %d%s\n", step, o->steps, rsum / P, n_tok,
-                    do_eval ? "" : "");
-        if (!o->quiet && do_eval) fprintf(stderr, "  held out: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
-        if (o->save_every > 0 && step % o->save_every == 0 && step != o->steps &&
-            save_ckpt(ckpt_path, g, m, opt, step, o, next_prompt) < 0)
-            goto done;
-        if (o->stop_after > 0 && step == o->stop_after) {
-            if (save_ckpt(ckpt_path, g, m, opt, step, o, next_prompt) < 0) goto done;
-            if (!o->quiet) fprintf(stderr, "llmos rl: stopped after step %d (checkpoint '%s')\n", step, ckpt_path);
-            rc = 0;
+        fflush(L.log);
+        if (!ro->quiet && (do_eval || step % 10 == 0 || step == 1))
+            fprintf(stderr, "step %lld/%lld | mean reward %.3f | tokens %d\n", (long long)step, (long long)L.total,
+                    rsum / P, n_tok);
+        if (!ro->quiet && do_eval) fprintf(stderr, "  held out: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
+        const int stop = train_loop_checkpoint(&L, step);
+        if (stop) {
+            rc = stop > 0 ? 0 : -1;
             goto done;
         }
     }
-    if (save_ckpt(ckpt_path, g, m, opt, o->steps, o, next_prompt) < 0) goto done;
-    if (save_policy(o->out_path, g, m) < 0) goto done;
+    if (train_loop_finish(&L, o->out_path) < 0) goto done;
     if (o->heldout && o->eval_n > 0) printf("heldout pass@1 %.4f pass@%d %.4f\n", p1, o->eval_k, pk);
     rc = 0;
 done:
     if (cg.m) cand_gen_close(&cg);
-    if (logf) fclose(logf);
+    train_loop_release(&L);
     for (int r = 0; r < R; r++) free(ids[r]), free(prompt_ids[r]);
     free(ids), free(n_ids), free(reward), free(adv), free(prompt_len), free(prompt_ids);
     free(tokb), free(tgtb), free(maskb);
@@ -306,6 +303,6 @@ done:
     tok_free(tok);
     gguf_close(g);
     if (policy_path) unlink(policy_path);
-    free(policy_path), free(log_path), free(ckpt_path);
+    free(policy_path);
     return rc;
 }

@@ -32,29 +32,24 @@
 
 #include "../data/conv.h"
 #include "../data/judge.h"
+#include "loop.h"
 
 typedef struct {
     const char *model_path, *out_path;
     const conv_list *train, *heldout; /* prompts: the first user turn; reference after it */
     judge j;
-    int steps;          /* 50 */
     int prompts_per_step; /* 4 */
     int group;          /* 8 */
     double temp;        /* 1.0 */
     int max_new;        /* 32 */
-    double lr, clip;    /* 1e-5, 1.0 */
-    int eval_every;     /* 25 */
     int eval_n;         /* held-out prompts evaluated (100) */
     int eval_k;         /* 8 */
     double pass_score;  /* 1 */
-    uint64_t seed;
-    const char *grad_dump; /* test hook: batch, model and gradients of step 1 */
-    int quiet;
-    int save_every;     /* checkpoint every N steps (50; 0: only at the end) */
-    int resume;         /* continue from OUT.ckpt.gguf */
-    int stop_after;     /* > 0: checkpoint and stop after this step (tests) */
+    train_run_opts run; /* steps (50), lr (1e-5, constant), eval_every (25; the last step is
+                         * always evaluated), save_every (50), resume, stop_after, seed (1) */
 } rl_opts;
 
+void rl_opts_default(rl_opts *o);
 int rl_run(const rl_opts *o);
 
 #endif
