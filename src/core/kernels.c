@@ -364,20 +364,30 @@ static int type_slot(tensor_type t) {
     return -1;
 }
 
-void matmul(float *out, const float *x, const matrix *w, int n) {
+void matmul(float *out, const float *x, const matrix *w, int n) { matmul_many(&out, x, &w, 1, n); }
+
+void matmul_many(float *const *outs, const float *x, const matrix *const *ws, int count, int n) {
     const kernel_set *k = current_set();
-    const int slot = type_slot(w->type);
+    LLMOS_ASSERT(count >= 1 && count <= MATMUL_MANY_MAX);
+    const tensor_type type = ws[0]->type;
+    const int slot = type_slot(type);
     const int act = k->act[slot];
-    const int64_t rows = w->rows, cols = w->cols;
-    matmul_fn fn = w->packed && k->mm_packed[slot] ? k->mm_packed[slot] : k->mm[slot];
-    matrix copy;
-    if (w->packed && slot <= SLOT_BF16) { /* float types: the copy has the same layout */
-        copy = *w;
-        copy.data = w->packed;
-        copy.packed = NULL;
-        w = &copy;
+    const int64_t cols = ws[0]->cols;
+    matmul_fn fns[MATMUL_MANY_MAX];
+    matrix copies[MATMUL_MANY_MAX];
+    double work = 0;
+    for (int i = 0; i < count; i++) {
+        const matrix *w = ws[i];
+        LLMOS_ASSERT(w->type == type && w->cols == cols);
+        fns[i] = w->packed && k->mm_packed[slot] ? k->mm_packed[slot] : k->mm[slot];
+        copies[i] = *w;
+        if (w->packed && slot <= SLOT_BF16) { /* float types: the copy has the same layout */
+            copies[i].data = w->packed;
+            copies[i].packed = NULL;
+        }
+        work += (double)w->rows * cols * n;
     }
-    if (n <= 0 || rows <= 0) return;
+    if (n <= 0) return;
 
     size_t xs = act_row_bytes(act, cols);
     void *buf = NULL;
@@ -391,19 +401,23 @@ void matmul(float *out, const float *x, const matrix *w, int n) {
 
     /* Small products are not worth waking the other threads for. */
     int nth = omp_get_max_threads();
-    if ((double)rows * cols * n < 65536) nth = 1;
+    if (work < 65536) nth = 1;
 #pragma omp parallel num_threads(nth)
     {
         if (buf) {
 #pragma omp for schedule(static)
-            for (int t = 0; t < n; t++) conv(x + (int64_t)t * cols, (char *)buf + t * xs, cols, w->type);
+            for (int t = 0; t < n; t++) conv(x + (int64_t)t * cols, (char *)buf + t * xs, cols, type);
         }
-        /* One contiguous range of rows per thread, in multiples of 16. */
+        /* One contiguous range of rows of each matrix per thread, in
+         * multiples of 16. */
         int id = omp_get_thread_num(), nt = omp_get_num_threads();
-        int64_t chunk = (rows + nt - 1) / nt;
-        chunk = (chunk + 15) / 16 * 16;
-        int64_t r0 = id * chunk, r1 = MIN(rows, r0 + chunk);
-        if (r0 < r1) fn(out, rows, xa, xs, w, n, r0, r1);
+        for (int i = 0; i < count; i++) {
+            const int64_t rows = copies[i].rows;
+            int64_t chunk = (rows + nt - 1) / nt;
+            chunk = (chunk + 15) / 16 * 16;
+            int64_t r0 = id * chunk, r1 = MIN(rows, r0 + chunk);
+            if (r0 < r1) fns[i](outs[i], rows, xa, xs, &copies[i], n, r0, r1);
+        }
     }
     free(buf);
 }

@@ -26,6 +26,13 @@ typedef struct {
  * processing or training (matrix-matrix). out must not alias x. */
 void matmul(float *out, const float *x, const matrix *w, int n);
 
+/* matmul of one x with count (<= MATMUL_MANY_MAX) matrices of the same type
+ * and cols: out[i] = x . W_i^T. The activations are converted once and
+ * every product runs in one parallel region (one wake-up and one barrier
+ * instead of count), which is what a layer's q/k/v and gate/up need. */
+#define MATMUL_MANY_MAX 4
+void matmul_many(float *const *outs, const float *x, const matrix *const *ws, int count, int n);
+
 /* Makes a copy of a matrix that matmul then reads instead of data: q8_0
  * and q4_0 in the layout the fastest kernels of this CPU read (16 rows
  * interleaved per block: one vector lane per row, no horizontal sums; the

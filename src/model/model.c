@@ -526,9 +526,9 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         const layer_weights *w = &m->layers[l];
         /* the previous layer's FFN output joins the residual stream here */
         residual_norm(s->xb, s->x, l ? s->tmp : NULL, w->attn_norm, n, C, c->norm_eps);
-        matmul(s->q, s->xb, &w->wq, n);
-        matmul(s->k, s->xb, &w->wk, n);
-        matmul(s->v, s->xb, &w->wv, n);
+        float *const qkv[] = {s->q, s->k, s->v};
+        const matrix *const wqkv[] = {&w->wq, &w->wk, &w->wv};
+        matmul_many(qkv, s->xb, wqkv, 3, n);
         float *kc = s->key_cache + (size_t)l * KVH * D * cs;
         float *vc = s->value_cache + (size_t)l * KVH * s->n_ctx * D;
 #pragma omp parallel if (n > 1)
@@ -550,8 +550,9 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);
         residual_norm(s->xb, s->x, s->tmp, w->ffn_norm, n, C, c->norm_eps);
-        matmul(s->hb, s->xb, &w->w_gate, n);
-        matmul(s->hb2, s->xb, &w->w_up, n);
+        float *const gu[] = {s->hb, s->hb2};
+        const matrix *const wgu[] = {&w->w_gate, &w->w_up};
+        matmul_many(gu, s->xb, wgu, 2, n);
 #pragma omp parallel for schedule(static) if (n > 1)
         for (int t = 0; t < n; t++)
             vec_swiglu_fwd(s->hb + (size_t)t * F, s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
