@@ -58,9 +58,9 @@ int cli_hparams_option(int argc, char **argv, int *i, void *train_hparams);
  * --eval-every, --save-every, --resume, --stop-after, --seed, --threads,
  * --quiet and the test hook --grad-dump. */
 int cli_train_option(int argc, char **argv, int *i, void *train_run_opts);
-/* Prints their --help lines with the stage's defaults; unit names what a
- * batch counts ("pairs"). */
-void cli_train_help(FILE *f, const void *train_run_opts, const char *unit);
+/* Prints their --help lines with the stage's defaults; batch_what says
+ * what --batch counts ("pairs per step"). */
+void cli_train_help(FILE *f, const void *train_run_opts, const char *batch_what);
 
 /* The commands. */
 int cmd_info(int argc, char **argv);

@@ -33,7 +33,7 @@ static void usage(FILE *f) {
         "  --beta X            DPO temperature (%g)\n"
         "  --ctx N             longest sequence (default: the model's context; longer\n"
         "                      pairs are left out and counted)\n", d.beta);
-    cli_train_help(f, &d.run, "pairs");
+    cli_train_help(f, &d.run, "pairs per step");
     fprintf(f, "\n"
         "example:\n"
         "  llmos prefs auto --model chat.gguf --prompts chats.jsonl --store prefs.jsonl\n"

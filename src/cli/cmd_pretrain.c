@@ -35,6 +35,8 @@ static const preset g_presets[] = {
 };
 
 static void usage(FILE *f) {
+    pretrain_opts d;
+    pretrain_opts_default(&d);
     fprintf(f,
             "usage: llmos pretrain --data DIR [options]\n"
             "\n"
@@ -48,7 +50,6 @@ static void usage(FILE *f) {
             "  --tokenizer FILE    tokenizer GGUF                 (default DIR/tokenizer.gguf)\n"
             "  --out FILE          output model                         (default base.gguf)\n"
             "  --init FILE         start from this model's weights (continued pretraining)\n"
-            "  --resume            continue from OUT.ckpt.gguf (bit-identical to no stop)\n"
             "model size (a preset, then any of the flags overrides it):\n"
             "  --preset NAME       tiny | small | base | 100m                 (default tiny)\n"
             "  --dim N --layers N --heads N --kv-heads N --ffn N --ctx N\n"
@@ -56,28 +57,14 @@ static void usage(FILE *f) {
             "  --rope-base F       (10000)     --norm-eps F (1e-5)\n"
             "training:\n"
             "  --tokens N          training tokens (e.g. 20M)  (default 20 x parameters,\n"
-            "                      at most 10 passes over the training shards)\n"
-            "  --steps N           optimizer steps (overrides --tokens)\n"
-            "  --batch N           sequences per micro-batch                      (8)\n"
+            "                      at most 10 passes over the training shards; --steps overrides)\n"
             "  --accum N           micro-batches per step (gradient accumulation) (1)\n"
-            "  --lr F              peak learning rate                         (1e-3)\n"
-            "  --min-lr-ratio F    final lr as a fraction of the peak          (0.1)\n"
-            "  --warmup N          warmup steps               (min(100, steps/10))\n"
-            "  --schedule S        cosine | linear | constant             (cosine)\n"
-            "  --weight-decay F    AdamW decay on 2-D weights                  (0.1)\n"
-            "  --beta1 F --beta2 F --eps F                        (0.9, 0.95, 1e-8)\n"
-            "  --clip F            global gradient-norm clip, 0 = off          (1.0)\n"
-            "  --seed N            initialization and batch sampling             (1)\n"
-            "  --threads N         (default: LLMOS_THREADS or all CPUs)\n"
-            "  --eval-every N      validation every N steps                    (100)\n"
             "  --eval-batches N    validation batches per evaluation             (8)\n"
-            "  --save-every N      checkpoint every N steps                    (500)\n"
             "  --peak-gflops F     matmul peak for the %% figure (default: measured)\n"
             "  --bf16              matmuls in bf16 (fp32 sums and master weights; needs\n"
-            "                      AVX512_BF16): about twice the fp32 speed\n"
-            "  --quiet             no progress output\n"
-            "\n"
-            "presets:\n");
+            "                      AVX512_BF16): about twice the fp32 speed\n");
+    cli_train_help(f, &d.run, "sequences per micro-batch");
+    fprintf(f, "\npresets:\n");
     for (size_t i = 0; i < ARRAY_LEN(g_presets); i++)
         fprintf(f, "  %-6s dim %d, %d layers, %d/%d heads, ffn %d, ctx %d  (%s)\n", g_presets[i].name,
                 g_presets[i].dim, g_presets[i].layers, g_presets[i].heads, g_presets[i].kv_heads,
@@ -112,30 +99,16 @@ static int grad_dump(const char *dir, const model_config *cfg, int B, int T, uin
     train_model_zero_grad(m);
     const float loss = train_model_forward(m, tok, tgt, mask, B, T);
     train_model_backward(m, tok, 1.0f);
-    char path[4096];
-    int rc = 0;
     gguf_writer *w = gguf_writer_new();
-    train_model_to_gguf(m, w);
-    snprintf(path, sizeof(path), "%s/model.gguf", dir);
-    if (gguf_writer_save(w, path) < 0) rc = -1;
-    gguf_writer_free(w);
-    w = gguf_writer_new();
     gguf_set_f32(w, "test.loss", loss);
     gguf_set_u32(w, "test.batch", (uint32_t)B);
     gguf_set_u32(w, "test.ctx", (uint32_t)T);
     gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)N);
     gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)N);
     gguf_set_arr(w, "test.mask", GGUF_F32, mask, (uint64_t)N);
-    for (int i = 0; i < m->n_tensors; i++) {
-        const train_tensor *t = &m->tensors[i];
-        gguf_writer_add_tensor_ref(w, t->name, TYPE_F32, t->n_dims, t->ne, m->grads + t->offset);
-    }
-    snprintf(path, sizeof(path), "%s/grads.gguf", dir);
-    if (rc == 0 && gguf_writer_save(w, path) < 0) rc = -1;
-    gguf_writer_free(w);
+    const int rc = train_grad_dump(dir, m, w, loss);
     free(tok), free(tgt), free(mask);
     train_model_free(m);
-    if (rc == 0) printf("loss %.9g\n", loss);
     return rc;
 }
 
@@ -143,11 +116,10 @@ int cmd_pretrain(int argc, char **argv) {
     pretrain_opts o;
     pretrain_opts_default(&o);
     o.out_path = "base.gguf";
-    o.threads = cli_default_threads();
+    o.run.threads = cli_default_threads();
     const preset *pr = &g_presets[0];
     long dim = 0, layers = 0, heads = 0, kv = 0, ffn = 0, ctx = 0, vocab = 0, untied = 0;
     double rope_base = 10000, norm_eps = 1e-5;
-    const char *grad_dir = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = NULL;
         long lv;
@@ -156,6 +128,11 @@ int cmd_pretrain(int argc, char **argv) {
             usage(stdout);
             return 0;
         }
+        const int r = cli_train_option(argc, argv, &i, &o.run);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
 #define LONG(dst, lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &lv) < 0) return cli_error(NULL) + 1; dst = lv; } while (0)
 #define DBL(dst) do { VAL(); if (parse_double(a, v, &dv) < 0) return cli_error(NULL) + 1; dst = dv; } while (0)
@@ -163,7 +140,6 @@ int cmd_pretrain(int argc, char **argv) {
         else if (!strcmp(a, "--tokenizer")) { VAL(); o.tokenizer_path = v; }
         else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
         else if (!strcmp(a, "--init")) { VAL(); o.init_path = v; }
-        else if (!strcmp(a, "--resume")) o.resume = 1;
         else if (!strcmp(a, "--preset")) {
             VAL();
             pr = NULL;
@@ -189,37 +165,11 @@ int cmd_pretrain(int argc, char **argv) {
             if (parse_count(a, v, &dv) < 0) return cli_error(NULL) + 1;
             o.tokens = (int64_t)dv;
         }
-        else if (!strcmp(a, "--steps")) LONG(o.steps, 1, 1L << 40);
-        else if (!strcmp(a, "--batch")) LONG(o.batch, 1, 1 << 16);
         else if (!strcmp(a, "--accum")) LONG(o.accum, 1, 1 << 16);
-        else if (!strcmp(a, "--lr")) DBL(o.lr);
-        else if (!strcmp(a, "--min-lr-ratio")) DBL(o.min_ratio);
-        else if (!strcmp(a, "--warmup")) LONG(o.warmup, 0, 1L << 40);
-        else if (!strcmp(a, "--schedule")) {
-            VAL();
-            const int k = sched_from_name(v);
-            if (k < 0) {
-                fprintf(stderr, "llmos pretrain: unknown schedule '%s' (cosine, linear, constant)\n", v);
-                return 2;
-            }
-            o.sched = (sched_kind)k;
-        }
-        else if (!strcmp(a, "--weight-decay")) DBL(o.weight_decay);
-        else if (!strcmp(a, "--beta1")) DBL(o.beta1);
-        else if (!strcmp(a, "--beta2")) DBL(o.beta2);
-        else if (!strcmp(a, "--eps")) DBL(o.eps);
-        else if (!strcmp(a, "--clip")) DBL(o.clip);
-        else if (!strcmp(a, "--seed")) LONG(o.seed, 0, 0x7fffffffffffffffL);
-        else if (!strcmp(a, "--threads")) LONG(o.threads, 1, 4096);
-        else if (!strcmp(a, "--eval-every")) LONG(o.eval_every, 0, 1 << 30);
         else if (!strcmp(a, "--eval-batches")) LONG(o.eval_batches, 1, 1 << 20);
-        else if (!strcmp(a, "--save-every")) LONG(o.save_every, 0, 1 << 30);
         else if (!strcmp(a, "--peak-gflops")) DBL(o.peak_gflops);
-        else if (!strcmp(a, "--quiet")) o.quiet = 1;
         else if (!strcmp(a, "--bf16")) o.bf16 = 1;
         else if (!strcmp(a, "--dump-batches")) { VAL(); o.dump_batches = v; }
-        else if (!strcmp(a, "--stop-after")) LONG(o.stop_after, 1, 1L << 40);
-        else if (!strcmp(a, "--grad-dump")) { VAL(); grad_dir = v; }
         else return cli_bad_option("pretrain", a);
 #undef VAL
 #undef LONG
@@ -241,15 +191,11 @@ int cmd_pretrain(int argc, char **argv) {
         return 2;
     }
     c->head_dim = c->dim / c->n_heads;
-    if (!(o.lr > 0) || !(o.min_ratio >= 0) || !(o.clip >= 0) || !(o.weight_decay >= 0)) {
-        fprintf(stderr, "llmos pretrain: --lr must be > 0; --min-lr-ratio, --clip, --weight-decay >= 0\n");
-        return 2;
-    }
     if (o.init_path && ctx == 0) c->ctx_len = 0; /* from the file unless given */
-    omp_set_num_threads(o.threads);
-    if (grad_dir) {
+    omp_set_num_threads(o.run.threads);
+    if (o.run.grad_dump) {
         c->vocab_size = vocab ? (int)vocab : 64;
-        return grad_dump(grad_dir, c, o.batch, c->ctx_len, o.seed) < 0 ? cli_error(NULL) : 0;
+        return grad_dump(o.run.grad_dump, c, o.run.batch, c->ctx_len, o.run.seed) < 0 ? cli_error(NULL) : 0;
     }
     if (!o.data_dir) {
         fprintf(stderr, "llmos pretrain: --data DIR is required (see llmos pretrain --help)\n");

@@ -26,7 +26,7 @@ static void train_usage(FILE *f) {
         "llmos prefs reads). Held out: a hashed 10%% of prompts (20 pairs or more) or\n"
         "--val FILE; accuracy and margin are reported.\n"
         "  --model FILE  --data FILE  --val FILE  --out FILE (rm.gguf)\n");
-    cli_train_help(f, &d.run, "pairs");
+    cli_train_help(f, &d.run, "pairs per step");
     fprintf(f, "\n"
         "example:\n"
         "  llmos reward train --model chat.gguf --data prefs.jsonl --out rm.gguf --epochs 2\n");

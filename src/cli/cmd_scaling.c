@@ -396,25 +396,25 @@ static int plan_train(sw_plan *p, const char *dir, int holdout, int only, int th
         o.out_path = out;
         o.cfg = r->cfg;
         o.tokens = r->tokens;
-        o.batch = r->batch;
-        o.lr = p->lr;
-        o.seed = p->seed;
-        o.threads = threads;
-        o.eval_every = 1 << 30; /* once, at the last step */
+        o.run.batch = r->batch;
+        o.run.hp.lr = p->lr;
+        o.run.seed = p->seed;
+        o.run.threads = threads;
+        o.run.eval_every = 1 << 30; /* once, at the last step */
         o.eval_batches = p->eval_batches;
         const int64_t steps = r->tokens / ((int64_t)r->batch * p->ctx);
-        o.save_every = (int)MAX((int64_t)10, steps / 8);
+        o.run.save_every = (int)MAX((int64_t)10, steps / 8);
         o.peak_gflops = 1; /* not measured: only the progress line uses it */
-        o.quiet = 1;
-        o.resume = access(ck, F_OK) == 0;
-        o.stop_after = stop_after;
+        o.run.quiet = 1;
+        o.run.resume = access(ck, F_OK) == 0;
+        o.run.stop_after = stop_after;
         stop_after = 0;
         k++;
         if (!quiet)
             fprintf(stderr, "llmos scaling: %-16s run %d/%d: N %s (non-embedding %s), D %s, %s FLOPs%s\n",
                     r->name, k, todo, fmt_count(r->params, b1, sizeof(b1)), fmt_count(r->nonemb, b2, sizeof(b2)),
                     fmt_count((double)r->tokens, b3, sizeof(b3)), fmt_count(r->flops, b4, sizeof(b4)),
-                    o.resume ? ", resuming from its checkpoint" : "");
+                    o.run.resume ? ", resuming from its checkpoint" : "");
         const double t0 = time_now();
         const int rc = pretrain_run(&o);
         const double dt = time_now() - t0;
@@ -431,7 +431,7 @@ static int plan_train(sw_plan *p, const char *dir, int holdout, int only, int th
         }
         free(out);
         plan_results(p, dir);
-        if (!quiet && o.resume)
+        if (!quiet && o.run.resume)
             fprintf(stderr, "llmos scaling: %-16s val loss %.4f (resumed; %.0f s in this call)\n", r->name,
                     r->val_loss, dt);
         else if (!quiet)

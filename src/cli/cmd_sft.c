@@ -31,7 +31,7 @@ static void usage(FILE *f) {
         "  --out FILE          the fine-tuned model (default chat.gguf)\n"
         "  --ctx N             longest conversation in tokens (default: the model's context)\n"
         "  --skip-long         drop conversations longer than --ctx (default: error)\n");
-    cli_train_help(f, &d.run, "conversations");
+    cli_train_help(f, &d.run, "conversations per step");
     fprintf(f, "\n"
         "Fixing a misbehaviour: write a few corrected conversations to fix.jsonl and\n"
         "run a short continued fine-tuning from the assistant itself:\n"

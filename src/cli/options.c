@@ -106,29 +106,30 @@ int cli_train_option(int argc, char **argv, int *i, void *out) {
     return 1;
 }
 
-void cli_train_help(FILE *f, const void *defaults, const char *unit) {
+void cli_train_help(FILE *f, const void *defaults, const char *batch_what) {
     const train_run_opts *d = defaults;
     const train_hparams *hp = &d->hp;
     if (d->steps > 0) fprintf(f, "  --steps N           optimizer steps (%lld)\n", (long long)d->steps);
     else if (d->max_auto_steps > 0)
         fprintf(f, "  --steps N           optimizer steps (default: --epochs over the data, at most %lld)\n",
                 (long long)d->max_auto_steps);
-    else fprintf(f, "  --steps N           optimizer steps (default: --epochs over the data)\n");
+    else if (d->takes_epochs) fprintf(f, "  --steps N           optimizer steps (default: --epochs over the data)\n");
+    else fprintf(f, "  --steps N           optimizer steps (default: from --tokens)\n");
     if (d->takes_epochs) fprintf(f, "  --epochs X          passes over the data when --steps is not given (%g)\n", d->epochs);
-    if (d->max_batch) fprintf(f, "  --batch N           %s per step (%d)\n", unit, d->batch);
+    if (d->max_batch) fprintf(f, "  --batch N           %s (%d)\n", batch_what, d->batch);
     fprintf(f, "  --lr X              peak learning rate (%g)   --min-lr-ratio X  final lr / peak (%g)\n", hp->lr,
             hp->min_ratio);
     if (hp->warmup >= 0) fprintf(f, "  --warmup N          warmup steps (%lld)\n", (long long)hp->warmup);
     else fprintf(f, "  --warmup N          warmup steps (default: %d%% of the steps, at most 100)\n", d->warmup_pct);
     fprintf(f, "  --schedule NAME     cosine, linear or constant (%s)\n", sched_name(hp->sched));
-    fprintf(f, "  --weight-decay X    AdamW decay on 2-D weights (%g)   --clip X  gradient-norm clip (%g)\n",
-            hp->weight_decay, hp->clip);
+    fprintf(f, "  --weight-decay X    AdamW decay on 2-D weights (%g)\n", hp->weight_decay);
+    fprintf(f, "  --clip X            gradient-norm clip, 0 = off (%g)\n", hp->clip);
     fprintf(f, "  --beta1 X --beta2 X --eps X   AdamW (%g, %g, %g)\n", hp->beta1, hp->beta2, hp->eps);
     fprintf(f, "  --eval-every N      evaluation every N steps (%d)\n", d->eval_every);
     fprintf(f, "  --save-every N      checkpoint OUT.ckpt.gguf every N steps (%d; 0: only at the end)\n",
             d->save_every);
     fprintf(f, "  --resume            continue from OUT.ckpt.gguf (bit-identical to an uninterrupted run)\n");
-    fprintf(f, "  --stop-after N      stop after step N, leaving a checkpoint\n");
+    fprintf(f, "  --stop-after N      stop after step N (tests of --resume)\n");
     fprintf(f, "  --seed N            random seed (%llu)   --threads N (default: all cores)   --quiet\n",
             (unsigned long long)d->seed);
 }

@@ -43,10 +43,14 @@ void train_loop_plan(train_loop *L, int64_t steps_per_epoch) {
     const train_run_opts *o = L->o;
     int64_t total = o->steps > 0 ? o->steps : (int64_t)ceil(o->epochs * (double)steps_per_epoch);
     if (o->steps <= 0 && o->max_auto_steps > 0) total = MIN(total, o->max_auto_steps);
-    if (total < 1) total = 1;
+    train_loop_schedule(L, total < 1 ? 1 : total);
+}
+
+void train_loop_schedule(train_loop *L, int64_t total) {
+    const train_hparams *hp = &L->o->hp;
     L->total = total;
-    L->sched = (lr_schedule){o->hp.sched, o->hp.lr, o->hp.min_ratio,
-                             o->hp.warmup >= 0 ? o->hp.warmup : MIN((int64_t)100, total * o->warmup_pct / 100),
+    L->sched = (lr_schedule){hp->sched, hp->lr, hp->min_ratio,
+                             hp->warmup >= 0 ? hp->warmup : MIN((int64_t)100, total * L->o->warmup_pct / 100),
                              total};
 }
 
@@ -67,7 +71,11 @@ int train_loop_start_at(train_loop *L, int64_t step0) {
             return err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
                            L->ckpt_path, (long long)step0, (long long)L->total);
     }
-    if (!(L->log = fopen(L->log_path, step0 > 0 ? "a" : "w")))
+    return train_loop_open_log(L, step0 > 0);
+}
+
+int train_loop_open_log(train_loop *L, int append) {
+    if (!(L->log = fopen(L->log_path, append ? "a" : "w")))
         return err_set("cannot write '%s': %s", L->log_path, strerror(errno));
     L->t_start = time_now();
     return 0;

@@ -88,6 +88,8 @@ void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, c
 /* The number of steps (o->steps, or o->epochs over steps_per_epoch batches,
  * capped by max_auto_steps; at least 1) and the schedule. */
 void train_loop_plan(train_loop *L, int64_t steps_per_epoch);
+/* The schedule for a stage that counts its own steps (total >= 1). */
+void train_loop_schedule(train_loop *L, int64_t total);
 /* With o->resume: loads OUT.ckpt.gguf into m and opt (checking that its
  * integer key equals n, the size of this data, named `what`), rewinds the
  * log to its step and refuses a finished run. Then opens the log (appending
@@ -96,6 +98,9 @@ int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key,
 /* The same for a stage that loaded its checkpoint itself (step0 > 0) or
  * starts afresh (step0 = 0). */
 int train_loop_start_at(train_loop *L, int64_t step0);
+/* Only opens the log (appending or afresh) and starts the clock. 0, or -1
+ * with err_set. */
+int train_loop_open_log(train_loop *L, int append);
 /* After the backward pass: clips the gradients, refuses a non-finite loss
  * or norm, and takes the AdamW step at the scheduled rate. *norm (before
  * clipping) and *lr for the log. 0, or -1 with err_set. */

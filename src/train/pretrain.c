@@ -29,21 +29,14 @@
 
 void pretrain_opts_default(pretrain_opts *o) {
     memset(o, 0, sizeof(*o));
-    o->batch = 8;
+    o->run = train_run_default(1e-3, 10);
+    o->run.hp.weight_decay = 0.1;
+    o->run.batch = 8;
+    o->run.eval_every = 100;
+    o->run.save_every = 500;
+    o->run.max_batch = 1 << 16;
     o->accum = 1;
-    o->lr = 1e-3;
-    o->min_ratio = 0.1;
-    o->weight_decay = 0.1;
-    o->beta1 = 0.9;
-    o->beta2 = 0.95;
-    o->eps = 1e-8;
-    o->clip = 1.0;
-    o->warmup = -1;
-    o->sched = SCHED_COSINE;
-    o->seed = 1;
-    o->eval_every = 100;
     o->eval_batches = 8;
-    o->save_every = 500;
 }
 
 /* ---- checkpoints (ckpt.h) ---- */
@@ -54,10 +47,10 @@ static int save_gguf(const char *path, const gguf_file *tok_g, const train_model
     gguf_writer *w = ckpt_writer_new(tok_g, m, opt, step, "llmos pretrain");
     if (opt) {
         gguf_set_u64(w, "train.total_steps", (uint64_t)total_steps);
-        gguf_set_u64(w, "train.seed", o->seed);
+        gguf_set_u64(w, "train.seed", o->run.seed);
         gguf_set_u64(w, "train.data_position", (uint64_t)step); /* the sampler is keyed by step */
-        gguf_set_f32(w, "train.lr", (float)o->lr);
-        gguf_set_u32(w, "train.batch", (uint32_t)o->batch);
+        gguf_set_f32(w, "train.lr", (float)o->run.hp.lr);
+        gguf_set_u32(w, "train.batch", (uint32_t)o->run.batch);
         gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
         gguf_set_u32(w, "train.ctx", (uint32_t)m->T);
         gguf_set_bool(w, "train.bf16", gemm_bf16());
@@ -140,26 +133,26 @@ static double cpu_seconds(void) {
 }
 
 int pretrain_run(const pretrain_opts *o) {
+    const train_run_opts *ro = &o->run;
     int rc = -1;
     char *tok_path = o->tokenizer_path ? xstrdup(o->tokenizer_path) : NULL;
     if (!tok_path) {
         tok_path = xmalloc(strlen(o->data_dir) + 32);
         sprintf(tok_path, "%s/tokenizer.gguf", o->data_dir);
     }
-    char *ckpt_path = ckpt_path_beside(o->out_path, ".ckpt.gguf");
-    char *log_path = ckpt_path_beside(o->out_path, ".log.jsonl");
     char *png_path = ckpt_path_beside(o->out_path, ".loss.png");
     gguf_file *tok_g = NULL;
     dataset *ds = NULL;
     train_model *m = NULL;
     adamw *opt = NULL;
-    FILE *logf = NULL, *dumpf = NULL;
+    FILE *dumpf = NULL;
     int *tok = NULL, *tgt = NULL;
     float *losses = NULL;
     double *steps_x = NULL, *vsteps = NULL, *vloss = NULL;
     int nv = 0;
-
-    if (o->threads > 0) omp_set_num_threads(o->threads);
+    train_loop L;
+    train_loop_init(&L, "llmos pretrain", ro, o->out_path, 1, NULL, NULL);
+    const char *ckpt_path = L.ckpt_path, *log_path = L.log_path;
     if (gemm_set_bf16(o->bf16) < 0) {
         err_set("--bf16 needs a CPU with AVX512_BF16; this one has none");
         goto done;
@@ -192,7 +185,7 @@ int pretrain_run(const pretrain_opts *o) {
         }
     }
     cfg.vocab_size = vocab;
-    const int T = cfg.ctx_len, B = o->batch;
+    const int T = cfg.ctx_len, B = ro->batch;
 
     if (!(ds = dataset_open(o->data_dir, (uint32_t)vocab))) goto done;
     m = train_model_new(&cfg, B, T);
@@ -201,23 +194,23 @@ int pretrain_run(const pretrain_opts *o) {
         gguf_close(init_g);
         if (r < 0) goto done;
     } else {
-        train_model_init_weights(m, o->seed);
+        train_model_init_weights(m, ro->seed);
     }
-    opt = adamw_new(m->n_params, (float)o->beta1, (float)o->beta2, (float)o->eps, (float)o->weight_decay);
+    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
+                    (float)ro->hp.weight_decay);
 
     const int64_t tokens_per_step = (int64_t)B * T * o->accum;
     /* default budget: 20 tokens per parameter (Chinchilla), but at most 10
      * passes over a small dataset */
     int64_t budget = o->tokens > 0 ? o->tokens : 20 * (int64_t)m->n_params;
     if (o->tokens <= 0 && budget > 10 * (int64_t)ds->train_tokens) budget = 10 * (int64_t)ds->train_tokens;
-    int64_t total = o->steps > 0 ? o->steps : budget / tokens_per_step;
+    int64_t total = ro->steps > 0 ? ro->steps : budget / tokens_per_step;
     if (total < 1) total = 1;
-    lr_schedule sched = {o->sched, o->lr, o->min_ratio,
-                         o->warmup >= 0 ? o->warmup : MIN((int64_t)100, total / 10), total};
+    train_loop_schedule(&L, total);
 
     int64_t step0 = 0;
     remove_stale_temporaries(ckpt_path);
-    if (o->resume) {
+    if (ro->resume) { /* a finished run is not refused: it writes OUT again (scaling relies on it) */
         if (access(ckpt_path, F_OK) != 0) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
             goto done;
@@ -227,11 +220,10 @@ int pretrain_run(const pretrain_opts *o) {
         gguf_close(ck);
         if (ckpt_log_rewind(log_path, step0) < 0) goto done;
     }
-    if (!(logf = fopen(log_path, o->resume ? "a" : "w"))) {
-        err_set("cannot write '%s': %s", log_path, strerror(errno));
-        goto done;
-    }
-    if (!o->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
+    L.step0 = step0;
+    if (train_loop_open_log(&L, ro->resume) < 0) goto done;
+    FILE *logf = L.log;
+    if (!ro->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
         int64_t nonemb;
         const int64_t np = scaling_param_count(&cfg, &nonemb);
         fprintf(logf, "{\"step\":0,\"event\":\"config\",\"params\":%lld,\"non_embedding_params\":%lld,"
@@ -251,7 +243,7 @@ int pretrain_run(const pretrain_opts *o) {
     const double bytes_per_token = ds->val && ds->val->n_tokens ? (double)ds->val->n_bytes / ds->val->n_tokens : 0;
     {
         char b1[32], b2[32], b3[32];
-        if (!o->quiet)
+        if (!ro->quiet)
             fprintf(stderr,
                     "llmos pretrain: %s parameters (dim %d, %d layers, %d/%d heads, ffn %d, ctx %d, vocab %d%s)\n"
                     "  %s train tokens in %d shard(s), %s val tokens; %lld steps of %lld tokens "
@@ -261,27 +253,28 @@ int pretrain_run(const pretrain_opts *o) {
                     cfg.n_kv_heads, cfg.ffn_dim, T, vocab, cfg.tied ? ", tied head" : "",
                     fmt_count((double)ds->train_tokens, b2, sizeof(b2)), ds->n_train,
                     fmt_count(ds->val ? (double)ds->val->n_tokens : 0, b3, sizeof(b3)),
-                    (long long)total, (long long)tokens_per_step, B, T, o->accum, o->lr,
-                    sched_name(o->sched), (long long)sched.warmup, threads, gemm_path(),
-                    gemm_bf16() ? " bf16" : " fp32", peak, o->resume ? "resuming" : "fresh start");
+                    (long long)total, (long long)tokens_per_step, B, T, o->accum, ro->hp.lr,
+                    sched_name(ro->hp.sched), (long long)L.sched.warmup, threads, gemm_path(),
+                    gemm_bf16() ? " bf16" : " fp32", peak, ro->resume ? "resuming" : "fresh start");
         char m1[32], m2[32], m3[32];
-        if (!o->quiet)
+        if (!ro->quiet)
             fprintf(stderr, "  memory: weights %s + gradients %s + AdamW m, v %s; activations for %d x %d: %s\n",
                     fmt_bytes(m->n_params * 4.0, m1, sizeof(m1)), m1,
                     fmt_bytes(m->n_params * 8.0, m2, sizeof(m2)), B, T,
                     fmt_bytes(m->n_acts * 4.0, m3, sizeof(m3)));
-        if (o->resume && !o->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
+        if (ro->resume && !ro->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
     }
 
     tok = xmalloc(sizeof(int) * (size_t)B * T);
     tgt = xmalloc(sizeof(int) * (size_t)B * T);
     losses = xmalloc(sizeof(float) * (size_t)(total + 1));
     steps_x = xmalloc(sizeof(double) * (size_t)(total + 1));
-    vsteps = xmalloc(sizeof(double) * (size_t)(total / MAX(1, o->eval_every) + 3));
-    vloss = xmalloc(sizeof(double) * (size_t)(total / MAX(1, o->eval_every) + 3));
+    vsteps = xmalloc(sizeof(double) * (size_t)(total / MAX(1, ro->eval_every) + 3));
+    vloss = xmalloc(sizeof(double) * (size_t)(total / MAX(1, ro->eval_every) + 3));
     int64_t n_losses = 0, last_good = step0;
-    const int tty = isatty(2);
-    double t_start = time_now(), val = NAN, val_bpb = NAN;
+    const int tty = L.tty;
+    double val = NAN, val_bpb = NAN;
+    L.t_start = time_now();
     int64_t tokens_done = 0;
 
     for (int64_t step = step0 + 1; step <= total; step++) {
@@ -289,7 +282,7 @@ int pretrain_run(const pretrain_opts *o) {
         train_model_zero_grad(m);
         double loss = 0;
         for (int mi = 0; mi < o->accum; mi++) {
-            if (dataset_train_batch(ds, o->seed, step, mi, B, T, tok, tgt) < 0) goto done;
+            if (dataset_train_batch(ds, ro->seed, step, mi, B, T, tok, tgt) < 0) goto done;
             if (dumpf) {
                 fwrite(tok, sizeof(int), (size_t)B * T, dumpf);
                 fwrite(tgt, sizeof(int), (size_t)B * T, dumpf);
@@ -298,12 +291,12 @@ int pretrain_run(const pretrain_opts *o) {
             train_model_backward(m, tok, 1.0f / o->accum);
         }
         const float lossf = (float)loss;
-        const double norm = grad_clip(m, o->clip);
+        const double norm = grad_clip(m, ro->hp.clip);
         if (!isfinite(lossf) || !isfinite(norm)) {
             fprintf(logf, "{\"step\":%lld,\"error\":\"%s is %s\"}\n", (long long)step,
                     isfinite(lossf) ? "gradient norm" : "loss", isfinite(lossf) ? "not finite" : "not finite");
             fflush(logf);
-            if (tty && !o->quiet) fputc('\n', stderr);
+            if (tty && !ro->quiet) fputc('\n', stderr);
             if (last_good > 0 && access(ckpt_path, F_OK) == 0)
                 err_set("%s is %s at step %lld: training stopped; the last good checkpoint is '%s' (step %lld)",
                         isfinite(lossf) ? "the gradient norm" : "the loss",
@@ -315,7 +308,7 @@ int pretrain_run(const pretrain_opts *o) {
                         isnan(isfinite(lossf) ? norm : lossf) ? "nan" : "inf", (long long)step);
             goto done;
         }
-        const double lr = lr_at(&sched, step);
+        const double lr = lr_at(&L.sched, step);
         adamw_step(opt, m, (float)lr);
         const double dt = time_now() - t0, cpu = cpu_seconds() - c0;
         tokens_done += tokens_per_step;
@@ -327,7 +320,7 @@ int pretrain_run(const pretrain_opts *o) {
                       "\"tok_per_s\":%.1f,\"gflops\":%.2f,\"sec\":%.4f,\"cpu_sec\":%.4f}\n",
                 (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops, dt, cpu);
 
-        const int do_eval = o->eval_every > 0 && (step % o->eval_every == 0 || step == total);
+        const int do_eval = train_loop_eval_due(&L, step);
         if (do_eval && ds->val) {
             val = evaluate(m, ds, B, T, o->eval_batches, tok, tgt);
             val_bpb = bytes_per_token > 0 ? val / log(2.0) / bytes_per_token : NAN;
@@ -336,51 +329,45 @@ int pretrain_run(const pretrain_opts *o) {
             vloss[nv++] = val;
         }
         fflush(logf);
-        if (!o->quiet && (tty || do_eval || step == step0 + 1 || step % 10 == 0 || step == total)) {
-            const double el = time_now() - t_start;
-            char eta[32], valbuf[64];
+        if (train_loop_progress_due(&L, step, do_eval)) {
+            const double el = time_now() - L.t_start;
+            char valbuf[64];
             if (isnan(val)) snprintf(valbuf, sizeof(valbuf), "-");
             else if (isnan(val_bpb)) snprintf(valbuf, sizeof(valbuf), "%.4f", val);
             else snprintf(valbuf, sizeof(valbuf), "%.4f (%.3f bpb)", val, val_bpb);
-            fmt_duration(el / (double)(step - step0) * (double)(total - step), eta, sizeof(eta));
-            fprintf(stderr,
-                    "%sstep %lld/%lld | loss %.4f | val %s | %.0f tok/s | %.1f GFLOP/s "
-                    "(%.0f%% of %.0f) | lr %.2e | ETA %s%s",
-                    tty ? "\r\033[K" : "", (long long)step, (long long)total, lossf, valbuf,
-                    tokens_done / el, flops_tok * tokens_done / el / 1e9,
-                    100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak, lr, eta,
-                    tty && !do_eval ? "" : "\n");
-            (void)gflops;
+            train_loop_progress(&L, step, do_eval, lr, "loss %.4f | val %s | %.0f tok/s | %.1f GFLOP/s (%.0f%% of %.0f)",
+                                lossf, valbuf, tokens_done / el, flops_tok * tokens_done / el / 1e9,
+                                100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak);
         }
-        if (o->save_every > 0 && step % o->save_every == 0) {
+        if (ro->save_every > 0 && step % ro->save_every == 0) {
             if (save_gguf(ckpt_path, tok_g, m, opt, step, o, total) < 0) goto done;
             last_good = step;
         }
-        if (o->stop_after > 0 && step == o->stop_after) {
-            if (!o->quiet) fprintf(stderr, "%sllmos pretrain: stopping after step %lld (--stop-after)\n",
+        if (ro->stop_after > 0 && step == ro->stop_after) {
+            if (!ro->quiet) fprintf(stderr, "%sllmos pretrain: stopping after step %lld (--stop-after)\n",
                                    tty ? "\n" : "", (long long)step);
             rc = 0;
             goto done;
         }
     }
-    if (tty && !o->quiet) fputc('\n', stderr);
+    if (tty && !ro->quiet) fputc('\n', stderr);
     /* the final checkpoint (for continuing) and the plain model */
     if (last_good != total && save_gguf(ckpt_path, tok_g, m, opt, total, o, total) < 0) goto done;
     if (save_gguf(o->out_path, tok_g, m, NULL, total, o, total) < 0) goto done;
     if (n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
-    if (!o->quiet) {
+    if (!ro->quiet) {
         fprintf(stderr, "llmos pretrain: wrote '%s' (log '%s'%s%s)\n", o->out_path, log_path,
                 access(png_path, F_OK) == 0 ? ", curve " : "", access(png_path, F_OK) == 0 ? png_path : "");
     }
     rc = 0;
 done:
-    if (logf) fclose(logf);
+    train_loop_release(&L);
     if (dumpf) fclose(dumpf);
     free(tok), free(tgt), free(losses), free(steps_x), free(vsteps), free(vloss);
     adamw_free(opt);
     train_model_free(m);
     dataset_close(ds);
     gguf_close(tok_g);
-    free(tok_path), free(ckpt_path), free(log_path), free(png_path);
+    free(tok_path), free(png_path);
     return rc;
 }

@@ -17,29 +17,24 @@
 #include <stdint.h>
 
 #include "../model/model.h"
-#include "optim.h"
+#include "loop.h"
 
 typedef struct {
     const char *data_dir;
     const char *tokenizer_path; /* NULL: DATA/tokenizer.gguf */
     const char *out_path;
     const char *init_path;      /* start from these weights (config from the file) */
-    int resume;                 /* continue from OUT.ckpt.gguf */
     model_config cfg;           /* vocab_size is filled from the tokenizer */
     int64_t tokens;             /* training tokens in all; <= 0: 20 x parameters */
-    int64_t steps;              /* > 0 overrides tokens */
-    int batch, accum;           /* sequences per micro-batch, micro-batches per step */
-    double lr, min_ratio, weight_decay, beta1, beta2, eps, clip;
-    int64_t warmup;             /* < 0: automatic */
-    sched_kind sched;
-    int threads;
-    uint64_t seed;
-    int eval_every, eval_batches, save_every;
+    train_run_opts run;         /* steps (> 0 overrides tokens), batch (sequences per micro-batch, 8),
+                                 * lr (1e-3, weight decay 0.1), eval_every (100), save_every (500),
+                                 * resume, seed, threads, quiet; stop_after is a test hook here:
+                                 * exit after this step as if killed (no final save) */
+    int accum;                  /* micro-batches per step */
+    int eval_batches;
     double peak_gflops;         /* <= 0: measured */
     const char *dump_batches;   /* test hook: write every micro-batch's tokens here */
-    int64_t stop_after;         /* test hook: exit after this step as if killed (no final save) */
     int bf16;                   /* matmuls in bf16 (fp32 accumulation and master weights) */
-    int quiet;
 } pretrain_opts;
 
 /* Fills defaults (everything but paths and cfg). */
