@@ -46,6 +46,10 @@ __attribute__((target("avx512f"))) static void tile_avx512(int R, int W, int K, 
                                                            const float *B, int64_t ldb, float *C,
                                                            int64_t ldc, int acc) {
     const __mmask16 m0 = lanes(W), m1 = lanes(W - 16);
+    for (int r = 0; r < R; r++) { /* C is touched after the k loop: fetch it meanwhile */
+        __asm__ volatile("prefetcht0 %0" ::"m"(*(const char *)(C + r * ldc)));
+        __asm__ volatile("prefetcht0 %0" ::"m"(*(const char *)(C + r * ldc + W - 1)));
+    }
     int64_t off[TILE_R];
     for (int r = 0; r < TILE_R; r++) off[r] = (r < R ? r : 0) * a_rs;
     __m512 c0[TILE_R], c1[TILE_R];
