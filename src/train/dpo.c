@@ -236,28 +236,12 @@ static int ref_save(const char *path, uint64_t key, size_t n, const double *v) {
 
 /* ---- files (train/ckpt.h) ------------------------------------------------ */
 
-typedef struct {
-    const dpo_opts *o;
-    const gguf_file *base;
-    const train_model *m;
-    const adamw *opt;
-    size_t n_pairs;
-} dpo_files;
-
-/* The model (tokenizer keys of the base, weights, chat template), and for a
- * checkpoint the optimizer state and the keys a resumed run checks
- * (train_save_fn). */
-static int save_model(void *ctx, const char *path, int64_t step, int checkpoint) {
-    const dpo_files *s = ctx;
-    gguf_writer *w = ckpt_writer_new(s->base, s->m, checkpoint ? s->opt : NULL, step, "llmos dpo");
-    chat_template_to_gguf(w);
-    if (checkpoint) {
-        gguf_set_u64(w, "train.seed", s->o->run.seed);
-        gguf_set_u64(w, "dpo.pairs", (uint64_t)s->n_pairs);
-    }
-    int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
+/* The keys a resumed run checks (train_keys_fn; ctx: the number of
+ * training pairs). */
+static void dpo_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64_t step, int checkpoint) {
+    if (!checkpoint) return;
+    gguf_set_u64(w, "train.seed", L->o->seed);
+    gguf_set_u64(w, "dpo.pairs", (uint64_t)*(const size_t *)ctx);
 }
 
 /* ---- one step --------------------------------------------------------------- */
@@ -302,9 +286,8 @@ int dpo_run(const dpo_opts *o) {
     float *maskb = NULL;
     double *ref_tr = NULL, *ref_va = NULL, *pol_va = NULL;
     size_t *order = NULL;
-    dpo_files files = {.o = o};
     train_loop L;
-    train_loop_init(&L, "llmos dpo", ro, o->out_path, 1, save_model, &files);
+    train_loop_init(&L, "llmos dpo", ro, o->out_path, 1);
 
     chat_format f;
     model_config cfg;
@@ -395,7 +378,8 @@ int dpo_run(const dpo_opts *o) {
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     train_loop_plan(&L, spe);
     const int64_t total = L.total;
-    files = (dpo_files){o, g, m, opt, n_tr};
+    size_t n_pairs = n_tr;
+    train_loop_files(&L, g, m, opt, "llmos dpo", 1, dpo_keys, &n_pairs);
     if (train_loop_start(&L, m, opt, "dpo.pairs", n_tr, "pairs") < 0) goto done;
     if (!ro->quiet) {
         char b1[32];

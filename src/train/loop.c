@@ -26,17 +26,31 @@ train_run_opts train_run_default(double lr, int warmup_pct) {
     return r;
 }
 
-void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path,
-                     int tty, train_save_fn save, void *save_ctx) {
+void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path, int tty) {
     memset(L, 0, sizeof *L);
     L->name = name;
     L->o = o;
     L->ckpt_path = ckpt_path_beside(out_path, ".ckpt.gguf");
     L->log_path = ckpt_path_beside(out_path, ".log.jsonl");
-    L->save = save;
-    L->save_ctx = save_ctx;
     L->tty = tty && isatty(2);
     if (o->threads > 0) omp_set_num_threads(o->threads);
+}
+
+void train_loop_files(train_loop *L, const gguf_file *base, const train_model *m, const adamw *opt,
+                      const char *model_name, int chat, train_keys_fn keys, const void *keys_ctx) {
+    L->base = base, L->m = m, L->opt = opt;
+    L->model_name = model_name;
+    L->chat = chat;
+    L->keys = keys, L->keys_ctx = keys_ctx;
+}
+
+int train_loop_save(const train_loop *L, const char *path, int64_t step, int checkpoint) {
+    gguf_writer *w = ckpt_writer_new(L->base, L->m, checkpoint ? L->opt : NULL, step, L->model_name);
+    if (L->chat) chat_template_to_gguf(w);
+    if (L->keys) L->keys(L, L->keys_ctx, w, step, checkpoint);
+    const int rc = gguf_writer_save(w, path);
+    gguf_writer_free(w);
+    return rc;
 }
 
 void train_loop_plan(train_loop *L, int64_t steps_per_epoch) {
@@ -116,10 +130,10 @@ void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double 
 int train_loop_checkpoint(train_loop *L, int64_t step) {
     const train_run_opts *o = L->o;
     if (o->save_every > 0 && step % o->save_every == 0 && step != L->total &&
-        L->save(L->save_ctx, L->ckpt_path, step, 1) < 0)
+        train_loop_save(L, L->ckpt_path, step, 1) < 0)
         return -1;
     if (o->stop_after > 0 && step == o->stop_after) {
-        if (L->save(L->save_ctx, L->ckpt_path, step, 1) < 0) return -1;
+        if (train_loop_save(L, L->ckpt_path, step, 1) < 0) return -1;
         if (!o->quiet)
             fprintf(stderr, "%s%s: stopped after step %lld (checkpoint '%s')\n", L->tty ? "\n" : "", L->name,
                     (long long)step, L->ckpt_path);
@@ -130,8 +144,8 @@ int train_loop_checkpoint(train_loop *L, int64_t step) {
 
 int train_loop_finish(train_loop *L, const char *out_path) {
     if (L->tty && !L->o->quiet) fputc('\n', stderr);
-    if (L->save(L->save_ctx, L->ckpt_path, L->total, 1) < 0) return -1;
-    return L->save(L->save_ctx, out_path, L->total, 0);
+    if (train_loop_save(L, L->ckpt_path, L->total, 1) < 0) return -1;
+    return train_loop_save(L, out_path, L->total, 0);
 }
 
 void train_loop_release(train_loop *L) {

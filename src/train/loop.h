@@ -10,8 +10,9 @@
  * A stage's run, in outline:
  *
  *   train_loop L;
- *   train_loop_init(&L, "llmos sft", &o->run, o->out_path, save, &ctx);
- *   ... load the model and data ...
+ *   train_loop_init(&L, "llmos sft", &o->run, o->out_path, 1);
+ *   ... load the model and data, make the optimizer ...
+ *   train_loop_files(&L, base, m, opt, "llmos sft", 1, sft_keys, &data);
  *   train_loop_plan(&L, steps_per_epoch);
  *   if (train_loop_start(&L, m, opt, "sft.conversations", n, "conversations") < 0) goto done;
  *   for (step = L.step0 + 1; step <= L.total; step++) {
@@ -25,8 +26,9 @@
  *   train_loop_release(&L);
  *
  * Ownership: train_loop_init allocates the paths; train_loop_start opens
- * the log; train_loop_release closes and frees both. The save callback
- * writes the stage's own files (its keys on top of ckpt_writer_new).
+ * the log; train_loop_release closes and frees both. The model, optimizer
+ * and tokenizer source given to train_loop_files stay the caller's and
+ * must live until the last save.
  */
 #ifndef LLMOS_LOOP_H
 #define LLMOS_LOOP_H
@@ -64,17 +66,25 @@ typedef struct {
  * the rest 0 (train_hparams_default for the optimizer). */
 train_run_opts train_run_default(double lr, int warmup_pct);
 
-/* Writes the stage's model to path: with checkpoint, also the optimizer
- * state and the keys a resumed run checks, at step. 0, or -1 with err_set. */
-typedef int (*train_save_fn)(void *ctx, const char *path, int64_t step, int checkpoint);
+struct train_loop;
+/* Adds the stage's own keys to a model file being written at step; with
+ * checkpoint, also those a resumed run checks. ctx: train_loop_files'. */
+typedef void (*train_keys_fn)(const struct train_loop *L, const void *ctx, gguf_writer *w, int64_t step,
+                              int checkpoint);
 
-typedef struct {
+typedef struct train_loop {
     const char *name;         /* "llmos sft", for messages */
     const train_run_opts *o;
     char *ckpt_path, *log_path; /* OUT.ckpt.gguf, OUT.log.jsonl */
     FILE *log;
-    train_save_fn save;
-    void *save_ctx;
+    /* what the files hold (train_loop_files) */
+    const gguf_file *base;    /* the tokenizer keys come from here */
+    const train_model *m;
+    const adamw *opt;
+    const char *model_name;   /* general.name */
+    int chat;                 /* store the chat template */
+    train_keys_fn keys;
+    const void *keys_ctx;
     int64_t total, step0;     /* the run's last step; the step it starts after */
     lr_schedule sched;
     int tty;                  /* the progress line redraws in place */
@@ -83,8 +93,15 @@ typedef struct {
 
 /* Sets up L (paths beside out_path, OpenMP threads). tty: whether the stage
  * redraws its progress line on a terminal. */
-void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path,
-                     int tty, train_save_fn save, void *save_ctx);
+void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path, int tty);
+/* What the stage's model files hold: base's tokenizer keys, m's config and
+ * weights, general.name, the chat template (with chat), the keys fn adds
+ * (may be NULL), and in a checkpoint opt's state and the step. */
+void train_loop_files(train_loop *L, const gguf_file *base, const train_model *m, const adamw *opt,
+                      const char *model_name, int chat, train_keys_fn keys, const void *keys_ctx);
+/* Writes the model (checkpoint 0) or the checkpoint at step to path,
+ * atomically. 0, or -1 with err_set. */
+int train_loop_save(const train_loop *L, const char *path, int64_t step, int checkpoint);
 /* The number of steps (o->steps, or o->epochs over steps_per_epoch batches,
  * capped by max_auto_steps; at least 1) and the schedule. */
 void train_loop_plan(train_loop *L, int64_t steps_per_epoch);

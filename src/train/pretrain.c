@@ -41,23 +41,18 @@ void pretrain_opts_default(pretrain_opts *o) {
 
 /* ---- checkpoints (ckpt.h) ---- */
 
-/* The model (and, with opt, the optimizer state and train.* keys). */
-static int save_gguf(const char *path, const gguf_file *tok_g, const train_model *m,
-                     const adamw *opt, int64_t step, const pretrain_opts *o, int64_t total_steps) {
-    gguf_writer *w = ckpt_writer_new(tok_g, m, opt, step, "llmos pretrain");
-    if (opt) {
-        gguf_set_u64(w, "train.total_steps", (uint64_t)total_steps);
-        gguf_set_u64(w, "train.seed", o->run.seed);
-        gguf_set_u64(w, "train.data_position", (uint64_t)step); /* the sampler is keyed by step */
-        gguf_set_f32(w, "train.lr", (float)o->run.hp.lr);
-        gguf_set_u32(w, "train.batch", (uint32_t)o->run.batch);
-        gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
-        gguf_set_u32(w, "train.ctx", (uint32_t)m->T);
-        gguf_set_bool(w, "train.bf16", gemm_bf16());
-    }
-    const int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
+/* A checkpoint's train.* keys (train_keys_fn; ctx: the options). */
+static void pretrain_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64_t step, int checkpoint) {
+    const pretrain_opts *o = ctx;
+    if (!checkpoint) return;
+    gguf_set_u64(w, "train.total_steps", (uint64_t)L->total);
+    gguf_set_u64(w, "train.seed", o->run.seed);
+    gguf_set_u64(w, "train.data_position", (uint64_t)step); /* the sampler is keyed by step */
+    gguf_set_f32(w, "train.lr", (float)o->run.hp.lr);
+    gguf_set_u32(w, "train.batch", (uint32_t)o->run.batch);
+    gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
+    gguf_set_u32(w, "train.ctx", (uint32_t)L->m->T);
+    gguf_set_bool(w, "train.bf16", gemm_bf16());
 }
 
 /* Removes "CKPT.tmp.PID" files that a killed run left behind (the PID no
@@ -151,7 +146,7 @@ int pretrain_run(const pretrain_opts *o) {
     double *steps_x = NULL, *vsteps = NULL, *vloss = NULL;
     int nv = 0;
     train_loop L;
-    train_loop_init(&L, "llmos pretrain", ro, o->out_path, 1, NULL, NULL);
+    train_loop_init(&L, "llmos pretrain", ro, o->out_path, 1);
     const char *ckpt_path = L.ckpt_path, *log_path = L.log_path;
     if (gemm_set_bf16(o->bf16) < 0) {
         err_set("--bf16 needs a CPU with AVX512_BF16; this one has none");
@@ -207,6 +202,7 @@ int pretrain_run(const pretrain_opts *o) {
     int64_t total = ro->steps > 0 ? ro->steps : budget / tokens_per_step;
     if (total < 1) total = 1;
     train_loop_schedule(&L, total);
+    train_loop_files(&L, tok_g, m, opt, "llmos pretrain", 0, pretrain_keys, o);
 
     int64_t step0 = 0;
     remove_stale_temporaries(ckpt_path);
@@ -340,7 +336,7 @@ int pretrain_run(const pretrain_opts *o) {
                                 100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak);
         }
         if (ro->save_every > 0 && step % ro->save_every == 0) {
-            if (save_gguf(ckpt_path, tok_g, m, opt, step, o, total) < 0) goto done;
+            if (train_loop_save(&L, ckpt_path, step, 1) < 0) goto done;
             last_good = step;
         }
         if (ro->stop_after > 0 && step == ro->stop_after) {
@@ -352,8 +348,8 @@ int pretrain_run(const pretrain_opts *o) {
     }
     if (tty && !ro->quiet) fputc('\n', stderr);
     /* the final checkpoint (for continuing) and the plain model */
-    if (last_good != total && save_gguf(ckpt_path, tok_g, m, opt, total, o, total) < 0) goto done;
-    if (save_gguf(o->out_path, tok_g, m, NULL, total, o, total) < 0) goto done;
+    if (last_good != total && train_loop_save(&L, ckpt_path, total, 1) < 0) goto done;
+    if (train_loop_save(&L, o->out_path, total, 0) < 0) goto done;
     if (n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
     if (!ro->quiet) {
         fprintf(stderr, "llmos pretrain: wrote '%s' (log '%s'%s%s)\n", o->out_path, log_path,

@@ -248,27 +248,20 @@ static bt_stats evaluate(train_model *m, const seqs *va, int B, int pad, int pos
 }
 
 typedef struct {
-    const reward_opts *o;
     const reward_model *rm;
-    const adamw *opt;
     size_t n_pairs;
-} reward_files;
+} reward_data;
 
-/* The reward model; for a checkpoint, also the optimizer state and the keys
- * a resumed run checks (train_save_fn). */
-static int save(void *ctx, const char *path, int64_t step, int checkpoint) {
-    const reward_files *s = ctx;
-    gguf_writer *w = ckpt_writer_new(s->rm->g, s->rm->m, checkpoint ? s->opt : NULL, step, "llmos reward model");
-    chat_template_to_gguf(w);
-    gguf_set_u32(w, "reward.token_pos", (uint32_t)s->rm->pos);
-    gguf_set_u32(w, "reward.token_neg", (uint32_t)s->rm->neg);
+/* The reward head's tokens; for a checkpoint, also the keys a resumed run
+ * checks (train_keys_fn). */
+static void reward_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64_t step, int checkpoint) {
+    const reward_data *d = ctx;
+    gguf_set_u32(w, "reward.token_pos", (uint32_t)d->rm->pos);
+    gguf_set_u32(w, "reward.token_neg", (uint32_t)d->rm->neg);
     if (checkpoint) {
-        gguf_set_u64(w, "train.seed", s->o->run.seed);
-        gguf_set_u64(w, "reward.pairs", (uint64_t)s->n_pairs);
+        gguf_set_u64(w, "train.seed", L->o->seed);
+        gguf_set_u64(w, "reward.pairs", (uint64_t)d->n_pairs);
     }
-    int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
 }
 
 int reward_train(const reward_opts *o) {
@@ -281,9 +274,8 @@ int reward_train(const reward_opts *o) {
     float *mask = NULL;
     adamw *opt = NULL;
     size_t *order = NULL;
-    reward_files files = {.o = o, .rm = &rm};
     train_loop L;
-    train_loop_init(&L, "llmos reward train", ro, o->out_path, 0, save, &files);
+    train_loop_init(&L, "llmos reward train", ro, o->out_path, 0);
     const int B = MIN(ro->batch, 2048);
     if (reward_model_open(&rm, o->model_path, 2 * B) < 0) goto done;
     if (pref_pairs_read(o->data_path, &pp) < 0) goto done;
@@ -323,7 +315,8 @@ int reward_train(const reward_opts *o) {
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     train_loop_plan(&L, spe);
     const int64_t total = L.total;
-    files.opt = opt, files.n_pairs = n_tr;
+    reward_data data = {&rm, n_tr};
+    train_loop_files(&L, rm.g, rm.m, opt, "llmos reward model", 1, reward_keys, &data);
     if (train_loop_start(&L, rm.m, opt, "reward.pairs", n_tr, "pairs") < 0) goto done;
     bt_stats vs = {NAN, NAN, NAN};
     if (n_va && !ro->resume) {

@@ -33,36 +33,19 @@ void rl_opts_default(rl_opts *o) {
     o->run.save_every = 50;
 }
 
-static int save_policy(const char *path, const gguf_file *base, const train_model *m) {
-    gguf_writer *w = ckpt_writer_new(base, m, NULL, 0, "llmos rl");
-    chat_template_to_gguf(w);
-    int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
-}
-
 typedef struct {
     const rl_opts *o;
-    const gguf_file *base;
-    const train_model *m;
-    const adamw *opt;
     const size_t *next_prompt;
-} rl_files;
+} rl_data;
 
-/* The checkpoint: the policy, the optimizer state, where the prompt cycle
- * stands, and the keys a resumed run checks; or only the policy
- * (train_save_fn). */
-static int save_ckpt(void *ctx, const char *path, int64_t step, int checkpoint) {
-    const rl_files *s = ctx;
-    if (!checkpoint) return save_policy(path, s->base, s->m);
-    gguf_writer *w = ckpt_writer_new(s->base, s->m, s->opt, step, "llmos rl");
-    chat_template_to_gguf(w);
-    gguf_set_u64(w, "train.seed", s->o->run.seed);
-    gguf_set_u64(w, "rl.prompts", (uint64_t)s->o->train->n);
-    gguf_set_u64(w, "rl.next_prompt", (uint64_t)*s->next_prompt);
-    int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
+/* A checkpoint's keys: where the prompt cycle stands, and what a resumed
+ * run checks (train_keys_fn). */
+static void rl_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64_t step, int checkpoint) {
+    const rl_data *d = ctx;
+    if (!checkpoint) return;
+    gguf_set_u64(w, "train.seed", L->o->seed);
+    gguf_set_u64(w, "rl.prompts", (uint64_t)d->o->train->n);
+    gguf_set_u64(w, "rl.next_prompt", (uint64_t)*d->next_prompt);
 }
 
 /* Loads the checkpoint into m, opt, *step and *next_prompt. 0, or -1 with
@@ -155,9 +138,9 @@ int rl_run(const rl_opts *o) {
     int *prompt_len = xcalloc((size_t)R, sizeof *prompt_len);
     int **prompt_ids = xcalloc((size_t)R, sizeof *prompt_ids);
     size_t next_prompt = 0;
-    rl_files files = {.o = o, .next_prompt = &next_prompt};
+    rl_data data = {o, &next_prompt};
     train_loop L;
-    train_loop_init(&L, "llmos rl", ro, o->out_path, 0, save_ckpt, &files);
+    train_loop_init(&L, "llmos rl", ro, o->out_path, 0);
 
     chat_format f;
     model_config cfg;
@@ -170,7 +153,7 @@ int rl_run(const rl_opts *o) {
     }
     opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
                     (float)ro->hp.weight_decay);
-    files.base = g, files.m = m, files.opt = opt;
+    train_loop_files(&L, g, m, opt, "llmos rl", 1, rl_keys, &data);
     tokb = xmalloc(sizeof(int) * (size_t)R * T);
     tgtb = xmalloc(sizeof(int) * (size_t)R * T);
     maskb = xmalloc(sizeof(float) * (size_t)R * T);
@@ -179,7 +162,7 @@ int rl_run(const rl_opts *o) {
     if (ro->resume && !ro->grad_dump && load_ckpt(L.ckpt_path, m, opt, o, &step0, &next_prompt) < 0) goto done;
     if (train_loop_start_at(&L, step0) < 0) goto done;
     if (step0 && !ro->quiet) fprintf(stderr, "llmos rl: resuming after step %lld\n", (long long)step0);
-    if (save_policy(policy_path, g, m) < 0) goto done;
+    if (train_loop_save(&L, policy_path, 0, 0) < 0) goto done;
     double p1 = NAN, pk = NAN;
     if (!ro->grad_dump && o->heldout && o->eval_n > 0 && !step0) {
         if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
@@ -267,7 +250,7 @@ int rl_run(const rl_opts *o) {
         }
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
-        if (save_policy(policy_path, g, m) < 0) goto done;
+        if (train_loop_save(&L, policy_path, 0, 0) < 0) goto done;
         fprintf(L.log, "{\"step\":%lld,\"reward\":%.6g,\"loss\":%.9g,\"grad_norm\":%.6g,\"tokens\":%d}\n",
                 (long long)step, rsum / P, loss, norm, n_tok);
         /* held-out evaluation every eval_every steps and after the last */

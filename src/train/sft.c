@@ -208,30 +208,13 @@ static double evaluate(train_model *m, const exset *v, int B, int *tok, int *tgt
 
 /* ---- files ---------------------------------------------------------------- */
 
-typedef struct {
-    const sft_opts *o;
-    const gguf_file *base;
-    const train_model *m;
-    const adamw *opt;
-    int64_t total;
-    size_t n_train;
-} sft_files;
-
-/* The model (tokenizer keys of the base, weights, chat template), and for a
- * checkpoint the optimizer state and the train.* keys (train_save_fn). */
-static int save_model(void *ctx, const char *path, int64_t step, int checkpoint) {
-    const sft_files *s = ctx;
-    gguf_writer *w = ckpt_writer_new(s->base, s->m, checkpoint ? s->opt : NULL, step, "llmos sft");
-    chat_template_to_gguf(w);
-    if (checkpoint) {
-        gguf_set_u64(w, "train.total_steps", (uint64_t)s->total);
-        gguf_set_u64(w, "train.seed", s->o->run.seed);
-        gguf_set_u32(w, "train.batch", (uint32_t)s->o->run.batch);
-        gguf_set_u64(w, "sft.conversations", (uint64_t)s->n_train);
-    }
-    int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
-    return rc;
+/* A checkpoint's keys (train_keys_fn; ctx: the training set). */
+static void sft_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64_t step, int checkpoint) {
+    if (!checkpoint) return;
+    gguf_set_u64(w, "train.total_steps", (uint64_t)L->total);
+    gguf_set_u64(w, "train.seed", L->o->seed);
+    gguf_set_u32(w, "train.batch", (uint32_t)L->o->batch);
+    gguf_set_u64(w, "sft.conversations", (uint64_t)((const exset *)ctx)->n);
 }
 
 /* The test hook: model and gradients of step 1's batch (format of
@@ -267,9 +250,8 @@ int sft_run(const sft_opts *o) {
     exset tr = {0}, va = {0};
     batcher bt = {0};
     int *tokb = NULL, *tgtb = NULL;
-    sft_files files = {.o = o};
     train_loop L;
-    train_loop_init(&L, "llmos sft", ro, o->out_path, 1, save_model, &files);
+    train_loop_init(&L, "llmos sft", ro, o->out_path, 1);
 
     const int threads = omp_get_max_threads();
     chat_format f;
@@ -323,7 +305,7 @@ int sft_run(const sft_opts *o) {
     const int64_t spe = (int64_t)((tr.n + B - 1) / B);
     train_loop_plan(&L, spe);
     const int64_t total = L.total;
-    files = (sft_files){o, g, m, opt, total, tr.n};
+    train_loop_files(&L, g, m, opt, "llmos sft", 1, sft_keys, &tr);
     if (train_loop_start(&L, m, opt, "sft.conversations", tr.n, "conversations") < 0) goto done;
     if (!ro->quiet) {
         char b1[32], b2[32];
