@@ -142,6 +142,41 @@ const char *gemm_path(void) { return impl_get()->name; }
 
 /* ---- packing ---- */
 
+/* the 8 x 8 transpose of 32-bit words: in r[i][j] (row i, pair j),
+ * out o[j][i] stored at dst + j * stride (in words) */
+__attribute__((target("avx2"))) static inline void store_transposed8(uint32_t *dst, int64_t stride, const __m256i r[8]) {
+    __m256i t[8], u[8];
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+    for (int j = 0; j < 4; j++) {
+        _mm256_storeu_si256((__m256i *)(dst + j * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x20));
+        _mm256_storeu_si256((__m256i *)(dst + (j + 4) * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x31));
+    }
+}
+
+/* 8 rows of floats along k (row i at src + i * rs): dst[k * stride + i]
+ * for k < kc, by 8 x 8 transposes. Only for CPUs with AVX2 (the AVX-512
+ * path, whose strips are 8 rows and 32 columns, uses it). */
+__attribute__((target("avx2"))) static void pack8f_along_k(float *dst, int64_t stride,
+                                                         const float *src, int64_t rs, int kc) {
+    int k = 0;
+    for (; k + 8 <= kc; k += 8) {
+        __m256i r[8];
+        for (int i = 0; i < 8; i++) r[i] = _mm256_castps_si256(_mm256_loadu_ps(src + i * rs + k));
+        store_transposed8((uint32_t *)(dst + k * stride), stride, r);
+    }
+    for (; k < kc; k++)
+        for (int i = 0; i < 8; i++) dst[k * stride + i] = src[i * rs + k];
+}
+
 /* Ap: strips of MR rows of op(A)[m0 .. m0+mc)[k0 .. k0+kc), k-major, zero padded. */
 static void pack_a(float *Ap, const float *A, int64_t rs, int64_t cs, int m0, int mc, int k0,
                    int kc, int MR) {
@@ -150,7 +185,11 @@ static void pack_a(float *Ap, const float *A, int64_t rs, int64_t cs, int m0, in
     for (int p = 0; p < strips; p++) {
         float *dst = Ap + (size_t)p * MR * kc;
         const int rows = MIN(MR, mc - p * MR);
-        if (cs == 1) {
+        if (MR == 8 && rows == 8 && cs == 1) { /* the AVX-512 path's full strips */
+            pack8f_along_k(dst, 8, A + (int64_t)(m0 + p * 8) * rs + k0, rs, kc);
+        } else if (MR == 8 && rows == 8 && rs == 1) {
+            for (int k = 0; k < kc; k++) memcpy(dst + k * 8, A + (int64_t)(k0 + k) * cs + m0 + p * 8, 32);
+        } else if (cs == 1) {
             for (int i = 0; i < rows; i++) {
                 const float *src = A + (int64_t)(m0 + p * MR + i) * rs + k0;
                 for (int k = 0; k < kc; k++) dst[k * MR + i] = src[k];
@@ -174,7 +213,12 @@ static void pack_b(float *Bp, const float *B, int64_t rs, int64_t cs, int n0, in
     for (int q = 0; q < strips; q++) {
         float *dst = Bp + (size_t)q * NR * kc;
         const int cols = MIN(NR, nc - q * NR);
-        if (cs == 1) {
+        if (NR == 32 && cols == 32 && cs == 1) { /* the AVX-512 path's full strips */
+            for (int k = 0; k < kc; k++) memcpy(dst + k * 32, B + (int64_t)(k0 + k) * rs + n0 + q * 32, 128);
+        } else if (NR == 32 && cols == 32 && rs == 1) {
+            for (int j = 0; j < 32; j += 8)
+                pack8f_along_k(dst + j, 32, B + (int64_t)(n0 + q * 32 + j) * cs + k0, cs, kc);
+        } else if (cs == 1) {
             for (int k = 0; k < kc; k++) {
                 const float *src = B + (int64_t)(k0 + k) * rs + n0 + q * NR;
                 for (int j = 0; j < cols; j++) dst[k * NR + j] = src[j];
@@ -220,26 +264,6 @@ static inline uint16_t to_bf16(float f) {
 /* words of 8 consecutive pairs of x (16 floats) */
 BF16_TARGET static inline __m256i pairs8(const float *x) {
     return (__m256i)_mm512_cvtneps_pbh(_mm512_loadu_ps(x));
-}
-
-/* the 8 x 8 transpose of 32-bit words: in r[i][j] (row i, pair j),
- * out o[j][i] stored at dst + j * stride (in words) */
-BF16_TARGET static inline void store_transposed8(uint32_t *dst, int64_t stride, const __m256i r[8]) {
-    __m256i t[8], u[8];
-    for (int i = 0; i < 8; i += 2) {
-        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
-        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
-    }
-    for (int i = 0; i < 8; i += 4) {
-        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
-        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
-        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
-        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
-    }
-    for (int j = 0; j < 4; j++) {
-        _mm256_storeu_si256((__m256i *)(dst + j * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x20));
-        _mm256_storeu_si256((__m256i *)(dst + (j + 4) * stride), _mm256_permute2x128_si256(u[j], u[j + 4], 0x31));
-    }
 }
 
 /* 8 rows (row i at src + i * rs) along k: dst[kp * stride + i] for kp < kc2 */
