@@ -366,27 +366,69 @@ static int type_slot(tensor_type t) {
 
 void matmul(float *out, const float *x, const matrix *w, int n) { matmul_many(&out, x, &w, 1, n); }
 
-void matmul_many(float *const *outs, const float *x, const matrix *const *ws, int count, int n) {
-    const kernel_set *k = current_set();
+void matmul_rows(int64_t rows, int ith, int nth, int64_t *r0, int64_t *r1) {
+    int64_t chunk = (rows + nth - 1) / nth;
+    chunk = (chunk + 15) / 16 * 16; /* packed matrices come in groups of 16 rows */
+    *r0 = MIN(rows, ith * chunk);
+    *r1 = MIN(rows, *r0 + chunk);
+}
+
+/* What matmul_many and matmul_many_part share: each matrix's function and
+ * the matrix it reads (float types: the copy, in the same layout). Returns
+ * the activation layout. */
+static int many_setup(const kernel_set *k, const matrix *const *ws, int count, matmul_fn *fns,
+                      matrix *copies) {
     LLMOS_ASSERT(count >= 1 && count <= MATMUL_MANY_MAX);
-    const tensor_type type = ws[0]->type;
-    const int slot = type_slot(type);
-    const int act = k->act[slot];
-    const int64_t cols = ws[0]->cols;
-    matmul_fn fns[MATMUL_MANY_MAX];
-    matrix copies[MATMUL_MANY_MAX];
-    double work = 0;
+    const int slot = type_slot(ws[0]->type);
     for (int i = 0; i < count; i++) {
         const matrix *w = ws[i];
-        LLMOS_ASSERT(w->type == type && w->cols == cols);
+        LLMOS_ASSERT(w->type == ws[0]->type && w->cols == ws[0]->cols);
         fns[i] = w->packed && k->mm_packed[slot] ? k->mm_packed[slot] : k->mm[slot];
         copies[i] = *w;
-        if (w->packed && slot <= SLOT_BF16) { /* float types: the copy has the same layout */
+        if (w->packed && slot <= SLOT_BF16) {
             copies[i].data = w->packed;
             copies[i].packed = NULL;
         }
-        work += (double)w->rows * cols * n;
     }
+    return k->act[slot];
+}
+
+size_t matmul_scratch_bytes(const matrix *w, int n) {
+    const int act = current_set()->act[type_slot(w->type)];
+    return act == ACT_F32 ? 0 : act_row_bytes(act, w->cols) * (size_t)n;
+}
+
+void matmul_many_part(float *const *outs, const float *x, const matrix *const *ws, int count, int n,
+                      void *scratch, int ith, int nth) {
+    const kernel_set *k = current_set();
+    matmul_fn fns[MATMUL_MANY_MAX];
+    matrix copies[MATMUL_MANY_MAX];
+    const int act = many_setup(k, ws, count, fns, copies);
+    const int64_t cols = ws[0]->cols;
+    const size_t xs = act_row_bytes(act, cols);
+    const void *xa = x;
+    if (act != ACT_F32) {
+        LLMOS_ASSERT(scratch && (uintptr_t)scratch % 64 == 0);
+        act_fn conv = act == ACT_Q8 ? k->to_q8 : k->to_bf16;
+        for (int t = 0; t < n; t++) conv(x + (int64_t)t * cols, (char *)scratch + t * xs, cols, ws[0]->type);
+        xa = scratch;
+    }
+    for (int i = 0; i < count; i++) {
+        int64_t r0, r1;
+        matmul_rows(copies[i].rows, ith, nth, &r0, &r1);
+        if (r0 < r1) fns[i](outs[i], copies[i].rows, xa, xs, &copies[i], n, r0, r1);
+    }
+}
+
+void matmul_many(float *const *outs, const float *x, const matrix *const *ws, int count, int n) {
+    const kernel_set *k = current_set();
+    matmul_fn fns[MATMUL_MANY_MAX];
+    matrix copies[MATMUL_MANY_MAX];
+    const int act = many_setup(k, ws, count, fns, copies);
+    const tensor_type type = ws[0]->type;
+    const int64_t cols = ws[0]->cols;
+    double work = 0;
+    for (int i = 0; i < count; i++) work += (double)ws[i]->rows * cols * n;
     if (n <= 0) return;
 
     size_t xs = act_row_bytes(act, cols);
@@ -408,15 +450,12 @@ void matmul_many(float *const *outs, const float *x, const matrix *const *ws, in
 #pragma omp for schedule(static)
             for (int t = 0; t < n; t++) conv(x + (int64_t)t * cols, (char *)buf + t * xs, cols, type);
         }
-        /* One contiguous range of rows of each matrix per thread, in
-         * multiples of 16. */
+        /* One contiguous range of rows of each matrix per thread. */
         int id = omp_get_thread_num(), nt = omp_get_num_threads();
         for (int i = 0; i < count; i++) {
-            const int64_t rows = copies[i].rows;
-            int64_t chunk = (rows + nt - 1) / nt;
-            chunk = (chunk + 15) / 16 * 16;
-            int64_t r0 = id * chunk, r1 = MIN(rows, r0 + chunk);
-            if (r0 < r1) fns[i](outs[i], rows, xa, xs, &copies[i], n, r0, r1);
+            int64_t r0, r1;
+            matmul_rows(copies[i].rows, id, nt, &r0, &r1);
+            if (r0 < r1) fns[i](outs[i], copies[i].rows, xa, xs, &copies[i], n, r0, r1);
         }
     }
     free(buf);

@@ -33,6 +33,17 @@ void matmul(float *out, const float *x, const matrix *w, int n);
 #define MATMUL_MANY_MAX 4
 void matmul_many(float *const *outs, const float *x, const matrix *const *ws, int count, int n);
 
+/* For a caller that runs its own parallel region (no OpenMP inside):
+ * thread ith of nth computes its rows of matmul_many, matmul_rows's range
+ * of each matrix, after converting x into scratch (matmul_scratch_bytes of
+ * the first matrix, 64-byte aligned, private to the thread). */
+void matmul_many_part(float *const *outs, const float *x, const matrix *const *ws, int count, int n,
+                      void *scratch, int ith, int nth);
+size_t matmul_scratch_bytes(const matrix *w, int n);
+/* Rows [r0, r1) of a matrix of `rows` rows that thread ith of nth computes
+ * (contiguous, starting at multiples of 16; matmul uses the same split). */
+void matmul_rows(int64_t rows, int ith, int nth, int64_t *r0, int64_t *r1);
+
 /* Makes a copy of a matrix that matmul then reads instead of data: q8_0
  * and q4_0 in the layout the fastest kernels of this CPU read (16 rows
  * interleaved per block: one vector lane per row, no horizontal sums; the

@@ -277,7 +277,11 @@ struct model_state {
     float *hb, *hb2;    /* (n_batch, F) */
     float *rope;        /* (n_batch, D) cos and sin of each pair, per position */
     float *att;         /* (threads, ATT_QUERIES, ctx_stride) attention scores */
-    int n_att;          /* threads the att scratch was made for */
+    int n_att;          /* threads the per-thread scratch was made for */
+    float *xb_thr;      /* (threads, xb_stride) each thread's normed input (forward_one) */
+    size_t xb_stride;
+    char *scratch;      /* (threads, scratch_stride) converted activations (forward_one) */
+    size_t scratch_stride;
     float *logits;      /* (n_batch, V) */
 };
 
@@ -303,6 +307,17 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->rope = xmalloc(sizeof(float) * n_batch * c->head_dim);
     s->n_att = omp_get_max_threads();
     s->att = xmalloc(sizeof(float) * s->n_att * ATT_QUERIES * s->ctx_stride);
+    s->xb_stride = ((size_t)c->dim + 15) / 16 * 16;
+    s->xb_thr = xmalloc(sizeof(float) * s->n_att * s->xb_stride);
+    size_t sb = matmul_scratch_bytes(&m->output, 1); /* the largest conversion of one token */
+    for (int l = 0; l < c->n_layers; l++) {
+        const layer_weights *w = &m->layers[l];
+        const matrix *ms[] = {&w->wq, &w->wk, &w->wv, &w->wo, &w->w_gate, &w->w_up, &w->w_down};
+        for (size_t i = 0; i < ARRAY_LEN(ms); i++) sb = MAX(sb, matmul_scratch_bytes(ms[i], 1));
+    }
+    s->scratch_stride = (sb + 63) / 64 * 64;
+    s->scratch = aligned_alloc(64, s->scratch_stride * s->n_att + 64);
+    LLMOS_ASSERT(s->scratch);
     s->logits = xmalloc(sizeof(float) * n_batch * c->vocab_size);
     return s;
 }
@@ -311,7 +326,7 @@ void model_state_free(model_state *s) {
     if (!s) return;
     free(s->key_cache), free(s->value_cache), free(s->x), free(s->xb), free(s->tmp);
     free(s->q), free(s->att_out), free(s->k), free(s->v), free(s->hb), free(s->hb2);
-    free(s->rope), free(s->att), free(s->logits);
+    free(s->rope), free(s->att), free(s->logits), free(s->xb_thr), free(s->scratch);
     free(s);
 }
 
@@ -456,42 +471,135 @@ FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, 
         }
 }
 
-/* Causal attention of n new tokens (at pos..pos+n-1) against the cache of
- * layer l, which already holds them. Output (n, H*D). Work items are a
- * head and up to ATT_QUERIES consecutive queries: their scores against
- * every key the last of them sees, the softmax of each row over its own
- * keys (zeros after them), the weighted sum of values, then 1 / the sum of
- * the exponentials. */
-static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
-    const int H = c->n_heads, D = c->head_dim, group = c->n_heads / c->n_kv_heads;
-    const int cs = s->ctx_stride, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
+/* Causal attention of tq queries t0 .. t0+tq-1 of a batch of n new tokens
+ * (at pos..pos+n-1) and head h against the cache of layer l, which already
+ * holds them: their scores against every key the last of them sees, the
+ * softmax of each row over its own keys (zeros after them), the weighted
+ * sum of values, then 1 / the sum of the exponentials. att: scratch of
+ * ATT_QUERIES rows of ctx_stride floats. */
+static void attend(const model_config *c, model_state *s, int l, int pos, int h, int t0, int tq,
+                   float *att) {
+    const int H = c->n_heads, D = c->head_dim, kvh = h / (c->n_heads / c->n_kv_heads);
+    const int cs = s->ctx_stride;
     const float scale = 1.0f / sqrtf((float)D);
-    const double work = (double)n * H * D * (pos + n);
+    const float *kt = s->key_cache + ((size_t)l * c->n_kv_heads + kvh) * D * cs;
+    const float *vc = s->value_cache + ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
+    const float *q = s->q + ((size_t)t0 * H + h) * D;
+    float *out = s->att_out + ((size_t)t0 * H + h) * D;
+    const int len_max = pos + t0 + tq; /* keys the last query sees */
+    att_scores(att, cs, q, H * D, tq, kt, cs, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
+    float inv[ATT_QUERIES];
+    for (int i = 0; i < tq; i++) {
+        float *row = att + (size_t)i * cs;
+        const int len = pos + t0 + i + 1;
+        const float mx = vec_max(row, len);
+        inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
+        memset(row + len, 0, sizeof(float) * (len_max - len));
+    }
+    for (int i = 0; i < tq; i += 4)
+        att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i), vc, D,
+                   len_max);
+    for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
+}
+
+/* Attention of the whole batch (output (n, H*D)). Work items are a head
+ * and up to ATT_QUERIES consecutive queries. */
+static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
+    const int H = c->n_heads, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
+    const double work = (double)n * H * c->head_dim * (pos + n);
 #pragma omp parallel for schedule(dynamic, 1) if (work > 1e5)
     for (int item = 0; item < H * n_tiles; item++) {
         /* later query tiles see more keys: hand them out first */
         const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
-        const int tq = MIN(ATT_QUERIES, n - t0), kvh = h / group;
         const int tid = omp_get_thread_num();
-        float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * ATT_QUERIES * cs;
-        const float *kt = s->key_cache + ((size_t)l * c->n_kv_heads + kvh) * D * cs;
-        const float *vc = s->value_cache + ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
-        const float *q = s->q + ((size_t)t0 * H + h) * D;
-        float *out = s->att_out + ((size_t)t0 * H + h) * D;
-        const int len_max = pos + t0 + tq; /* keys the last query sees */
-        att_scores(att, cs, q, H * D, tq, kt, cs, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
-        float inv[ATT_QUERIES];
-        for (int i = 0; i < tq; i++) {
-            float *row = att + (size_t)i * cs;
-            const int len = pos + t0 + i + 1;
-            const float mx = vec_max(row, len);
-            inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
-            memset(row + len, 0, sizeof(float) * (len_max - len));
+        float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * ATT_QUERIES * s->ctx_stride;
+        attend(c, s, l, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
+    }
+}
+
+/* RoPE on the n new tokens' q and k, and k and v into the cache, for the
+ * kv heads g0 .. g1-1 and the query heads that share them. */
+static void rope_and_cache(const model_config *c, model_state *s, int l, int n, int pos, int t,
+                           int g0, int g1) {
+    const int D = c->head_dim, KVH = c->n_kv_heads, group = c->n_heads / KVH, cs = s->ctx_stride;
+    const size_t kvd = (size_t)KVH * D;
+    const float *rc = s->rope + (size_t)t * D;
+    rope_row(s->q + ((size_t)t * c->n_heads + (size_t)g0 * group) * D, rc, (g1 - g0) * group, D);
+    float *k = s->k + (size_t)t * kvd;
+    rope_row(k + (size_t)g0 * D, rc, g1 - g0, D);
+    float *kc = s->key_cache + (size_t)l * kvd * cs;
+    float *vc = s->value_cache + (size_t)l * kvd * s->n_ctx;
+    for (int g = g0; g < g1; g++) {
+        memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + (size_t)g * D,
+               sizeof(float) * D);
+        if (n == 1)
+            for (int d = 0; d < D; d++) kc[((size_t)g * D + d) * cs + pos] = k[g * D + d];
+    }
+}
+
+/* matmul_many (ith < 0) or matmul_many_part, falling back to one matrix at
+ * a time when the matrices differ in type (a file may mix them). */
+static void mm_group(float *const *outs, const float *x, const matrix *const *ws, int count, int n,
+                     void *scratch, int ith, int nth) {
+    int same = 1;
+    for (int i = 1; i < count; i++) same &= ws[i]->type == ws[0]->type;
+    for (int i = 0; i < count; i += same ? count : 1) {
+        const int k = same ? count : 1;
+        if (ith < 0) matmul_many(outs + i, x, ws + i, k, n);
+        else matmul_many_part(outs + i, x, ws + i, k, n, scratch, ith, nth);
+    }
+}
+
+/* One token (generation) in one parallel region: every thread computes its
+ * rows of each matrix (matmul_many_part) and the heads of its kv heads, and
+ * the threads meet at a barrier between steps. Each normalizes the
+ * residual stream into its own copy of xb. Compared with a parallel region
+ * per matrix, no thread is woken from sleep and no serial step runs while
+ * the others wait. */
+static void forward_one(const model *m, model_state *s, int pos) {
+    const model_config *c = &m->cfg;
+    const int C = c->dim, F = c->ffn_dim, KVH = c->n_kv_heads, group = c->n_heads / KVH;
+#pragma omp parallel
+    {
+        const int ith = omp_get_thread_num(), nth = omp_get_num_threads();
+        float *xb = s->xb_thr + (size_t)ith * s->xb_stride;
+        void *scratch = s->scratch + (size_t)ith * s->scratch_stride;
+        float *att = s->att + (size_t)ith * ATT_QUERIES * s->ctx_stride;
+        const int g0 = (int)((int64_t)KVH * ith / nth), g1 = (int)((int64_t)KVH * (ith + 1) / nth);
+        int64_t c0, c1, f0, f1;
+        matmul_rows(C, ith, nth, &c0, &c1);
+        matmul_rows(F, ith, nth, &f0, &f1);
+        for (int l = 0; l < c->n_layers; l++) {
+            const layer_weights *w = &m->layers[l];
+            rmsnorm_row(xb, s->x, w->attn_norm, C, c->norm_eps);
+            float *const qkv[] = {s->q, s->k, s->v};
+            const matrix *const wqkv[] = {&w->wq, &w->wk, &w->wv};
+            mm_group(qkv, xb, wqkv, 3, 1, scratch, ith, nth);
+#pragma omp barrier
+            rope_and_cache(c, s, l, 1, pos, 0, g0, g1);
+            if (nth > KVH) { /* fewer kv heads than threads: the query heads are split */
+#pragma omp barrier
+                for (int h = (int)((int64_t)c->n_heads * ith / nth);
+                     h < (int)((int64_t)c->n_heads * (ith + 1) / nth); h++)
+                    attend(c, s, l, pos, h, 0, 1, att);
+            } else
+                for (int h = g0 * group; h < g1 * group; h++) attend(c, s, l, pos, h, 0, 1, att);
+#pragma omp barrier
+            matmul_many_part(&s->tmp, s->att_out, (const matrix *const[]){&w->wo}, 1, 1, scratch, ith, nth);
+            add_row(s->x + c0, s->tmp + c0, (int)(c1 - c0));
+#pragma omp barrier
+            rmsnorm_row(xb, s->x, w->ffn_norm, C, c->norm_eps);
+            float *const gu[] = {s->hb, s->hb2};
+            const matrix *const wgu[] = {&w->w_gate, &w->w_up};
+            mm_group(gu, xb, wgu, 2, 1, scratch, ith, nth);
+            vec_swiglu_fwd(s->hb + f0, s->hb + f0, s->hb2 + f0, (size_t)(f1 - f0));
+#pragma omp barrier
+            matmul_many_part(&s->tmp, s->hb, (const matrix *const[]){&w->w_down}, 1, 1, scratch, ith, nth);
+            add_row(s->x + c0, s->tmp + c0, (int)(c1 - c0));
+#pragma omp barrier
         }
-        for (int i = 0; i < tq; i += 4)
-            att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i), vc, D,
-                       len_max);
-        for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
+        rmsnorm_row(xb, s->x, m->out_norm, C, c->norm_eps);
+        matmul_many_part(&s->logits, xb, (const matrix *const[]){&m->output}, 1, 1, scratch, ith, nth);
     }
 }
 
@@ -521,6 +629,10 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         row_to_float(m->tok_embd.type, (const char *)m->tok_embd.data + (size_t)tokens[t] * erb,
                      s->x + (size_t)t * C, C);
     rope_table(s->rope, n, pos, D, c->rope_base);
+    if (n == 1 && omp_get_max_threads() > 1 && omp_get_max_threads() <= s->n_att) {
+        forward_one(m, s, pos);
+        return s->logits;
+    }
 
     for (int l = 0; l < c->n_layers; l++) {
         const layer_weights *w = &m->layers[l];
@@ -528,20 +640,12 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         residual_norm(s->xb, s->x, l ? s->tmp : NULL, w->attn_norm, n, C, c->norm_eps);
         float *const qkv[] = {s->q, s->k, s->v};
         const matrix *const wqkv[] = {&w->wq, &w->wk, &w->wv};
-        matmul_many(qkv, s->xb, wqkv, 3, n);
+        mm_group(qkv, s->xb, wqkv, 3, n, NULL, -1, 0);
         float *kc = s->key_cache + (size_t)l * KVH * D * cs;
-        float *vc = s->value_cache + (size_t)l * KVH * s->n_ctx * D;
 #pragma omp parallel if (n > 1)
         {
 #pragma omp for schedule(static)
-            for (int t = 0; t < n; t++) {
-                const float *rc = s->rope + (size_t)t * D;
-                rope_row(s->q + (size_t)t * c->n_heads * D, rc, c->n_heads, D);
-                rope_row(s->k + (size_t)t * kvd, rc, KVH, D);
-                for (int g = 0; g < KVH; g++)
-                    memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + g * D,
-                           sizeof(float) * D);
-            }
+            for (int t = 0; t < n; t++) rope_and_cache(c, s, l, n, pos, t, 0, KVH);
             /* keys into the transposed cache: each row written along positions */
 #pragma omp for schedule(static)
             for (int gd = 0; gd < (int)kvd; gd++)
@@ -552,7 +656,7 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         residual_norm(s->xb, s->x, s->tmp, w->ffn_norm, n, C, c->norm_eps);
         float *const gu[] = {s->hb, s->hb2};
         const matrix *const wgu[] = {&w->w_gate, &w->w_up};
-        matmul_many(gu, s->xb, wgu, 2, n);
+        mm_group(gu, s->xb, wgu, 2, n, NULL, -1, 0);
 #pragma omp parallel for schedule(static) if (n > 1)
         for (int t = 0; t < n; t++)
             vec_swiglu_fwd(s->hb + (size_t)t * F, s->hb + (size_t)t * F, s->hb2 + (size_t)t * F, F);
