@@ -99,14 +99,7 @@ static int grad_dump(const char *dir, const model_config *cfg, int B, int T, uin
     train_model_zero_grad(m);
     const float loss = train_model_forward(m, tok, tgt, mask, B, T);
     train_model_backward(m, tok, 1.0f);
-    gguf_writer *w = gguf_writer_new();
-    gguf_set_f32(w, "test.loss", loss);
-    gguf_set_u32(w, "test.batch", (uint32_t)B);
-    gguf_set_u32(w, "test.ctx", (uint32_t)T);
-    gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)N);
-    gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)N);
-    gguf_set_arr(w, "test.mask", GGUF_F32, mask, (uint64_t)N);
-    const int rc = train_grad_dump(dir, m, w, loss);
+    const int rc = train_grad_dump(dir, m, train_dump_batch(loss, B, T, tok, tgt, mask), loss);
     free(tok), free(tgt), free(mask);
     train_model_free(m);
     return rc;

@@ -285,7 +285,7 @@ int dpo_run(const dpo_opts *o) {
     int *tokb = NULL, *tgtb = NULL;
     float *maskb = NULL;
     double *ref_tr = NULL, *ref_va = NULL, *pol_va = NULL;
-    size_t *order = NULL;
+    train_batches bt = {0};
     train_loop L;
     train_loop_init(&L, "llmos dpo", ro, o->out_path, 1);
 
@@ -357,16 +357,10 @@ int dpo_run(const dpo_opts *o) {
         train_model_zero_grad(m);
         int Tb;
         dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
-        const int N = 2 * np * Tb;
         float *refs = xmalloc(sizeof(float) * 2 * (size_t)np);
         for (int i = 0; i < 2 * np; i++) refs[i] = (float)ref_tr[i];
-        gguf_writer *w = gguf_writer_new();
-        gguf_set_f32(w, "test.loss", (float)st.loss);
+        gguf_writer *w = train_dump_batch(st.loss, 2 * np, Tb, tokb, tgtb, NULL);
         gguf_set_f32(w, "test.beta", (float)o->beta);
-        gguf_set_u32(w, "test.batch", (uint32_t)(2 * np));
-        gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
-        gguf_set_arr(w, "test.tokens", GGUF_I32, tokb, (uint64_t)N);
-        gguf_set_arr(w, "test.targets", GGUF_I32, tgtb, (uint64_t)N);
         gguf_set_arr(w, "test.ref_logps", GGUF_F32, refs, 2 * (uint64_t)np);
         rc = train_grad_dump(ro->grad_dump, m, w, st.loss);
         free(refs);
@@ -405,20 +399,14 @@ int dpo_run(const dpo_opts *o) {
             fprintf(stderr, "  held out before training: loss %.4f, reward accuracy %.3f, margin %.4f\n",
                     vs.loss, vs.acc, vs.margin);
     }
-    order = xmalloc(n_tr * sizeof *order);
-    int64_t order_epoch = -1;
+    train_batches_init(&bt, n_tr, B, ro->seed);
     L.t_start = time_now();
     for (int64_t step = L.step0 + 1; step <= total; step++) {
-        const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-        if (epoch != order_epoch) {
-            train_epoch_order(order, n_tr, ro->seed, epoch);
-            order_epoch = epoch;
-        }
-        const size_t start = (size_t)k * (size_t)B;
-        const int np = (int)MIN((size_t)B, n_tr - start);
+        const size_t *idx;
+        const int np = train_batches_step(&bt, step, &idx);
         train_model_zero_grad(m);
         int Tb;
-        dpo_stats st = dpo_step(m, &tr, ref_tr, order + start, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
+        dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, st.loss, &norm, &lr) < 0) goto done;
         fprintf(L.log,
@@ -456,7 +444,8 @@ int dpo_run(const dpo_opts *o) {
     rc = 0;
 done:
     train_loop_release(&L);
-    free(tokb), free(tgtb), free(maskb), free(ref_tr), free(ref_va), free(pol_va), free(order);
+    free(tokb), free(tgtb), free(maskb), free(ref_tr), free(ref_va), free(pol_va);
+    train_batches_free(&bt);
     seqset_free(&tr), seqset_free(&va);
     pref_pairs_free(&pp), pref_pairs_free(&pv);
     adamw_free(opt);

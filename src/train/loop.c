@@ -154,6 +154,18 @@ void train_loop_release(train_loop *L) {
     memset(L, 0, sizeof *L);
 }
 
+gguf_writer *train_dump_batch(double loss, int rows, int T, const int *tok, const int *tgt, const float *mask) {
+    const uint64_t N = (uint64_t)rows * (uint64_t)T;
+    gguf_writer *w = gguf_writer_new();
+    gguf_set_f32(w, "test.loss", (float)loss);
+    gguf_set_u32(w, "test.batch", (uint32_t)rows);
+    gguf_set_u32(w, "test.ctx", (uint32_t)T);
+    gguf_set_arr(w, "test.tokens", GGUF_I32, tok, N);
+    gguf_set_arr(w, "test.targets", GGUF_I32, tgt, N);
+    if (mask) gguf_set_arr(w, "test.mask", GGUF_F32, mask, N);
+    return w;
+}
+
 int train_grad_dump(const char *dir, const train_model *m, gguf_writer *w, double loss) {
     char path[4096];
     gguf_writer *mw = gguf_writer_new();
@@ -188,4 +200,29 @@ uint64_t train_epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch
         order[i - 1] = order[j], order[j] = t;
     }
     return r;
+}
+
+void train_batches_init(train_batches *b, size_t n, int B, uint64_t seed) {
+    b->n = n;
+    b->B = B;
+    b->seed = seed;
+    b->order = xmalloc((n ? n : 1) * sizeof *b->order);
+    b->epoch = -1;
+}
+
+int train_batches_step(train_batches *b, int64_t step, const size_t **idx) {
+    const int64_t spe = (int64_t)((b->n + (size_t)b->B - 1) / (size_t)b->B);
+    const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
+    if (epoch != b->epoch) {
+        train_epoch_order(b->order, b->n, b->seed, epoch);
+        b->epoch = epoch;
+    }
+    const size_t start = (size_t)k * (size_t)b->B;
+    *idx = b->order + start;
+    return (int)MIN((size_t)b->B, b->n - start);
+}
+
+void train_batches_free(train_batches *b) {
+    free(b->order);
+    memset(b, 0, sizeof *b);
 }

@@ -140,9 +140,13 @@ int train_loop_checkpoint(train_loop *L, int64_t step);
 int train_loop_finish(train_loop *L, const char *out_path);
 void train_loop_release(train_loop *L);
 
-/* The --grad-dump files: DIR/model.gguf (m's weights) and DIR/grads.gguf
- * (the stage's test.* keys already in w, then m's gradients); prints
- * "loss L". Frees w. 0, or -1 with err_set. */
+/* The --grad-dump files, for the tests against PyTorch: train_dump_batch
+ * starts DIR/grads.gguf's keys with the batch (test.loss, test.batch = rows,
+ * test.ctx = T, test.tokens, test.targets, and test.mask when mask is not
+ * NULL; rows x T each); the stage adds its own test.* keys; train_grad_dump
+ * writes DIR/model.gguf (m's weights) and DIR/grads.gguf (those keys and
+ * m's gradients), prints "loss L" and frees w. 0, or -1 with err_set. */
+gguf_writer *train_dump_batch(double loss, int rows, int T, const int *tok, const int *tgt, const float *mask);
 int train_grad_dump(const char *dir, const train_model *m, gguf_writer *w, double loss);
 
 /* splitmix64's finalizer: the stages' hash for data order and held-out
@@ -152,5 +156,21 @@ uint64_t train_mix64(uint64_t z);
  * so a resumed run sees the same batches. Returns the generator's state
  * for further draws. */
 uint64_t train_epoch_order(size_t *order, size_t n, uint64_t seed, int64_t epoch);
+
+/* Batches of B examples out of n, each epoch in train_epoch_order's order
+ * (the last batch of an epoch may be short). */
+typedef struct {
+    size_t n;
+    int B;
+    uint64_t seed;
+    size_t *order; /* (n) the current epoch's order */
+    int64_t epoch; /* of order (-1: none yet) */
+} train_batches;
+
+void train_batches_init(train_batches *b, size_t n, int B, uint64_t seed);
+/* Step (1-based) -> its batch: *idx points at its example indexes; returns
+ * their count. */
+int train_batches_step(train_batches *b, int64_t step, const size_t **idx);
+void train_batches_free(train_batches *b);
 
 #endif

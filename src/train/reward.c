@@ -273,7 +273,7 @@ int reward_train(const reward_opts *o) {
     int *tok = NULL, *tgt = NULL;
     float *mask = NULL;
     adamw *opt = NULL;
-    size_t *order = NULL;
+    train_batches bt = {0};
     train_loop L;
     train_loop_init(&L, "llmos reward train", ro, o->out_path, 0);
     const int B = MIN(ro->batch, 2048);
@@ -299,14 +299,9 @@ int reward_train(const reward_opts *o) {
         train_model_zero_grad(rm.m);
         int Tb;
         bt_stats st = pairs_step(rm.m, &tr, idx, np, pad, rm.pos, rm.neg, tok, tgt, mask, 1, &Tb);
-        gguf_writer *w = gguf_writer_new();
-        gguf_set_f32(w, "test.loss", (float)st.loss);
-        gguf_set_u32(w, "test.batch", (uint32_t)(2 * np));
-        gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
+        gguf_writer *w = train_dump_batch(st.loss, 2 * np, Tb, tok, tgt, NULL);
         gguf_set_u32(w, "test.pos", (uint32_t)rm.pos);
         gguf_set_u32(w, "test.neg", (uint32_t)rm.neg);
-        gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)2 * np * Tb);
-        gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)2 * np * Tb);
         rc = train_grad_dump(ro->grad_dump, rm.m, w, st.loss);
         goto done;
     }
@@ -328,18 +323,12 @@ int reward_train(const reward_opts *o) {
         fprintf(stderr, "llmos reward train: %zu pairs, %zu held out (%zu too long); %lld steps of %d pairs; "
                         "held out before: accuracy %.3f%s\n", n_tr, n_va, n_long, (long long)total, B, vs.acc,
                 ro->resume ? "; resuming" : "");
-    order = xmalloc(n_tr * sizeof *order);
-    int64_t order_epoch = -1;
+    train_batches_init(&bt, n_tr, B, ro->seed);
     for (int64_t step = L.step0 + 1; step <= total; step++) {
-        const int64_t epoch = (step - 1) / spe, k = (step - 1) % spe;
-        if (epoch != order_epoch) {
-            train_epoch_order(order, n_tr, ro->seed, epoch);
-            order_epoch = epoch;
-        }
-        const size_t start = (size_t)k * (size_t)B;
-        const int np = (int)MIN((size_t)B, n_tr - start);
+        const size_t *idx;
+        const int np = train_batches_step(&bt, step, &idx);
         train_model_zero_grad(rm.m);
-        bt_stats st = pairs_step(rm.m, &tr, order + start, np, pad, rm.pos, rm.neg, tok, tgt, mask, 1, NULL);
+        bt_stats st = pairs_step(rm.m, &tr, idx, np, pad, rm.pos, rm.neg, tok, tgt, mask, 1, NULL);
         double norm, lr;
         if (train_loop_update(&L, rm.m, opt, step, st.loss, &norm, &lr) < 0) goto done;
         fprintf(L.log, "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g}\n",
@@ -365,7 +354,8 @@ int reward_train(const reward_opts *o) {
     rc = 0;
 done:
     train_loop_release(&L);
-    free(order), free(tok), free(tgt), free(mask);
+    train_batches_free(&bt);
+    free(tok), free(tgt), free(mask);
     adamw_free(opt);
     seqs_free(&tr), seqs_free(&va);
     pref_pairs_free(&pp), pref_pairs_free(&pv);

@@ -237,12 +237,7 @@ int rl_run(const rl_opts *o) {
         if (ro->grad_dump) {
             float *advf = xmalloc(sizeof(float) * (size_t)R);
             for (int r = 0; r < R; r++) advf[r] = (float)adv[r];
-            gguf_writer *w = gguf_writer_new();
-            gguf_set_f32(w, "test.loss", (float)loss);
-            gguf_set_u32(w, "test.batch", (uint32_t)R);
-            gguf_set_u32(w, "test.ctx", (uint32_t)Tb);
-            gguf_set_arr(w, "test.tokens", GGUF_I32, tokb, (uint64_t)R * Tb);
-            gguf_set_arr(w, "test.targets", GGUF_I32, tgtb, (uint64_t)R * Tb);
+            gguf_writer *w = train_dump_batch(loss, R, Tb, tokb, tgtb, NULL);
             gguf_set_arr(w, "test.adv", GGUF_F32, advf, (uint64_t)R);
             rc = train_grad_dump(ro->grad_dump, m, w, loss);
             free(advf);

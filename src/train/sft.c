@@ -226,14 +226,7 @@ static int grad_dump(const char *dir, train_model *m, const int *tok, const int 
     const int N = B * T;
     float *mask = xmalloc(sizeof(float) * (size_t)N);
     for (int i = 0; i < N; i++) mask[i] = 1.0f;
-    gguf_writer *w = gguf_writer_new();
-    gguf_set_f32(w, "test.loss", loss);
-    gguf_set_u32(w, "test.batch", (uint32_t)B);
-    gguf_set_u32(w, "test.ctx", (uint32_t)T);
-    gguf_set_arr(w, "test.tokens", GGUF_I32, tok, (uint64_t)N);
-    gguf_set_arr(w, "test.targets", GGUF_I32, tgt, (uint64_t)N);
-    gguf_set_arr(w, "test.mask", GGUF_F32, mask, (uint64_t)N);
-    const int rc = train_grad_dump(dir, m, w, loss);
+    const int rc = train_grad_dump(dir, m, train_dump_batch(loss, B, T, tok, tgt, mask), loss);
     free(mask);
     return rc;
 }
