@@ -13,8 +13,11 @@ repetition of each, and the ratio of the bests (llmos / llama.cpp). Then the
 roofline: generation as weight bytes read per second against the measured
 read bandwidth (bytes per token = every weight matrix once, the token
 embedding row excluded, KV cache not counted); prompt processing as FLOP/s
-(2 x matrix parameters per token) against the kernels' own matmul speed on
-the same shapes (kernels_bench, 128 tokens). Prints markdown.
+(2 x layer matrix parameters per token, plus the output head once per
+prompt: only the last token's logits are computed) against the kernels'
+own matmul speed on
+the same shapes (kernels_bench, 128 tokens). Last, each engine's peak RSS.
+Prints markdown, with whether each cell meets issue 2's bar.
 
 With --cpu: instead, one thread, CPU time per prompt of 128 tokens and per
 generated token for each engine (what a shared machine can still measure
@@ -37,6 +40,16 @@ def mat_params(size):
     return L * (4 * C * C + 3 * C * F) + V * C
 
 
+def pp_flop(size):
+    """FLOP per prompt token: every layer matrix for each token, the output
+    head once per prompt (both engines compute only the last logits)."""
+    C, L, F, V = SHAPES[size]
+    return 2.0 * (L * (4 * C * C + 3 * C * F) + V * C / 128)
+
+
+PEAK_RSS = {}  # (engine, size, type) -> largest peak RSS of its runs, MB
+
+
 def run(cmd):
     p = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     if p.returncode != 0:
@@ -45,10 +58,24 @@ def run(cmd):
     return p.stdout
 
 
+def run_rss(cmd):
+    """(stdout, peak RSS in MB) of one run of cmd."""
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    out = p.stdout.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    p.returncode = os.waitstatus_to_exitcode(status)
+    if p.returncode != 0:
+        sys.stderr.write('infer_bench.py: %s failed\n' % ' '.join(cmd))
+        sys.exit(1)
+    return out, ru.ru_maxrss / 1024.0
+
+
 def llama_cpp(bin_, path, threads, reps):
     """{'pp128': (mean, best), 'tg128': (mean, best)}"""
-    out = run([bin_, '-m', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps),
-               '-o', 'jsonl'])
+    out, rss = run_rss([bin_, '-m', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps),
+                        '-o', 'jsonl'])
+    key = ('llama.cpp', os.path.basename(path))
+    PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
     res = {}
     for line in out.splitlines():
         line = line.strip()
@@ -61,7 +88,10 @@ def llama_cpp(bin_, path, threads, reps):
 
 
 def llmos(bin_, path, threads, reps):
-    out = run([bin_, 'bench', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps), '--csv'])
+    out, rss = run_rss([bin_, 'bench', path, '-p', '128', '-n', '128', '-t', str(threads), '-r', str(reps),
+                        '--csv'])
+    key = ('llmos', os.path.basename(path))
+    PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
     res, kpath = {}, ''
     for line in out.splitlines():
         f = line.split(',')
@@ -164,34 +194,48 @@ def main():
     print('Read bandwidth (kernels_bench stream, 1 GiB): %s.' %
           ', '.join('%.1f GB/s on %d thread%s' % (bw[t], t, 's' if t > 1 else '') for t in threads))
     print('llmos kernel path: %s.\n' % kpath)
-    print('| model | type | threads | test | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp |')
-    print('| ----- | ---- | ------: | ---- | -------------------: | ---------------: | ----------------: |')
+    print('Bar (issue 2): pp128 at least 0.8x llama.cpp, tg128 at least 1x (ratio of the bests).\n')
+    print('| model | type | threads | test | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp | bar |')
+    print('| ----- | ---- | ------: | ---- | -------------------: | ---------------: | ----------------: | --- |')
     for size, tt, t, test, lc, lm in rows:
-        print('| %s | %s | %d | %s | %.1f (%.1f) | %.1f (%.1f) | %.2f |' %
-              (size, tt, t, test, lc[0], lc[1], lm[0], lm[1], lm[1] / lc[1]))
+        ratio = lm[1] / lc[1]
+        bar = 0.8 if test.startswith('pp') else 1.0
+        print('| %s | %s | %d | %s | %.1f (%.1f) | %.1f (%.1f) | %.2f | %s |' %
+              (size, tt, t, test, lc[0], lc[1], lm[0], lm[1], ratio, 'met' if ratio >= bar else 'NOT met'))
 
     print('\nGeneration roofline: weight bytes read per second (best tg128) against the read bandwidth.\n')
-    print('| model | type | threads | MB/token | bandwidth limit t/s | llama.cpp GB/s (% of bw) | llmos GB/s (% of bw) |')
-    print('| ----- | ---- | ------: | -------: | ------------------: | -----------------------: | -------------------: |')
+    print('| model | type | threads | MB/token | bandwidth limit t/s | llama.cpp GB/s (% of bw) | llmos GB/s (% of bw) | 85% |')
+    print('| ----- | ---- | ------: | -------: | ------------------: | -----------------------: | -------------------: | --- |')
     for size, tt, t, test, lc, lm in rows:
         if test != 'tg128':
             continue
         b = mat_params(size) * BYTES_PER_PARAM[tt]
-        print('| %s | %s | %d | %.1f | %.0f | %.1f (%.0f%%) | %.1f (%.0f%%) |' %
+        pct = 100 * lm[1] * b / 1e9 / bw[t]
+        print('| %s | %s | %d | %.1f | %.0f | %.1f (%.0f%%) | %.1f (%.0f%%) | %s |' %
               (size, tt, t, b / 1e6, bw[t] * 1e9 / b, lc[1] * b / 1e9, 100 * lc[1] * b / 1e9 / bw[t],
-               lm[1] * b / 1e9, 100 * lm[1] * b / 1e9 / bw[t]))
+               lm[1] * b / 1e9, pct, 'met' if pct >= 85 else 'NOT met'))
 
-    print('\nPrompt-processing roofline: matmul FLOP/s (best pp128, 2 x matrix parameters per token)'
-          ' against llmos\'s kernels alone on the same matrices (kernels_bench, 128 tokens).\n')
+    print('\nPrompt-processing roofline: matmul FLOP/s (best pp128; per token 2 x the layer matrices\''
+          ' parameters, plus the output head once per prompt) against llmos\'s kernels alone on the'
+          ' same matrices (kernels_bench, 128 tokens).\n')
     print('| model | type | threads | kernel peak GFLOP/s | llama.cpp GFLOP/s | llmos GFLOP/s (% of peak) |')
     print('| ----- | ---- | ------: | ------------------: | ----------------: | ------------------------: |')
     for size, tt, t, test, lc, lm in rows:
         if test != 'pp128':
             continue
-        fl = 2.0 * mat_params(size)
+        fl = pp_flop(size)
         peak = kernel_peak(a.kernels_bench, size, tt, t)
         print('| %s | %s | %d | %.0f | %.0f | %.0f (%.0f%%) |' %
               (size, tt, t, peak, lc[1] * fl / 1e9, lm[1] * fl / 1e9, 100 * lm[1] * fl / 1e9 / peak))
+
+    print('\nPeak RSS of a bench run (weights, KV cache for 128 tokens, scratch), MB, and the file size.\n')
+    print('| model | type | file MB | llama.cpp MB | llmos MB |')
+    print('| ----- | ---- | ------: | -----------: | -------: |')
+    for size in sizes:
+        for tt in types:
+            f = '%s-%s.gguf' % (size, tt)
+            print('| %s | %s | %.0f | %.0f | %.0f |' % (size, tt, os.path.getsize(os.path.join(a.dir, f)) / 2**20,
+                                                       PEAK_RSS[('llama.cpp', f)], PEAK_RSS[('llmos', f)]))
 
 
 if __name__ == '__main__':
