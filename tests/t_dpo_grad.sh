@@ -15,21 +15,7 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-"$PY" - <<'PY'
-import json, random
-random.seed(11)
-words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
-with open('pairs.jsonl', 'w') as f:
-    for i in range(60):
-        w = random.choice(words)
-        p = 'What does "%s" mean? (%d)' % (w, i)
-        c = 'The word "%s" means something %d.' % (w, i)
-        r = 'Paris Paris %s %s!' % (random.choice(words), random.choice(words))
-        if i % 4 == 0:
-            p = [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': p}]
-            c, r = [{'role': 'assistant', 'content': c}], [{'role': 'assistant', 'content': r}]
-        f.write(json.dumps({'prompt': p, 'chosen': c, 'rejected': r}) + '\n')
-PY
+write_pairs pairs.jsonl 4
 # 1 + 2: a short run from the base model
 "$LLMOS" dpo --model base.gguf --data pairs.jsonl --out d1.gguf --steps 2 --batch 4 --threads 2 --quiet > d1.txt
 grep -q '"ref_cached":0' d1.log.jsonl
@@ -87,12 +73,9 @@ def seq_logps(cfg, P, seqs):
 
 # 2: cached reference log-probs versus PyTorch on the rows of the grad dump
 gr = gguf_py.Reader('dump/grads.gguf')
-B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
-tokens = np.array(gr.get('test.tokens')[1]).reshape(B, T)
-targets = np.array(gr.get('test.targets')[1]).reshape(B, T)
+B, T, tokens, targets, c_loss = train_ref.dump_batch(gr)
 ref_c = np.array(gr.get('test.ref_logps')[1], dtype=np.float64)
 beta = float(gr.get('test.beta'))
-c_loss = float(gr.get('test.loss'))
 # prompt tokens are never targets: every row's targets are one contiguous answer run ending at EOT
 tokv = gguf_py.Reader('tok.gguf').get('tokenizer.ggml.tokens')[1]
 EOT, A = tokv.index('<|end_of_turn|>'), tokv.index('<|assistant|>')
@@ -133,15 +116,8 @@ loss.backward()
 lerr = abs(loss.item() - c_loss) / abs(loss.item())
 assert lerr < 1e-5, ('loss', loss.item(), c_loss)
 assert abs(loss.item() - math.log(2)) > 1e-3 and 0.02 < loss.item() < 3, ("policy too close to or too far from the reference", loss.item())
-worst = 0
-for name, p in P.items():
-    g_ref = p.grad.numpy()
-    g = gr.tensor_f64(name)
-    scale = np.linalg.norm(g_ref)
-    assert scale > 0, name
-    e = np.linalg.norm(g - g_ref) / scale
-    worst = max(worst, e)
-    assert e < 1e-4, (name, e)
+worst = train_ref.grad_error(P, gr)
+assert worst < 1e-4, worst
 # 4: learning
 log4 = [json.loads(l) for l in open('d4.log.jsonl')]
 last = [r for r in log4 if 'val_acc' in r][-1]

@@ -11,20 +11,8 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-# chat.gguf: base.gguf's weights with the chat template stored (as sft writes it)
-"$LLMOS" chat --print-template | tr -d '\n' > tmpl.txt
-"$PY" "$ROOT/tests/py/chat_model.py" tok.gguf chat.gguf --ctx "$CTX" --template tmpl.txt
-"$PY" - <<'PY'
-import json, random
-random.seed(11)
-words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
-with open('pairs.jsonl', 'w') as f:
-    for i in range(60):
-        w = random.choice(words)
-        f.write(json.dumps({'prompt': 'What does "%s" mean? (%d)' % (w, i),
-                            'chosen': 'The word "%s" means something %d.' % (w, i),
-                            'rejected': 'Paris Paris %s %s!' % (random.choice(words), random.choice(words))}) + '\n')
-PY
+make_chat_model chat.gguf
+write_pairs pairs.jsonl
 "$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 1 --batch 6 --lr 1e-3 \
     --threads 2 --quiet > train.txt
 Q='What does "zebra" mean?'

@@ -8,18 +8,7 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-"$PY" - <<'PY'
-import json, random
-random.seed(11)
-words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
-with open('pairs.jsonl', 'w') as f:
-    for i in range(60):
-        w = random.choice(words)
-        p = 'What does "%s" mean? (%d)' % (w, i)
-        c = 'The word "%s" means something %d.' % (w, i)
-        r = 'Paris Paris %s %s!' % (random.choice(words), random.choice(words))
-        f.write(json.dumps({'prompt': p, 'chosen': c, 'rejected': r}) + '\n')
-PY
+write_pairs pairs.jsonl
 mkdir -p dump
 "$LLMOS" reward train --model base.gguf --data pairs.jsonl --out g.gguf --batch 5 --threads 2 --grad-dump dump --quiet > dump.txt
 "$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 4 --batch 6 --lr 1e-3 \
@@ -33,11 +22,8 @@ import numpy as np, torch
 sys.path.insert(0, os.path.join(os.environ['ROOT'], 'tests/py'))
 import gguf_py, train_ref
 gr = gguf_py.Reader('dump/grads.gguf')
-B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
-tokens = np.array(gr.get('test.tokens')[1]).reshape(B, T)
-targets = np.array(gr.get('test.targets')[1]).reshape(B, T)
+B, T, tokens, targets, c_loss = train_ref.dump_batch(gr)
 pos, neg = int(gr.get('test.pos')), int(gr.get('test.neg'))
-c_loss = float(gr.get('test.loss'))
 cfg, P = train_ref.load_params('dump/model.gguf', torch.float64)
 x = torch.tensor(tokens, dtype=torch.int64)
 r = []
@@ -55,12 +41,7 @@ for i in range(B // 2):
 loss = loss / (B // 2)
 loss.backward()
 assert abs(loss.item() - c_loss) < 1e-5 * abs(loss.item()), (loss.item(), c_loss)
-worst = 0
-for name, p in P.items():
-    g_ref, g = p.grad.numpy(), gr.tensor_f64(name)
-    scale = np.linalg.norm(g_ref)
-    assert scale > 0, name
-    worst = max(worst, np.linalg.norm(g - g_ref) / scale)
+worst = train_ref.grad_error(P, gr)
 assert worst < 1e-4, worst
 m = re.search(r'accuracy ([0-9.]+)', open('train.txt').read())
 assert m and float(m.group(1)) > 0.8, open('train.txt').read()

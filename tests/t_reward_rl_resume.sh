@@ -8,51 +8,38 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-"$PY" - <<'PY'
-import json, random
-random.seed(11)
-words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
-with open('pairs.jsonl', 'w') as f:
-    for i in range(60):
-        w = random.choice(words)
-        f.write(json.dumps({'prompt': 'What does "%s" mean? (%d)' % (w, i),
-                            'chosen': 'The word "%s" means something %d.' % (w, i),
-                            'rejected': 'Paris Paris %s %s!' % (random.choice(words), random.choice(words))}) + '\n')
-PY
+write_pairs pairs.jsonl
 head -n 30 pairs.jsonl > pairs30.jsonl
+
+fail() { echo "FAIL: $*"; exit 1; }
+# stop_resume P K ARGS...: llmos ARGS uninterrupted (out P1), stopped after
+# step K (P2.ckpt.gguf kept as P2.stopped.gguf, no model yet) and resumed:
+# model, checkpoint, log and printed summary must be the same bytes; a run
+# of K steps (P3) must give another model, so the comparison can fail.
+stop_resume() {
+    local p=$1 k=$2 f
+    shift 2
+    "$LLMOS" "$@" --out "${p}1.gguf" > "${p}1.txt"
+    "$LLMOS" "$@" --out "${p}2.gguf" --stop-after "$k"
+    [ ! -e "${p}2.gguf" ] && [ ! -e "${p}2.policy.gguf" ] && [ -s "${p}2.ckpt.gguf" ] ||
+        fail "$p: stopping after step $k left the wrong files"
+    cp "${p}2.ckpt.gguf" "${p}2.stopped.gguf"
+    "$LLMOS" "$@" --out "${p}2.gguf" --resume > "${p}2.txt"
+    for f in .gguf .ckpt.gguf .log.jsonl .txt; do cmp "${p}1$f" "${p}2$f"; done
+    "$LLMOS" "$@" --out "${p}3.gguf" --steps "$k" > /dev/null
+    if cmp -s "${p}1.gguf" "${p}3.gguf"; then fail "$p: $k steps gave the same model as the whole run"; fi
+}
 
 # reward train: 18 steps over 2 epochs, stopped in the second epoch
 RM=(reward train --model base.gguf --data pairs.jsonl --epochs 2 --batch 6 --lr 1e-3 --eval-every 5 --threads 2 --quiet)
-"$LLMOS" "${RM[@]}" --out r1.gguf > r1.txt
-"$LLMOS" "${RM[@]}" --out r2.gguf --stop-after 11
-[ ! -e r2.gguf ] && [ -s r2.ckpt.gguf ]
-cp r2.ckpt.gguf r2.stopped.gguf
-"$LLMOS" "${RM[@]}" --out r2.gguf --resume > r2.txt
-cmp r1.gguf r2.gguf
-cmp r1.ckpt.gguf r2.ckpt.gguf
-cmp r1.log.jsonl r2.log.jsonl
-cmp r1.txt r2.txt
-# a model trained 11 steps is not the 18-step one (the comparison can fail)
-"$LLMOS" "${RM[@]}" --out r3.gguf --steps 11 > /dev/null
-! cmp -s r1.gguf r3.gguf
+stop_resume r 11 "${RM[@]}"
 
 # rl: 4 steps, rewards from an external judge (the byte count of its JSON
 # input, so advantages differ), stopped after step 3
 RL=(rl --model chat.gguf --prompts chats.jsonl --heldout chats.jsonl --judge "cmd:wc -c" --prompts-per-step 2
     --group 3 --max-new 8 --steps 4 --eval 2 --eval-k 2 --eval-every 2 --pass 1e9 --lr 1e-3 --threads 2 --quiet)
-"$LLMOS" chat --print-template | tr -d '\n' > tmpl.txt
-"$PY" "$ROOT/tests/py/chat_model.py" tok.gguf chat.gguf --ctx "$CTX" --template tmpl.txt
-"$LLMOS" "${RL[@]}" --out q1.gguf > q1.txt
-"$LLMOS" "${RL[@]}" --out q2.gguf --stop-after 3
-[ ! -e q2.gguf ] && [ ! -e q2.policy.gguf ] && [ -s q2.ckpt.gguf ]
-cp q2.ckpt.gguf q2.stopped.gguf
-"$LLMOS" "${RL[@]}" --out q2.gguf --resume > q2.txt
-cmp q1.gguf q2.gguf
-cmp q1.ckpt.gguf q2.ckpt.gguf
-cmp q1.log.jsonl q2.log.jsonl
-cmp q1.txt q2.txt
-"$LLMOS" "${RL[@]}" --out q3.gguf --steps 3 > /dev/null
-! cmp -s q1.gguf q3.gguf
+make_chat_model chat.gguf
+stop_resume q 3 "${RL[@]}"
 
 "$PY" - <<'PY'
 import os, sys

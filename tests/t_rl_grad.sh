@@ -28,11 +28,8 @@ import gguf_py, train_ref
 log = [json.loads(l) for l in open('r2.log.jsonl')]
 assert sum(1 for r in log if 'pass@1' in r) == 3, log
 gr = gguf_py.Reader('dump/grads.gguf')
-B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
-tokens = np.array(gr.get('test.tokens')[1]).reshape(B, T)
-targets = np.array(gr.get('test.targets')[1]).reshape(B, T)
+B, T, tokens, targets, c_loss = train_ref.dump_batch(gr)
 adv = np.array(gr.get('test.adv')[1], dtype=np.float64)
-c_loss = float(gr.get('test.loss'))
 assert B == 6 and abs(adv[:3].sum()) < 1e-4 and abs(adv[3:].sum()) < 1e-4 and np.abs(adv).max() > 0, adv
 tokv = gguf_py.Reader('tok.gguf').get('tokenizer.ggml.tokens')[1]
 A = tokv.index('<|assistant|>')
@@ -50,12 +47,7 @@ for b in range(B):
     loss = loss - float(adv[b]) * logp / N
 loss.backward()
 assert abs(loss.item() - c_loss) <= 1e-5 * max(1e-3, abs(loss.item())), (loss.item(), c_loss)
-worst = 0
-for name, p in P.items():
-    g_ref, g = p.grad.numpy(), gr.tensor_f64(name)
-    scale = np.linalg.norm(g_ref)
-    assert scale > 0, name
-    worst = max(worst, np.linalg.norm(g - g_ref) / scale)
+worst = train_ref.grad_error(P, gr)
 assert worst < 1e-4, worst
 print('rl ok: loss %.6g (torch %.6g), worst gradient error %.2e' % (c_loss, loss.item(), worst))
 PY

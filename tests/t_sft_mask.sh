@@ -37,9 +37,7 @@ def expected_targets(ids):
             inside = False
     return tg
 gr = gguf_py.Reader('dump/grads.gguf')
-B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
-tokens = np.array(gr.get('test.tokens')[1]).reshape(B, T)
-targets = np.array(gr.get('test.targets')[1]).reshape(B, T)
+B, T, tokens, targets, _ = train_ref.dump_batch(gr)
 n_user_targets = 0
 for b in range(B):
     row = list(tokens[b])

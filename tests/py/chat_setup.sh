@@ -1,7 +1,8 @@
-# tests/py/chat_setup.sh - sourced by the chat and SFT tests: in $T, a small
+# tests/py/chat_setup.sh - sourced by the chat and training tests: in $T, a small
 # tokenizer trained by llmos (tok.gguf, with the chat special tokens), a
 # random tiny llama carrying it (base.gguf, context $CTX, default 128) and
-# a few conversations (chats.jsonl) in the common JSONL form.
+# a few conversations (chats.jsonl) in the common JSONL form; and two
+# helpers the preference tests share: write_pairs and make_chat_model.
 CTX=${CTX:-128}
 cat > "$T/text.txt" <<'TXT'
 The zebra is an African wild horse with black and white stripes. Paris is the capital of France.
@@ -28,3 +29,33 @@ with open(sys.argv[1], 'w') as f:
             msgs.append({'role': 'assistant', 'content': 'Here: the %s is %s.' % (w, random.choice(words))})
         f.write(json.dumps({'messages': msgs}) + '\n')
 PY
+
+# write_pairs FILE [K]: 60 preference pairs ({"prompt", "chosen", "rejected"})
+# on the corpus's words, the chosen answer in one style and the rejected in
+# another (a preference a reward model or DPO can learn); with K, every K-th
+# prompt carries a system turn (messages form instead of strings).
+write_pairs() {
+    "$PY" - "$1" "${2:-0}" <<'PY'
+import json, random, sys
+random.seed(11)
+words = ['zebra', 'horse', 'capital', 'France', 'Paris', 'Spain', 'Madrid', 'happy', 'stripes']
+every = int(sys.argv[2])
+with open(sys.argv[1], 'w') as f:
+    for i in range(60):
+        w = random.choice(words)
+        p = 'What does "%s" mean? (%d)' % (w, i)
+        c = 'The word "%s" means something %d.' % (w, i)
+        r = 'Paris Paris %s %s!' % (random.choice(words), random.choice(words))
+        if every and i % every == 0:
+            p = [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': p}]
+            c, r = [{'role': 'assistant', 'content': c}], [{'role': 'assistant', 'content': r}]
+        f.write(json.dumps({'prompt': p, 'chosen': c, 'rejected': r}) + '\n')
+PY
+}
+
+# make_chat_model FILE: base.gguf's weights with the chat template stored
+# (as sft writes it), so that llmos treats it as a chat model.
+make_chat_model() {
+    "$LLMOS" chat --print-template | tr -d '\n' > "$T/tmpl.txt"
+    "$PY" "$ROOT/tests/py/chat_model.py" "$T/tok.gguf" "$1" --ctx "$CTX" --template "$T/tmpl.txt"
+}

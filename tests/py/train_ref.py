@@ -162,6 +162,28 @@ def gradcheck(d):
     return ok
 
 
+def dump_batch(gr):
+    """The batch of a --grad-dump's grads.gguf (reader gr): rows B, length T,
+    tokens and targets as (B, T) int arrays, and llmos's loss."""
+    B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
+    tokens = np.array(gr.get('test.tokens')[1]).reshape(B, T)
+    targets = np.array(gr.get('test.targets')[1]).reshape(B, T)
+    return B, T, tokens, targets, float(gr.get('test.loss'))
+
+
+def grad_error(P, gr):
+    """The worst relative L2 error of llmos's gradients (gr: the reader of
+    its grads.gguf) against the autograd gradients in P after backward().
+    Every reference gradient must be non-zero, or the check would be vacuous."""
+    worst = 0
+    for name, p in P.items():
+        g_ref = p.grad.detach().double().numpy()
+        scale = np.linalg.norm(g_ref)
+        assert scale > 0, name
+        worst = max(worst, np.linalg.norm(gr.tensor_f64(name) - g_ref) / scale)
+    return worst
+
+
 def lr_at(step, a):
     if a.warmup > 0 and step <= a.warmup:
         return a.lr * step / a.warmup
