@@ -822,7 +822,9 @@ static int draw_plots(const char *dir, const fit_set *s, const fit_result *fr) {
     return drawn;
 }
 
-static void fit_result_free(fit_result *fr) {
+/* Releases the runs of s and what fit_all allocated in fr. */
+static void fit_free(fit_set *s, fit_result *fr) {
+    free(s->r);
     free(fr->boot);
     free(fr->group);
 }
@@ -1171,14 +1173,14 @@ static int cmd_scaling_fit(int argc, char **argv) {
         return cli_error("scaling fit: --delta must be positive"), 2;
     }
     for (int i = 0; i < n_in; i++)
-        if (set_add_input(&s, inputs[i], total) < 0) goto fail;
-    if (fit_all(&s, (int)reps, delta, (uint64_t)seed, &fr) < 0) goto fail;
+        if (set_add_input(&s, inputs[i], total) < 0) goto done;
+    if (fit_all(&s, (int)reps, delta, (uint64_t)seed, &fr) < 0) goto done;
     print_fit(&s, &fr, total);
     struct stat st;
     if (out) outp = xstrdup(out);
     else if (stat(inputs[0], &st) == 0 && S_ISDIR(st.st_mode)) outp = path_join(inputs[0], "fit.json", "");
     else outp = xstrdup("fit.json");
-    if (write_fit_json(outp, &s, &fr, total, delta) < 0) goto fail;
+    if (write_fit_json(outp, &s, &fr, total, delta) < 0) goto done;
     if (plots) plotdir = xstrdup(plots);
     else {
         plotdir = xstrdup(outp);
@@ -1190,7 +1192,7 @@ static int cmd_scaling_fit(int argc, char **argv) {
     if (!no_plots) {
         if (mkdir(plotdir, 0755) < 0 && errno != EEXIST) {
             err_set("cannot create '%s': %s", plotdir, strerror(errno));
-            goto fail;
+            goto done;
         }
         drawn = draw_plots(plotdir, &s, &fr);
     }
@@ -1198,12 +1200,9 @@ static int cmd_scaling_fit(int argc, char **argv) {
     if (drawn) printf(" and %d picture(s) in %s/", drawn, plotdir);
     printf("\n");
     rc = 0;
-    goto done;
-fail:
-    cli_error(NULL);
 done:
-    fit_result_free(&fr);
-    free(s.r);
+    if (rc) cli_error(NULL);
+    fit_free(&s, &fr);
     free(outp), free(plotdir);
     free(inputs);
     return rc;
@@ -1332,20 +1331,20 @@ static int cmd_scaling_check(int argc, char **argv) {
     fit_result fr;
     memset(&fr, 0, sizeof(fr));
     int rc = 1, h = -1;
-    if (plan_read(p, mpath) < 0) goto fail;
+    if (plan_read(p, mpath) < 0) goto done;
     for (int i = p->n - 1; i >= 0; i--)
         if (p->runs[i].holdout && (strncmp(p->runs[i].name, "optimal-", 8) == 0) == optimal) h = i;
     if (h < 0 && !optimal) {
         err_set("%s: the plan has no held-out run", mpath);
-        goto fail;
+        goto done;
     }
-    if (plan_train(p, dir, 0, -1, (int)threads, 0, 0) < 0) goto fail;
+    if (plan_train(p, dir, 0, -1, (int)threads, 0, 0) < 0) goto done;
     for (int i = 0; i < p->n; i++)
         if (!p->runs[i].holdout && p->runs[i].done)
             set_add(&s, p->runs[i].name, p->runs[i].params, p->runs[i].nonemb, p->runs[i].tokens_done,
                     p->runs[i].val_loss, 0, total);
-    if (fit_all(&s, (int)reps, 1e-3, 1, &fr) < 0) goto fail;
-    if (h < 0 && add_optimal_run(p, dir, mpath, &fr, total, &h) < 0) goto fail;
+    if (fit_all(&s, (int)reps, 1e-3, 1, &fr) < 0) goto done;
+    if (h < 0 && add_optimal_run(p, dir, mpath, &fr, total, &h) < 0) goto done;
     sw_run *r = &p->runs[h];
     const double n = total ? r->params : r->nonemb, d = (double)r->tokens;
     const double pred = scaling_law_loss(&fr.law, n, d);
@@ -1368,12 +1367,12 @@ static int cmd_scaling_check(int argc, char **argv) {
         char buf[512];
         snprintf(buf, sizeof(buf), "{\"run\":\"%s\",\"N\":%.9g,\"D\":%.9g,\"predicted\":%.9g,\"ci95\":[%.9g,%.9g]}\n",
                  r->name, n, d, pred, lo, hi);
-        if (file_write_atomic(cpath, buf, strlen(buf)) < 0) goto fail;
-        if (plan_train(p, dir, 1, h, (int)threads, 0, 0) < 0) goto fail;
+        if (file_write_atomic(cpath, buf, strlen(buf)) < 0) goto done;
+        if (plan_train(p, dir, 1, h, (int)threads, 0, 0) < 0) goto done;
     }
     if (!r->done) {
         err_set("%s: the held-out run did not finish", r->name);
-        goto fail;
+        goto done;
     }
     const double err = (pred - r->val_loss) / r->val_loss;
     printf("measured: loss %.4f; prediction error %+.2f%% (%s the 2%% goal)\n", r->val_loss, 100 * err,
@@ -1385,14 +1384,11 @@ static int cmd_scaling_check(int argc, char **argv) {
              "\"E\":%.9g,\"A\":%.9g,\"B\":%.9g,\"alpha\":%.9g,\"beta\":%.9g}\n",
              r->name, n, d, 6 * n * d, 6 * n * d / cmax, pred, lo, hi, r->val_loss, err, s.n, fr.law.E, fr.law.A,
              fr.law.B, fr.law.alpha, fr.law.beta);
-    if (file_write_atomic(cpath, buf, strlen(buf)) < 0) goto fail;
+    if (file_write_atomic(cpath, buf, strlen(buf)) < 0) goto done;
     rc = 0;
-    goto done;
-fail:
-    cli_error(NULL);
 done:
-    fit_result_free(&fr);
-    free(s.r);
+    if (rc) cli_error(NULL);
+    fit_free(&s, &fr);
     free(mpath), free(cpath);
     free(p);
     return rc;
