@@ -5,12 +5,13 @@
  * Blocking (Goto/BLIS style): for each NC-wide column block of C and each
  * KC-deep slice of K, op(B) is packed into NR-column strips and op(A) (all M
  * rows) into MR-row strips, each strip k-major so that the micro-kernel
- * reads both operands sequentially. C is then cut into tiles of MC rows x
- * TILE_N columns that the threads take in a fixed (static) order; inside a
- * tile, one B strip (KC x NR, ~32 KB) stays in L1 while the kernel walks
- * down the MC rows of A (in L2). Edge tiles are computed into a small
- * scratch tile and the valid part copied out, so the kernels only ever see
- * full MR x NR tiles.
+ * reads both operands sequentially. Each thread takes an equal share of
+ * C's row strips (thread_region) and walks it in tiles of MC rows x TILE_N
+ * columns; inside a tile, one B strip (KC x NR, 16-32 KB) stays in L1 while
+ * the kernel walks down the MC rows of A (in L2), and each kernel call
+ * prefetches its C tile, which it touches only after the k loop. Edge
+ * tiles are computed into a small scratch tile and the valid part copied
+ * out, so the kernels only ever see full MR x NR tiles.
  */
 #include "gemm.h"
 

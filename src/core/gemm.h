@@ -13,10 +13,11 @@
  *
  * Implementation: the operands are packed into panels (A in MR-row strips,
  * B in NR-column strips, k-major) in cache-sized blocks and a register-tiled
- * micro-kernel computes MR x NR tiles; OpenMP threads share the tiles with a
- * static schedule, so results do not depend on timing (bit-identical reruns
- * with the same thread count). The micro-kernel is AVX-512 or AVX2+FMA when
- * the CPU has it (chosen once at run time) and portable C otherwise.
+ * micro-kernel computes MR x NR tiles; OpenMP threads split C by row (or
+ * column) strips, and every element is summed by one thread in k order, so
+ * results depend neither on timing nor on the thread count. The
+ * micro-kernel is AVX-512 or AVX2+FMA when the CPU has it (chosen once at
+ * run time) and portable C otherwise.
  * Within one output element the k-sum runs in blocks of GEMM_KC in order.
  *
  * Not reentrant: the packing buffers are module-level; call from one thread
