@@ -10,6 +10,7 @@
 #ifndef LLMOS_CLI_H
 #define LLMOS_CLI_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 typedef int (*cmd_fn)(int argc, char **argv);
@@ -61,6 +62,32 @@ int cli_train_option(int argc, char **argv, int *i, void *train_run_opts);
 /* Prints their --help lines with the stage's defaults; batch_what says
  * what --batch counts ("pairs per step"). */
 void cli_train_help(FILE *f, const void *train_run_opts, const char *batch_what);
+
+/* The options of the commands that answer prompts and judge the answers
+ * (prefs auto, prefs winrate, reward best-of): the prompts (--prompts FILE,
+ * a conversations file whose first user turns are asked, or --arith N
+ * generated questions), --judge J, --skip N, --limit N (0: all),
+ * --max-new N, --temp T, --seed S and --threads N. */
+typedef struct {
+    const char *prompts, *judge; /* NULL; "auto" */
+    long arith, skip, limit;     /* 0 */
+    long max_new, seed, threads; /* 64, 1, cli_default_threads() */
+    double temp;                 /* as given to cli_prompt_defaults */
+} cli_prompt_opts;
+
+cli_prompt_opts cli_prompt_defaults(double temp);
+/* Like cli_sampling_option, for those options. */
+int cli_prompt_option(int argc, char **argv, int *i, cli_prompt_opts *p);
+/* Reads the prompts into a conv_list (src/data/conv.h; set its prompts flag
+ * first): the file's conversations, then the arith questions. 0, or -1
+ * with err_set (the list is then released). */
+int cli_prompt_read(const cli_prompt_opts *p, void *conv_list);
+/* Appends n generated questions "What is a op b?" (a, b in 0..99, op in
+ * + - *) to a conv_list; question i is the same for every n > i. */
+void cli_arith_prompts(void *conv_list, long n, uint64_t seed);
+/* A --judge value (auto, arith, f1, cmd:COMMAND) into a judge
+ * (src/data/judge.h); -1 after printing "llmos CMD: unknown judge". */
+int cli_judge(const char *cmd, const char *name, void *judge);
 
 /* The commands. */
 int cmd_info(int argc, char **argv);

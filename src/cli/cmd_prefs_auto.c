@@ -11,7 +11,6 @@
 #include "../data/judge.h"
 #include "../data/prefs.h"
 #include "../infer/candidates.h"
-#include "../model/train_model.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,36 +37,6 @@ static void usage(FILE *f) {
         "  llmos prefs auto --model chat.gguf --prompts chats.jsonl --store prefs.jsonl --k 4\n");
 }
 
-/* Generated questions "What is a op b?" with a, b in 0..99 and op in + - *,
- * from a seeded generator (question i is the same for every N > i). Also
- * used by cmd_rl.c. */
-void prefs_arith_prompts(conv_list *l, long n, uint64_t seed) {
-    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
-    static const char ops[] = "+-*";
-    for (long i = 0; i < n; i++) {
-        int a = (int)(train_rng_next(&s) % 100), b = (int)(train_rng_next(&s) % 100);
-        char q[64];
-        snprintf(q, sizeof q, "What is %d %c %d?", a, ops[train_rng_next(&s) % 3], b);
-        if (l->n == l->cap) l->items = xrealloc(l->items, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->items);
-        conv *c = &l->items[l->n++];
-        c->msgs = xcalloc(1, sizeof *c->msgs);
-        c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(q);
-        c->n = 1, c->line = (size_t)i + 1;
-    }
-}
-
-static int parse_judge(const char *cmd, const char *s, judge *j) {
-    j->kind = JUDGE_AUTO, j->cmd = NULL;
-    if (!strcmp(s, "arith")) j->kind = JUDGE_ARITH;
-    else if (!strcmp(s, "f1")) j->kind = JUDGE_F1;
-    else if (!strncmp(s, "cmd:", 4) && s[4]) j->kind = JUDGE_CMD, j->cmd = s + 4;
-    else if (strcmp(s, "auto")) {
-        fprintf(stderr, "llmos prefs %s: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", cmd, s);
-        return -1;
-    }
-    return 0;
-}
-
 static void winrate_usage(FILE *f) {
     fprintf(f,
         "usage: llmos prefs winrate --a A.gguf --b B.gguf (--prompts FILE | --arith N) [options]\n\n"
@@ -81,57 +50,39 @@ static void winrate_usage(FILE *f) {
         "  llmos prefs winrate --a chat.gguf --b dpo.gguf --arith 2400 --skip 2000 --judge arith\n");
 }
 
-/* The prompts to answer: a conversations file's user turns (--prompts), or
- * n generated arithmetic questions (--arith n). 0, or -1 with err_set (l is
- * then released). */
-static int read_prompts(conv_list *l, const char *path, long arith, uint64_t seed) {
-    if (path && conv_list_read(l, path)) {
-        conv_list_free(l);
-        return -1;
-    }
-    if (arith) prefs_arith_prompts(l, arith, seed);
-    return 0;
-}
-
 int cmd_prefs_winrate(int argc, char **argv) {
-    const char *pa = NULL, *pb = NULL, *prompts = NULL, *judge_s = "auto";
-    long max_new = 64, limit = 0, skip = 0, arith = 0, n, seed = 1, threads = cli_default_threads();
-    double temp = 0;
+    const char *pa = NULL, *pb = NULL;
+    cli_prompt_opts po = cli_prompt_defaults(0);
     for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; dst = n; } while (0)
+        const char *a = argv[i];
+        const int r = cli_prompt_option(argc, argv, &i, &po);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
         if (cli_is_help(a)) return winrate_usage(stdout), 0;
-        else if (!strcmp(a, "--a")) { VAL(); pa = v; }
-        else if (!strcmp(a, "--b")) { VAL(); pb = v; }
-        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
-        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
-        else if (!strcmp(a, "--max-new")) LONG(1, 1 << 16, max_new);
-        else if (!strcmp(a, "--limit")) LONG(0, 1L << 40, limit);
-        else if (!strcmp(a, "--skip")) LONG(0, 1L << 40, skip);
-        else if (!strcmp(a, "--arith")) LONG(1, 1L << 30, arith);
-        else if (!strcmp(a, "--seed")) LONG(0, 1L << 62, seed);
-        else if (!strcmp(a, "--threads")) LONG(1, 4096, threads);
-        else if (!strcmp(a, "--temp")) { VAL(); if (parse_double(a, v, &temp) || temp < 0) return cli_error(NULL), 2; }
+        else if (!strcmp(a, "--a") || !strcmp(a, "--b")) {
+            const char *v = cli_value(argc, argv, &i);
+            if (!v) return 2;
+            *(a[2] == 'a' ? &pa : &pb) = v;
+        }
         else return cli_bad_option("prefs winrate", a);
-#undef VAL
-#undef LONG
     }
-    if (!pa || !pb || (!prompts == !arith)) {
+    if (!pa || !pb || (!po.prompts == !po.arith)) {
         fprintf(stderr, "llmos prefs winrate: --a, --b and one of --prompts or --arith are required\n");
         return 2;
     }
     judge j;
-    if (parse_judge("winrate", judge_s, &j) < 0) return 2;
+    if (cli_judge("prefs winrate", po.judge, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
-    if (read_prompts(&l, prompts, arith, (uint64_t)seed) < 0) return cli_error(NULL);
-    model_set_threads((int)threads);
+    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
+    model_set_threads((int)po.threads);
     cand_gen ga, gb;
-    if (cand_gen_open(&ga, pa, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+    if (cand_gen_open(&ga, pa, (float)po.temp, (uint64_t)po.seed, (int)po.max_new) < 0) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
-    if (cand_gen_open(&gb, pb, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+    if (cand_gen_open(&gb, pb, (float)po.temp, (uint64_t)po.seed, (int)po.max_new) < 0) {
         cand_gen_close(&ga);
         conv_list_free(&l);
         return cli_error(NULL);
@@ -139,13 +90,11 @@ int cmd_prefs_winrate(int argc, char **argv) {
     double wins = 0, sa = 0, sb = 0;
     size_t done = 0, nw = 0, nt = 0, nl = 0;
     int rc = 0;
-    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+    for (size_t i = (size_t)po.skip; i < l.n && (!po.limit || done < (size_t)po.limit) && rc == 0; i++) {
         const conv *c = &l.items[i];
-        int q = -1;
-        for (int m = 0; m < c->n && q < 0; m++)
-            if (c->msgs[m].role == CHAT_USER) q = m;
+        const char *ref;
+        const int q = conv_question(c, &ref);
         if (q < 0) continue;
-        const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
         char *xa = cand_gen_sample(&ga, c->msgs, q + 1, NULL), *xb = xa ? cand_gen_sample(&gb, c->msgs, q + 1, NULL) : NULL;
         double va, vb;
         if (!xa || !xb || judge_score(&j, c->msgs, q + 1, xa, ref, &va, NULL) < 0 ||
@@ -172,45 +121,41 @@ int cmd_prefs_winrate(int argc, char **argv) {
 }
 
 int cmd_prefs_auto(int argc, char **argv) {
-    const char *model_path = NULL, *prompts = NULL, *store = NULL, *judge_s = "auto";
-    long k = 4, max_new = 64, limit = 0, skip = 0, arith = 0, n, threads = cli_default_threads();
-    double temp = 1.0;
-    long seed = 1;
+    const char *model_path = NULL, *store = NULL;
+    cli_prompt_opts po = cli_prompt_defaults(1.0);
+    long k = 4;
     int quiet = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        const int r = cli_prompt_option(argc, argv, &i, &po);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; dst = n; } while (0)
         if (cli_is_help(a)) return usage(stdout), 0;
         else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
-        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
         else if (!strcmp(a, "--store")) { VAL(); store = v; }
-        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
-        else if (!strcmp(a, "--k")) LONG(2, 64, k);
-        else if (!strcmp(a, "--max-new")) LONG(1, 1 << 16, max_new);
-        else if (!strcmp(a, "--limit")) LONG(0, 1L << 40, limit);
-        else if (!strcmp(a, "--skip")) LONG(0, 1L << 40, skip);
-        else if (!strcmp(a, "--arith")) LONG(1, 1L << 30, arith);
-        else if (!strcmp(a, "--seed")) LONG(0, 1L << 62, seed);
-        else if (!strcmp(a, "--threads")) LONG(1, 4096, threads);
-        else if (!strcmp(a, "--temp")) { VAL(); if (parse_double(a, v, &temp) || temp < 0) return cli_error(NULL), 2; }
+        else if (!strcmp(a, "--k")) {
+            VAL();
+            if (parse_long(a, v, 2, 64, &k)) return cli_error(NULL), 2;
+        }
         else if (!strcmp(a, "--quiet")) quiet = 1;
         else return cli_bad_option("prefs auto", a);
 #undef VAL
-#undef LONG
     }
-    if (!model_path || !store || (!prompts == !arith)) {
+    if (!model_path || !store || (!po.prompts == !po.arith)) {
         fprintf(stderr, "llmos prefs auto: --model, --store and one of --prompts or --arith are "
                         "required (see --help)\n");
         return 2;
     }
     judge j;
-    if (parse_judge("auto", judge_s, &j) < 0) return 2;
+    if (cli_judge("prefs auto", po.judge, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
-    if (read_prompts(&l, prompts, arith, (uint64_t)seed) < 0) return cli_error(NULL);
-    model_set_threads((int)threads);
+    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
+    model_set_threads((int)po.threads);
     cand_gen g;
-    if (cand_gen_open(&g, model_path, (float)temp, (uint64_t)seed, (int)max_new) < 0) {
+    if (cand_gen_open(&g, model_path, (float)po.temp, (uint64_t)po.seed, (int)po.max_new) < 0) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
@@ -221,13 +166,11 @@ int cmd_prefs_auto(int argc, char **argv) {
     char **cands = xcalloc((size_t)k, sizeof *cands);
     double *sc = xcalloc((size_t)k, sizeof *sc);
     int *ranks = xcalloc((size_t)k, sizeof *ranks);
-    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+    for (size_t i = (size_t)po.skip; i < l.n && (!po.limit || done < (size_t)po.limit) && rc == 0; i++) {
         const conv *c = &l.items[i];
-        int q = -1;
-        for (int m = 0; m < c->n && q < 0; m++)
-            if (c->msgs[m].role == CHAT_USER) q = m;
+        const char *ref;
+        const int q = conv_question(c, &ref);
         if (q < 0) continue;
-        const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
         judge_kind used = JUDGE_AUTO;
         for (int m = 0; m < k && rc == 0; m++) {
             if (!(cands[m] = cand_gen_sample(&g, c->msgs, q + 1, NULL))) rc = -1;

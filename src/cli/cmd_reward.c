@@ -14,8 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto.c */
-
 static void train_usage(FILE *f) {
     reward_opts d;
     reward_opts_default(&d);
@@ -77,73 +75,57 @@ static void bestof_usage(FILE *f) {
 }
 
 static int reward_bestof_cmd(int argc, char **argv) {
-    const char *model_path = NULL, *rmp = NULL, *text = NULL, *prompts = NULL, *judge_s = "auto";
-    long N = 16, max_new = 64, arith = 0, skip = 0, limit = 0, seed = 1, n, threads = cli_default_threads();
-    double temp = 1.0, d;
+    const char *model_path = NULL, *rmp = NULL, *text = NULL;
+    cli_prompt_opts po = cli_prompt_defaults(1.0);
+    long N = 16;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
+        const int r = cli_prompt_option(argc, argv, &i, &po);
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
 #define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
-#define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
         if (cli_is_help(a)) { bestof_usage(stdout); return 0; }
         else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
         else if (!strcmp(a, "--reward")) { VAL(); rmp = v; }
         else if (!strcmp(a, "-p")) { VAL(); text = v; }
-        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
-        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
-        else if (!strcmp(a, "--arith")) { LONG(1, 1L << 30); arith = n; }
-        else if (!strcmp(a, "-n")) { LONG(1, 256); N = n; }
-        else if (!strcmp(a, "--max-new")) { LONG(1, 1 << 16); max_new = n; }
-        else if (!strcmp(a, "--skip")) { LONG(0, 1L << 40); skip = n; }
-        else if (!strcmp(a, "--limit")) { LONG(0, 1L << 40); limit = n; }
-        else if (!strcmp(a, "--seed")) { LONG(0, 1L << 62); seed = n; }
-        else if (!strcmp(a, "--threads")) { LONG(1, 4096); threads = n; }
-        else if (!strcmp(a, "--temp")) { DBL(); temp = d; }
+        else if (!strcmp(a, "-n")) {
+            VAL();
+            if (parse_long(a, v, 1, 256, &N)) return cli_error(NULL), 2;
+        }
         else return cli_bad_option("reward best-of", a);
 #undef VAL
-#undef LONG
-#undef DBL
     }
-    if (!model_path || !rmp || (!!text + !!prompts + !!arith) != 1) {
+    if (!model_path || !rmp || (!!text + !!po.prompts + !!po.arith) != 1) {
         fprintf(stderr, "llmos reward best-of: --model, --reward and one of -p, --prompts, --arith are required\n");
         return 2;
     }
-    judge j = {JUDGE_AUTO, NULL};
-    if (!strcmp(judge_s, "arith")) j.kind = JUDGE_ARITH;
-    else if (!strcmp(judge_s, "f1")) j.kind = JUDGE_F1;
-    else if (!strncmp(judge_s, "cmd:", 4) && judge_s[4]) j.kind = JUDGE_CMD, j.cmd = judge_s + 4;
-    else if (strcmp(judge_s, "auto")) {
-        fprintf(stderr, "llmos reward best-of: unknown judge '%s'\n", judge_s);
-        return 2;
-    }
+    judge j;
+    if (cli_judge("reward best-of", po.judge, &j) < 0) return 2;
     conv_list l = {.prompts = 1};
-    if (prompts && conv_list_read(&l, prompts)) {
-        conv_list_free(&l);
-        return cli_error(NULL);
-    }
-    if (arith) prefs_arith_prompts(&l, arith, (uint64_t)seed);
+    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
     if (text) {
         l.items = xcalloc(1, sizeof *l.items);
         l.items[0].msgs = xcalloc(1, sizeof(chat_msg));
         l.items[0].msgs[0].role = CHAT_USER, l.items[0].msgs[0].content = xstrdup(text);
         l.items[0].n = 1, l.n = l.cap = 1;
     }
-    model_set_threads((int)threads);
+    model_set_threads((int)po.threads);
     sampler_params sp = sampler_defaults();
-    sp.temperature = (float)temp, sp.seed = (uint64_t)seed;
+    sp.temperature = (float)po.temp, sp.seed = (uint64_t)po.seed;
     best_of b;
-    if (best_of_open(&b, model_path, rmp, &sp, (int)max_new, (int)N, 1) < 0) {
+    if (best_of_open(&b, model_path, rmp, &sp, (int)po.max_new, (int)N, 1) < 0) {
         conv_list_free(&l);
         return cli_error(NULL);
     }
     double s_best = 0, s_first = 0, r_best = 0, r_first = 0;
     size_t done = 0;
     int rc = 0;
-    for (size_t i = skip; i < l.n && (!limit || done < (size_t)limit) && rc == 0; i++) {
+    for (size_t i = (size_t)po.skip; i < l.n && (!po.limit || done < (size_t)po.limit) && rc == 0; i++) {
         const conv *c = &l.items[i];
-        int q = -1;
-        for (int m = 0; m < c->n && q < 0; m++)
-            if (c->msgs[m].role == CHAT_USER) q = m;
+        const char *ref;
+        const int q = conv_question(c, &ref);
         if (q < 0) continue;
         best_of_set s;
         rc = best_of_chat(&b, c->msgs, q + 1, &s);
@@ -151,7 +133,6 @@ static int reward_bestof_cmd(int argc, char **argv) {
             if (text) {
                 printf("%s\n", s.text[s.best]);
             } else {
-                const char *ref = q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
                 double sb = 0, sf = 0;
                 if (judge_score(&j, c->msgs, q + 1, s.text[s.best], ref, &sb, NULL) < 0 ||
                     judge_score(&j, c->msgs, q + 1, s.text[0], ref, &sf, NULL) < 0)

@@ -38,8 +38,6 @@ static void usage(FILE *f) {
         "  llmos rl --model chat.gguf --arith 5000 --judge arith --out rl.gguf --steps 200\n");
 }
 
-void prefs_arith_prompts(conv_list *l, long n, uint64_t seed); /* cmd_prefs_auto.c */
-
 int cmd_rl(int argc, char **argv) {
     rl_opts o;
     rl_opts_default(&o);
@@ -85,20 +83,13 @@ int cmd_rl(int argc, char **argv) {
         fprintf(stderr, "llmos rl: --lr must be positive and --temp not negative\n");
         return 2;
     }
-    o.j.kind = JUDGE_AUTO;
-    if (!strcmp(judge_s, "arith")) o.j.kind = JUDGE_ARITH;
-    else if (!strcmp(judge_s, "f1")) o.j.kind = JUDGE_F1;
-    else if (!strncmp(judge_s, "cmd:", 4) && judge_s[4]) o.j.kind = JUDGE_CMD, o.j.cmd = judge_s + 4;
-    else if (strcmp(judge_s, "auto")) {
-        fprintf(stderr, "llmos rl: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", judge_s);
-        return 2;
-    }
+    if (cli_judge("rl", judge_s, &o.j) < 0) return 2;
     conv_list tr = {.prompts = 1}, ho = {.prompts = 1};
     int rc = 0;
     if (prompts && conv_list_read(&tr, prompts)) rc = 1;
     if (!rc && heldout && conv_list_read(&ho, heldout)) rc = 1;
     if (!rc && arith) {
-        prefs_arith_prompts(&tr, arith + o.eval_n, o.run.seed);
+        cli_arith_prompts(&tr, arith + o.eval_n, o.run.seed);
         /* the last eval_n questions are held out */
         for (long i = arith; i < (long)tr.n; i++) {
             if (ho.n == ho.cap) ho.items = xrealloc(ho.items, (ho.cap = ho.cap ? 2 * ho.cap : 64) * sizeof *ho.items);

@@ -1,12 +1,17 @@
 /*
  * options.c - command-line options that several commands share: sampling
  * (generate, chat), the optimizer's hyperparameters and the training run
- * (pretrain, sft, dpo, reward train, rl). See cli.h.
+ * (pretrain, sft, dpo, reward train, rl), and the prompts and judge of the
+ * commands that answer and score (prefs auto, prefs winrate, reward
+ * best-of, rl). See cli.h.
  */
 #include "cli.h"
 
 #include "../core/common.h"
+#include "../data/conv.h"
+#include "../data/judge.h"
 #include "../infer/sample.h"
+#include "../model/train_model.h"
 #include "../train/loop.h"
 
 #include <string.h>
@@ -132,4 +137,73 @@ void cli_train_help(FILE *f, const void *defaults, const char *batch_what) {
     fprintf(f, "  --stop-after N      stop after step N (tests of --resume)\n");
     fprintf(f, "  --seed N            random seed (%llu)   --threads N (default: all cores)   --quiet\n",
             (unsigned long long)d->seed);
+}
+
+cli_prompt_opts cli_prompt_defaults(double temp) {
+    return (cli_prompt_opts){.judge = "auto", .max_new = 64, .seed = 1, .threads = cli_default_threads(),
+                             .temp = temp};
+}
+
+int cli_prompt_option(int argc, char **argv, int *i, cli_prompt_opts *p) {
+    const char *a = argv[*i], *v;
+    if (!strcmp(a, "--prompts") || !strcmp(a, "--judge")) {
+        if (!(v = cli_value(argc, argv, i))) return -1;
+        *(!strcmp(a, "--prompts") ? &p->prompts : &p->judge) = v;
+        return 1;
+    }
+    if (!strcmp(a, "--temp")) {
+        if (!(v = cli_value(argc, argv, i))) return -1;
+        if (parse_double(a, v, &p->temp)) return cli_error(NULL), -1;
+        if (p->temp < 0) return cli_error("option '--temp': %g is out of range", p->temp), -1;
+        return 1;
+    }
+    long *dst, lo = 0, hi = 1L << 40;
+    if (!strcmp(a, "--max-new")) dst = &p->max_new, lo = 1, hi = 1 << 16;
+    else if (!strcmp(a, "--skip")) dst = &p->skip;
+    else if (!strcmp(a, "--limit")) dst = &p->limit;
+    else if (!strcmp(a, "--arith")) dst = &p->arith, lo = 1, hi = 1L << 30;
+    else if (!strcmp(a, "--seed")) dst = &p->seed, hi = 1L << 62;
+    else if (!strcmp(a, "--threads")) dst = &p->threads, lo = 1, hi = 4096;
+    else return 0;
+    if (!(v = cli_value(argc, argv, i))) return -1;
+    return parse_long(a, v, lo, hi, dst) ? cli_error(NULL), -1 : 1;
+}
+
+int cli_prompt_read(const cli_prompt_opts *p, void *out) {
+    conv_list *l = out;
+    if (p->prompts && conv_list_read(l, p->prompts)) {
+        conv_list_free(l);
+        return -1;
+    }
+    if (p->arith) cli_arith_prompts(l, p->arith, (uint64_t)p->seed);
+    return 0;
+}
+
+void cli_arith_prompts(void *out, long n, uint64_t seed) {
+    conv_list *l = out;
+    uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+    static const char ops[] = "+-*";
+    for (long i = 0; i < n; i++) {
+        int a = (int)(train_rng_next(&s) % 100), b = (int)(train_rng_next(&s) % 100);
+        char q[64];
+        snprintf(q, sizeof q, "What is %d %c %d?", a, ops[train_rng_next(&s) % 3], b);
+        if (l->n == l->cap) l->items = xrealloc(l->items, (l->cap = l->cap ? 2 * l->cap : 64) * sizeof *l->items);
+        conv *c = &l->items[l->n++];
+        c->msgs = xcalloc(1, sizeof *c->msgs);
+        c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(q);
+        c->n = 1, c->line = (size_t)i + 1;
+    }
+}
+
+int cli_judge(const char *cmd, const char *name, void *out) {
+    judge *j = out;
+    j->kind = JUDGE_AUTO, j->cmd = NULL;
+    if (!strcmp(name, "arith")) j->kind = JUDGE_ARITH;
+    else if (!strcmp(name, "f1")) j->kind = JUDGE_F1;
+    else if (!strncmp(name, "cmd:", 4) && name[4]) j->kind = JUDGE_CMD, j->cmd = name + 4;
+    else if (strcmp(name, "auto")) {
+        fprintf(stderr, "llmos %s: unknown judge '%s' (auto, arith, f1, cmd:COMMAND)\n", cmd, name);
+        return -1;
+    }
+    return 0;
 }

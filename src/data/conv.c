@@ -206,3 +206,11 @@ int conv_write(FILE *f, const chat_msg *m, int n, const char *extra) {
     conv_buf_free(&b);
     return rc;
 }
+
+int conv_question(const conv *c, const char **reference) {
+    int q = 0;
+    while (q < c->n && c->msgs[q].role != CHAT_USER) q++;
+    if (q == c->n) q = -1;
+    *reference = q >= 0 && q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
+    return q;
+}

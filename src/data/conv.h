@@ -50,6 +50,12 @@ void conv_free(conv *c);
 int conv_list_read(conv_list *l, const char *path);
 void conv_list_free(conv_list *l);
 
+/* A conversation read as a question to answer (prefs auto, rl, best-of):
+ * returns the index of its first user turn (-1 when it has none), and in
+ * *reference the assistant turn right after it (NULL when there is none),
+ * the answer judges compare with. */
+int conv_question(const conv *c, const char **reference);
+
 /* Writes one conversation as a JSONL line; extra, when not NULL, is a
  * string of additional members ("\"source\": \"wordnet\"") inserted after
  * messages. Returns 0, or -1 on a write error. */

@@ -72,16 +72,6 @@ static int load_ckpt(const char *path, train_model *m, adamw *opt, const rl_opts
     return rc;
 }
 
-static int first_user(const conv *c) {
-    for (int m = 0; m < c->n; m++)
-        if (c->msgs[m].role == CHAT_USER) return m;
-    return -1;
-}
-
-static const char *reference_of(const conv *c, int q) {
-    return q + 1 < c->n && c->msgs[q + 1].role == CHAT_ASSISTANT ? c->msgs[q + 1].content : NULL;
-}
-
 /* pass@1 (greedy) and pass@k on the first n held-out prompts. */
 static int evaluate(const char *policy, const rl_opts *o, double *pass1, double *passk) {
     cand_gen gg, gs;
@@ -94,9 +84,9 @@ static int evaluate(const char *policy, const rl_opts *o, double *pass1, double 
     size_t n = 0, p1 = 0, pk = 0;
     for (size_t i = 0; i < o->heldout->n && n < (size_t)o->eval_n && rc == 0; i++) {
         const conv *c = &o->heldout->items[i];
-        int q = first_user(c);
+        const char *ref;
+        const int q = conv_question(c, &ref);
         if (q < 0) continue;
-        const char *ref = reference_of(c, q);
         double s;
         char *a = cand_gen_sample(&gg, c->msgs, q + 1, NULL);
         if (!a || judge_score(&o->j, c->msgs, q + 1, a, ref, &s, NULL) < 0) rc = -1;
@@ -177,16 +167,16 @@ int rl_run(const rl_opts *o) {
         double rsum = 0;
         for (int p = 0; p < P; p++) {
             const conv *c = NULL;
+            const char *ref = NULL;
             int q = -1;
             for (size_t tries = 0; tries < o->train->n && q < 0; tries++) {
                 c = &o->train->items[next_prompt++ % o->train->n];
-                q = first_user(c);
+                q = conv_question(c, &ref);
             }
             if (q < 0) {
                 err_set("no prompt with a user turn");
                 goto done;
             }
-            const char *ref = reference_of(c, q);
             chat_encode(&f, c->msgs, q + 1, 1, &ct);
             double mean = 0;
             for (int k = 0; k < G; k++) {
