@@ -11,6 +11,7 @@
 #include "cli.h"
 
 #include "../core/common.h"
+#include "../core/gemm.h"
 #include "../core/types.h"
 #include "../model/train_model.h"
 #include "../train/pretrain.h"
@@ -188,6 +189,7 @@ int cmd_pretrain(int argc, char **argv) {
     omp_set_num_threads(o.run.threads);
     if (o.run.grad_dump) {
         c->vocab_size = vocab ? (int)vocab : 64;
+        if (gemm_set_bf16(o.bf16) < 0) return cli_error("--bf16 needs a CPU with AVX512_BF16; this one has none");
         return grad_dump(o.run.grad_dump, c, o.run.batch, c->ctx_len, o.run.seed) < 0 ? cli_error(NULL) : 0;
     }
     if (!o.data_dir) {
