@@ -20,9 +20,11 @@
 #   8. writes DIR/report.md with the loss curve, the samples and every figure
 # Presets (measured times and results in docs/main-job.md):
 #   quick      CI-sized: Debian's license texts, a 0.2M-parameter model
-#   default    debian-small corpus (~10 MB), the tiny preset (~1.6M parameters)
-#   hour       full debian corpus (~185 MB), the small preset (~10M)
-#   overnight  full debian corpus, the base preset (~30M)
+#   default    debian-small corpus (~10 MB), the tiny preset (1.3M parameters)
+#   hour       full debian corpus (~185 MB), a 5M model, 20M tokens
+#   overnight  full debian corpus, the small preset (~16M with its vocabulary), 100M tokens
+# (hour and overnight: sized from the scaling-law fit in docs/scaling.md, about
+# 6 tokens per parameter; matmuls in bf16 where the CPU has AVX512_BF16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 preset=default out=out skip_deps=0 resume=0
@@ -32,18 +34,20 @@ while [ $# -gt 0 ]; do
         --out) out=$2; shift 2 ;;
         --skip-deps) skip_deps=1; shift ;;
         --resume) resume=1; shift ;;
-        -h|--help) sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-chats="" sft="--steps 300 --batch 16" evalopt=""
+chats="" sft="--steps 300 --batch 16" evalopt="" bf16=0
 case "$preset" in
     quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K  val_fraction=0.1
                model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3"
                chats="--sources elements,countries,units --max-per-source 400" sft="--steps 40 --batch 8 --lr 1e-3" evalopt="--max-new 24" ;;
     default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M  val_fraction=0.01  model="--preset tiny --batch 16" ;;
-    hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  val_fraction=0.01 model="--preset small --batch 16" ;;
-    overnight) corpus=debian        vocab=16384 ctx=512 tokens=300M val_fraction=0.01 model="--preset base --batch 16" ;;
+    hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  val_fraction=0.01 bf16=1
+               model="--dim 256 --layers 4 --heads 4 --kv-heads 2 --ffn 688 --batch 16" ;;
+    overnight) corpus=debian        vocab=16384 ctx=256 tokens=100M val_fraction=0.01 bf16=1
+               model="--preset small --batch 16" ;;
     *) echo "main.sh: unknown preset '$preset' (quick, default, hour, overnight)" >&2; exit 2 ;;
 esac
 
@@ -80,6 +84,7 @@ kept "$out/shards/val.bin" ||
 stage "4. pretraining ($tokens tokens)"
 again=""
 [ "$resume" = 1 ] && [ -e "$out/base.ckpt.gguf" ] && again=--resume
+[ "$bf16" = 1 ] && grep -qw avx512_bf16 /proc/cpuinfo 2>/dev/null && again="$again --bf16"
 # shellcheck disable=SC2086
 kept "$out/base.gguf" ||
     $L pretrain --data "$out/shards" --tokenizer "$out/tokenizer.gguf" --out "$out/base.gguf" \
