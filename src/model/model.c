@@ -255,18 +255,19 @@ INLINE f32x16 ld16(const float *p) {
         memcpy((p), &st16_v, sizeof(st16_v));                                                      \
     } while (0)
 
-/* Keys are cached transposed, so that a query's scores against a run of
- * positions are whole vectors: per layer and kv head, D rows of ctx_stride
- * floats (the n_ctx positions, rounded up to a multiple of ATT_KEYS so a
- * tile of keys never reads past the end). Values are cached per layer and
- * kv head as n_ctx rows of D floats. */
+/* Keys are cached transposed in tiles of ATT_KEYS positions, so that a
+ * query's scores against a tile are whole vectors and a tile is one
+ * contiguous read: per layer and kv head, ctx_stride / ATT_KEYS tiles
+ * (n_ctx rounded up, so a tile never reads past the end), each D rows of
+ * ATT_KEYS floats. Values are cached per layer and kv head as n_ctx rows
+ * of D floats. */
 #define ATT_KEYS 32 /* keys per score tile */
 #define ATT_QUERIES 8 /* queries per work item */
 
 struct model_state {
     int n_ctx, n_batch;
     int ctx_stride;     /* n_ctx rounded up to ATT_KEYS */
-    float *key_cache;   /* (L, KVH, D, ctx_stride) */
+    float *key_cache;   /* (L, KVH, ctx_stride / ATT_KEYS, D, ATT_KEYS) */
     float *value_cache; /* (L, KVH, n_ctx, D) */
     float *x;           /* (n_batch, C) residual stream */
     float *xb;          /* (n_batch, C) normed input */
@@ -382,15 +383,19 @@ FWD_CLONES static void rope_row(float *x, const float *cs, int n_heads, int D) {
     }
 }
 
-/* Scores of TQ queries (rows of q, ldq apart) against keys p0 .. p0+31 of
- * one kv head's transposed cache kt (rows ldk apart): s[i][p] = q_i . k_p. */
-INLINE void score_tile(int TQ, float *s, int lds, const float *q, int ldq, const float *kt, int ldk,
-                       int D, int p0) {
+/* Where position p's value of dim d sits in a kv head's key cache. */
+#define KEY_AT(p, d, D) (((size_t)(p) / ATT_KEYS * (D) + (d)) * ATT_KEYS + (p) % ATT_KEYS)
+
+/* Scores of TQ queries (rows of q, ldq apart) against keys p0 .. p0+31 (a
+ * tile) of one kv head's key cache kt: s[i][p] = q_i . k_p. */
+INLINE void score_tile(int TQ, float *s, int lds, const float *q, int ldq, const float *kt, int D,
+                       int p0) {
+    kt += (size_t)p0 * D;
     f32x16 a[ATT_QUERIES][2];
 #pragma GCC unroll 8
     for (int i = 0; i < TQ; i++) a[i][0] = a[i][1] = (f32x16){0};
     for (int d = 0; d < D; d++) {
-        const f32x16 k0 = ld16(kt + (size_t)d * ldk + p0), k1 = ld16(kt + (size_t)d * ldk + p0 + 16);
+        const f32x16 k0 = ld16(kt + (size_t)d * ATT_KEYS), k1 = ld16(kt + (size_t)d * ATT_KEYS + 16);
 #pragma GCC unroll 8
         for (int i = 0; i < TQ; i++) {
             const float qv = q[(size_t)i * ldq + d];
@@ -432,13 +437,13 @@ INLINE void pv_tile(int TQ, int NV, float *out, int ldo, const float *s, int lds
 
 #define SCORE_CASE(TQ)                                                                             \
     case TQ:                                                                                       \
-        for (int p0 = 0; p0 < np; p0 += ATT_KEYS) score_tile(TQ, s, lds, q, ldq, kt, ldk, D, p0); \
+        for (int p0 = 0; p0 < np; p0 += ATT_KEYS) score_tile(TQ, s, lds, q, ldq, kt, D, p0); \
         break;
 
 /* s (tq, lds) = q (tq, D; rows ldq apart) . keys 0 .. np-1 (np a multiple
  * of ATT_KEYS), for tq <= ATT_QUERIES. */
 FWD_CLONES static void att_scores(float *s, int lds, const float *q, int ldq, int tq, const float *kt,
-                                  int ldk, int D, int np) {
+                                  int D, int np) {
     switch (tq) {
         SCORE_CASE(1) SCORE_CASE(2) SCORE_CASE(3) SCORE_CASE(4)
         SCORE_CASE(5) SCORE_CASE(6) SCORE_CASE(7) default : SCORE_CASE(8)
@@ -487,7 +492,7 @@ static void attend(const model_config *c, model_state *s, int l, int pos, int h,
     const float *q = s->q + ((size_t)t0 * H + h) * D;
     float *out = s->att_out + ((size_t)t0 * H + h) * D;
     const int len_max = pos + t0 + tq; /* keys the last query sees */
-    att_scores(att, cs, q, H * D, tq, kt, cs, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
+    att_scores(att, cs, q, H * D, tq, kt, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
     float inv[ATT_QUERIES];
     for (int i = 0; i < tq; i++) {
         float *row = att + (size_t)i * cs;
@@ -533,7 +538,7 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
         memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + (size_t)g * D,
                sizeof(float) * D);
         if (n == 1)
-            for (int d = 0; d < D; d++) kc[((size_t)g * D + d) * cs + pos] = k[g * D + d];
+            for (int d = 0; d < D; d++) kc[(size_t)g * D * cs + KEY_AT(pos, d, D)] = k[g * D + d];
     }
 }
 
@@ -649,7 +654,8 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
             /* keys into the transposed cache: each row written along positions */
 #pragma omp for schedule(static)
             for (int gd = 0; gd < (int)kvd; gd++)
-                for (int t = 0; t < n; t++) kc[(size_t)gd * cs + pos + t] = s->k[(size_t)t * kvd + gd];
+                for (int t = 0; t < n; t++)
+                    kc[(size_t)(gd / D) * D * cs + KEY_AT(pos + t, gd % D, D)] = s->k[(size_t)t * kvd + gd];
         }
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);
