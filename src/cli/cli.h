@@ -38,6 +38,37 @@ int cli_default_threads(void);
 /* 1 if stderr is a terminal (progress lines redraw in place). */
 int cli_progress_tty(void);
 
+/* A command's own options, as a table for cli_parse: the name (and an
+ * alias or NULL), the kind, where the value goes, and for whole numbers the
+ * accepted range [lo, hi]. The table ends with a zeroed entry. */
+typedef enum {
+    CLI_STR,    /* const char **: the argument itself */
+    CLI_LONG,   /* long * */
+    CLI_INT,    /* int * */
+    CLI_DOUBLE, /* double * */
+    CLI_FLAG    /* int *: set to 1, no value */
+} cli_opt_kind;
+
+typedef struct {
+    const char *name, *alias;
+    cli_opt_kind kind;
+    void *dst;
+    long lo, hi;
+} cli_opt;
+
+/* A parser of a group of options several commands share (cli_train_option,
+ * cli_sampling_option, ...): 1 when it took argv[*i], 0 when it is not
+ * one of its options, -1 after printing an error. */
+typedef int (*cli_group_fn)(int argc, char **argv, int *i, void *dst);
+
+/* Parses argv[1..argc) of command cmd ("reward train"): each argument is
+ * offered to group (may be NULL, with its dst), then looked up in opts;
+ * -h/--help prints usage to stdout. A bare argument goes to *positional
+ * (when not NULL, once). Returns 0 when all parsed, 1 after --help (the
+ * command exits 0), 2 after printing a usage error (it exits 2). */
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, cli_group_fn group, void *group_dst,
+              void (*usage)(FILE *f), const char **positional);
+
 /* Sampling options shared by the commands that generate (--temp, --top-k,
  * --top-p, --min-p, --repeat-penalty, --repeat-last-n, --seed): when
  * argv[*i] is one of them, reads it (and its value, advancing *i) into p and
@@ -77,7 +108,7 @@ typedef struct {
 
 cli_prompt_opts cli_prompt_defaults(double temp);
 /* Like cli_sampling_option, for those options. */
-int cli_prompt_option(int argc, char **argv, int *i, cli_prompt_opts *p);
+int cli_prompt_option(int argc, char **argv, int *i, void *cli_prompt_opts);
 /* Reads the prompts into a conv_list (src/data/conv.h; set its prompts flag
  * first): the file's conversations, then the arith questions. 0, or -1
  * with err_set (the list is then released). */

@@ -218,39 +218,36 @@ static char *history_path(void) {
     return p;
 }
 
+static void usage(FILE *f) {
+    fprintf(f, g_usage, cli_sampling_help);
+}
+
 int cmd_chat(int argc, char **argv) {
-    const char *path = NULL, *prompt = NULL, *system = NULL, *render = NULL, *v;
+    const char *path = NULL, *prompt = NULL, *system = NULL, *render = NULL;
     long n_new = 512, threads = cli_default_threads(), ctx = 0;
     sampler_params sp = sampler_defaults();
     sp.temperature = 0.7f;
     sp.repeat_penalty = 1.1f;
-    int r;
-    int meter = 1;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((r = cli_sampling_option(argc, argv, &i, &sp))) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &dst)) return cli_error(NULL), 2; } while (0)
-        if (cli_is_help(a)) { printf(g_usage, cli_sampling_help); return 0; }
-        else if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt = v; }
-        else if (!strcmp(a, "--system")) { VAL(); system = v; }
-        else if (!strcmp(a, "--render")) { VAL(); render = v; }
-        else if (!strcmp(a, "-n")) LONG(1, 1 << 20, n_new);
-        else if (!strcmp(a, "--ctx")) LONG(16, 1 << 20, ctx);
-        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) LONG(1, 1024, threads);
-        else if (!strcmp(a, "--no-meter")) meter = 0;
-        else if (!strcmp(a, "--print-template")) { puts(chat_template_jinja()); return 0; }
-        else if (a[0] == '-' && a[1]) return cli_bad_option("chat", a);
-        else if (!path) path = a;
-        else { fprintf(stderr, "llmos chat: unexpected argument '%s'\n", a); return 2; }
-#undef VAL
-#undef LONG
-#undef DBL
+    int no_meter = 0, print_template = 0;
+    const cli_opt opts[] = {
+        {"-p", "--prompt", CLI_STR, &prompt, 0, 0},
+        {"--system", NULL, CLI_STR, &system, 0, 0},
+        {"--render", NULL, CLI_STR, &render, 0, 0},
+        {"-n", NULL, CLI_LONG, &n_new, 1, 1 << 20},
+        {"--ctx", NULL, CLI_LONG, &ctx, 16, 1 << 20},
+        {"-t", "--threads", CLI_LONG, &threads, 1, 1024},
+        {"--no-meter", NULL, CLI_FLAG, &no_meter, 0, 0},
+        {"--print-template", NULL, CLI_FLAG, &print_template, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("chat", argc, argv, opts, cli_sampling_option, &sp, usage, &path);
+    if (parsed) return parsed == 1 ? 0 : 2;
+    if (print_template) {
+        puts(chat_template_jinja());
+        return 0;
     }
-    if (!path) { fputs(g_usage, stderr); return 2; }
+    const int meter = !no_meter;
+    if (!path) { usage(stderr); return 2; }
     if (system && !*system) { fprintf(stderr, "llmos chat: --system is empty\n"); return 2; }
 
     model_set_threads((int)threads);

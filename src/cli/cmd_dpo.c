@@ -44,33 +44,18 @@ int cmd_dpo(int argc, char **argv) {
     dpo_opts o;
     dpo_opts_default(&o);
     o.out_path = "dpo.gguf";
-    long n;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int r = cli_train_option(argc, argv, &i, &o.run);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-        if (cli_is_help(a)) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
-        else if (!strcmp(a, "--data")) { VAL(); o.data_path = v; }
-        else if (!strcmp(a, "--ref")) { VAL(); o.ref_path = v; }
-        else if (!strcmp(a, "--val")) { VAL(); o.val_path = v; }
-        else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
-        else if (!strcmp(a, "--beta")) {
-            VAL();
-            if (parse_double(a, v, &o.beta)) return cli_error(NULL), 2;
-        }
-        else if (!strcmp(a, "--ctx")) {
-            VAL();
-            if (parse_long(a, v, 2, 1 << 20, &n)) return cli_error(NULL), 2;
-            o.ctx = (int)n;
-        }
-        else return cli_bad_option("dpo", a);
-#undef VAL
-    }
+    const cli_opt opts[] = {
+        {"--model", NULL, CLI_STR, &o.model_path, 0, 0},
+        {"--data", NULL, CLI_STR, &o.data_path, 0, 0},
+        {"--ref", NULL, CLI_STR, &o.ref_path, 0, 0},
+        {"--val", NULL, CLI_STR, &o.val_path, 0, 0},
+        {"--out", NULL, CLI_STR, &o.out_path, 0, 0},
+        {"--beta", NULL, CLI_DOUBLE, &o.beta, 0, 0},
+        {"--ctx", NULL, CLI_INT, &o.ctx, 2, 1 << 20},
+        {0},
+    };
+    const int parsed = cli_parse("dpo", argc, argv, opts, cli_train_option, &o.run, usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!o.model_path || !o.data_path) {
         fprintf(stderr, "llmos dpo: --model and --data are required (see llmos dpo --help)\n");
         return 2;

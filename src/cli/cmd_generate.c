@@ -102,39 +102,30 @@ static int generate_best_of(const char *path, const char *rm_path, const char *p
     return rc ? 1 : 0;
 }
 
+static void usage(FILE *f) {
+    fprintf(f, g_usage, cli_sampling_help);
+}
+
 int cmd_generate(int argc, char **argv) {
-    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *rm_path = NULL, *v;
+    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *rm_path = NULL;
     long n_new = 256, threads = cli_default_threads(), ctx = 0, best = 0;
     sampler_params sp = sampler_defaults();
-    int print_ids = 0, quiet = 0, print_rewards = 0, r;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        if ((r = cli_sampling_option(argc, argv, &i, &sp))) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi, dst) do { VAL(); if (parse_long(a, v, lo, hi, &dst)) return cli_error(NULL), 2; } while (0)
-        if (cli_is_help(a)) { printf(g_usage, cli_sampling_help); return 0; }
-        if (!strcmp(a, "-p") || !strcmp(a, "--prompt")) { VAL(); prompt = v; }
-        else if (!strcmp(a, "--ids")) { VAL(); ids_arg = v; }
-        else if (!strcmp(a, "-n")) LONG(0, 1 << 24, n_new);
-        else if (!strcmp(a, "--ctx")) LONG(1, 1 << 24, ctx);
-        else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) LONG(1, 1024, threads);
-        else if (!strcmp(a, "--print-ids")) print_ids = 1;
-        else if (!strcmp(a, "--best-of")) {
-            VAL();
-            if (parse_long(a, v, -(1L << 40), 1L << 40, &best)) return cli_error(NULL), 2;
-            if (best < 1 || best > 256)
-                return cli_error("generate: --best-of must be between 1 and 256 (got %ld)", best), 2;
-        }
-        else if (!strcmp(a, "--reward")) { VAL(); rm_path = v; }
-        else if (!strcmp(a, "--print-rewards")) print_rewards = 1;
-        else if (!strcmp(a, "-q") || !strcmp(a, "--quiet")) quiet = 1;
-        else if (a[0] == '-' && a[1]) return cli_bad_option("generate", a);
-        else if (!path) path = a;
-        else return cli_bad_option("generate", a);
-    }
+    int print_ids = 0, quiet = 0, print_rewards = 0;
+    const cli_opt opts[] = {
+        {"-p", "--prompt", CLI_STR, &prompt, 0, 0},
+        {"--ids", NULL, CLI_STR, &ids_arg, 0, 0},
+        {"-n", NULL, CLI_LONG, &n_new, 0, 1 << 24},
+        {"--ctx", NULL, CLI_LONG, &ctx, 1, 1 << 24},
+        {"-t", "--threads", CLI_LONG, &threads, 1, 1024},
+        {"--print-ids", NULL, CLI_FLAG, &print_ids, 0, 0},
+        {"--best-of", NULL, CLI_LONG, &best, 1, 256},
+        {"--reward", NULL, CLI_STR, &rm_path, 0, 0},
+        {"--print-rewards", NULL, CLI_FLAG, &print_rewards, 0, 0},
+        {"-q", "--quiet", CLI_FLAG, &quiet, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("generate", argc, argv, opts, cli_sampling_option, &sp, usage, &path);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!path) return cli_error("generate: missing MODEL (see llmos generate --help)"), 2;
     if (best && !rm_path) return cli_error("generate: --best-of needs --reward RM.gguf"), 2;
     if ((rm_path || print_rewards) && !best) return cli_error("generate: --reward and --print-rewards go with --best-of N"), 2;

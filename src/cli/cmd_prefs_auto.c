@@ -53,21 +53,13 @@ static void winrate_usage(FILE *f) {
 int cmd_prefs_winrate(int argc, char **argv) {
     const char *pa = NULL, *pb = NULL;
     cli_prompt_opts po = cli_prompt_defaults(0);
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i];
-        const int r = cli_prompt_option(argc, argv, &i, &po);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-        if (cli_is_help(a)) return winrate_usage(stdout), 0;
-        else if (!strcmp(a, "--a") || !strcmp(a, "--b")) {
-            const char *v = cli_value(argc, argv, &i);
-            if (!v) return 2;
-            *(a[2] == 'a' ? &pa : &pb) = v;
-        }
-        else return cli_bad_option("prefs winrate", a);
-    }
+    const cli_opt opts[] = {
+        {"--a", NULL, CLI_STR, &pa, 0, 0},
+        {"--b", NULL, CLI_STR, &pb, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("prefs winrate", argc, argv, opts, cli_prompt_option, &po, winrate_usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!pa || !pb || (!po.prompts == !po.arith)) {
         fprintf(stderr, "llmos prefs winrate: --a, --b and one of --prompts or --arith are required\n");
         return 2;
@@ -125,25 +117,15 @@ int cmd_prefs_auto(int argc, char **argv) {
     cli_prompt_opts po = cli_prompt_defaults(1.0);
     long k = 4;
     int quiet = 0;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        const int r = cli_prompt_option(argc, argv, &i, &po);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-        if (cli_is_help(a)) return usage(stdout), 0;
-        else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
-        else if (!strcmp(a, "--store")) { VAL(); store = v; }
-        else if (!strcmp(a, "--k")) {
-            VAL();
-            if (parse_long(a, v, 2, 64, &k)) return cli_error(NULL), 2;
-        }
-        else if (!strcmp(a, "--quiet")) quiet = 1;
-        else return cli_bad_option("prefs auto", a);
-#undef VAL
-    }
+    const cli_opt opts[] = {
+        {"--model", NULL, CLI_STR, &model_path, 0, 0},
+        {"--store", NULL, CLI_STR, &store, 0, 0},
+        {"--k", NULL, CLI_LONG, &k, 2, 64},
+        {"--quiet", NULL, CLI_FLAG, &quiet, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("prefs auto", argc, argv, opts, cli_prompt_option, &po, usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!model_path || !store || (!po.prompts == !po.arith)) {
         fprintf(stderr, "llmos prefs auto: --model, --store and one of --prompts or --arith are "
                         "required (see --help)\n");

@@ -34,22 +34,15 @@ static int reward_train_cmd(int argc, char **argv) {
     reward_opts o;
     reward_opts_default(&o);
     o.out_path = "rm.gguf";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int r = cli_train_option(argc, argv, &i, &o.run);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-        if (cli_is_help(a)) { train_usage(stdout); return 0; }
-        else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
-        else if (!strcmp(a, "--data")) { VAL(); o.data_path = v; }
-        else if (!strcmp(a, "--val")) { VAL(); o.val_path = v; }
-        else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
-        else return cli_bad_option("reward train", a);
-#undef VAL
-    }
+    const cli_opt opts[] = {
+        {"--model", NULL, CLI_STR, &o.model_path, 0, 0},
+        {"--data", NULL, CLI_STR, &o.data_path, 0, 0},
+        {"--val", NULL, CLI_STR, &o.val_path, 0, 0},
+        {"--out", NULL, CLI_STR, &o.out_path, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("reward train", argc, argv, opts, cli_train_option, &o.run, train_usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!o.model_path || !o.data_path) {
         fprintf(stderr, "llmos reward train: --model and --data are required (see --help)\n");
         return 2;
@@ -78,25 +71,15 @@ static int reward_bestof_cmd(int argc, char **argv) {
     const char *model_path = NULL, *rmp = NULL, *text = NULL;
     cli_prompt_opts po = cli_prompt_defaults(1.0);
     long N = 16;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        const int r = cli_prompt_option(argc, argv, &i, &po);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-        if (cli_is_help(a)) { bestof_usage(stdout); return 0; }
-        else if (!strcmp(a, "--model")) { VAL(); model_path = v; }
-        else if (!strcmp(a, "--reward")) { VAL(); rmp = v; }
-        else if (!strcmp(a, "-p")) { VAL(); text = v; }
-        else if (!strcmp(a, "-n")) {
-            VAL();
-            if (parse_long(a, v, 1, 256, &N)) return cli_error(NULL), 2;
-        }
-        else return cli_bad_option("reward best-of", a);
-#undef VAL
-    }
+    const cli_opt opts[] = {
+        {"--model", NULL, CLI_STR, &model_path, 0, 0},
+        {"--reward", NULL, CLI_STR, &rmp, 0, 0},
+        {"-p", NULL, CLI_STR, &text, 0, 0},
+        {"-n", NULL, CLI_LONG, &N, 1, 256},
+        {0},
+    };
+    const int parsed = cli_parse("reward best-of", argc, argv, opts, cli_prompt_option, &po, bestof_usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!model_path || !rmp || (!!text + !!po.prompts + !!po.arith) != 1) {
         fprintf(stderr, "llmos reward best-of: --model, --reward and one of -p, --prompts, --arith are required\n");
         return 2;

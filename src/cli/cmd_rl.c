@@ -43,38 +43,26 @@ int cmd_rl(int argc, char **argv) {
     rl_opts_default(&o);
     o.run.threads = cli_default_threads();
     const char *prompts = NULL, *heldout = NULL, *judge_s = "auto";
-    long arith = 0, n;
-    double d;
+    long arith = 0;
     o.out_path = "rl.gguf";
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v;
-        int r = cli_train_option(argc, argv, &i, &o.run);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() if (!(v = cli_value(argc, argv, &i))) return 2
-#define LONG(lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &n)) return cli_error(NULL), 2; } while (0)
-#define DBL() do { VAL(); if (parse_double(a, v, &d)) return cli_error(NULL), 2; } while (0)
-        if (cli_is_help(a)) { usage(stdout); return 0; }
-        else if (!strcmp(a, "--model")) { VAL(); o.model_path = v; }
-        else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
-        else if (!strcmp(a, "--prompts")) { VAL(); prompts = v; }
-        else if (!strcmp(a, "--heldout")) { VAL(); heldout = v; }
-        else if (!strcmp(a, "--judge")) { VAL(); judge_s = v; }
-        else if (!strcmp(a, "--arith")) { LONG(1, 1L << 30); arith = n; }
-        else if (!strcmp(a, "--prompts-per-step")) { LONG(1, 1024); o.prompts_per_step = (int)n; }
-        else if (!strcmp(a, "--group")) { LONG(2, 1024); o.group = (int)n; }
-        else if (!strcmp(a, "--max-new")) { LONG(1, 1 << 16); o.max_new = (int)n; }
-        else if (!strcmp(a, "--eval")) { LONG(0, 1L << 30); o.eval_n = (int)n; }
-        else if (!strcmp(a, "--eval-k")) { LONG(1, 1024); o.eval_k = (int)n; }
-        else if (!strcmp(a, "--temp")) { DBL(); o.temp = d; }
-        else if (!strcmp(a, "--pass")) { DBL(); o.pass_score = d; }
-        else return cli_bad_option("rl", a);
-#undef VAL
-#undef LONG
-#undef DBL
-    }
+    const cli_opt opts[] = {
+        {"--model", NULL, CLI_STR, &o.model_path, 0, 0},
+        {"--out", NULL, CLI_STR, &o.out_path, 0, 0},
+        {"--prompts", NULL, CLI_STR, &prompts, 0, 0},
+        {"--heldout", NULL, CLI_STR, &heldout, 0, 0},
+        {"--judge", NULL, CLI_STR, &judge_s, 0, 0},
+        {"--arith", NULL, CLI_LONG, &arith, 1, 1L << 30},
+        {"--prompts-per-step", NULL, CLI_INT, &o.prompts_per_step, 1, 1024},
+        {"--group", NULL, CLI_INT, &o.group, 2, 1024},
+        {"--max-new", NULL, CLI_INT, &o.max_new, 1, 1 << 16},
+        {"--eval", NULL, CLI_INT, &o.eval_n, 0, 1L << 30},
+        {"--eval-k", NULL, CLI_INT, &o.eval_k, 1, 1024},
+        {"--temp", NULL, CLI_DOUBLE, &o.temp, 0, 0},
+        {"--pass", NULL, CLI_DOUBLE, &o.pass_score, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("rl", argc, argv, opts, cli_train_option, &o.run, usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
     if (!o.model_path || (!prompts == !arith)) {
         fprintf(stderr, "llmos rl: --model and one of --prompts or --arith are required (see --help)\n");
         return 2;

@@ -16,6 +16,48 @@
 
 #include <string.h>
 
+int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, cli_group_fn group, void *group_dst,
+              void (*usage)(FILE *f), const char **positional) {
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i], *v;
+        const int r = group ? group(argc, argv, &i, group_dst) : 0;
+        if (r) {
+            if (r < 0) return 2;
+            continue;
+        }
+        if (cli_is_help(a)) {
+            usage(stdout);
+            return 1;
+        }
+        const cli_opt *o = opts;
+        while (o->name && strcmp(a, o->name) && !(o->alias && !strcmp(a, o->alias))) o++;
+        if (!o->name) {
+            if (a[0] == '-' && a[1]) return cli_bad_option(cmd, a);
+            if (!positional || *positional) {
+                fprintf(stderr, "llmos %s: unexpected argument '%s'\n", cmd, a);
+                return 2;
+            }
+            *positional = a;
+            continue;
+        }
+        if (o->kind == CLI_FLAG) {
+            *(int *)o->dst = 1;
+            continue;
+        }
+        if (!(v = cli_value(argc, argv, &i))) return 2;
+        long n;
+        if (o->kind == CLI_STR) *(const char **)o->dst = v;
+        else if (o->kind == CLI_DOUBLE) {
+            if (parse_double(a, v, (double *)o->dst)) return cli_error(NULL), 2;
+        } else {
+            if (parse_long(a, v, o->lo, o->hi, &n)) return cli_error(NULL), 2;
+            if (o->kind == CLI_INT) *(int *)o->dst = (int)n;
+            else *(long *)o->dst = n;
+        }
+    }
+    return 0;
+}
+
 const char *const cli_sampling_help =
     "  --temp T              temperature, 0 = greedy (default 0.8)\n"
     "  --top-k K             keep the K most likely tokens, 0 = off (default 40)\n"
@@ -144,7 +186,8 @@ cli_prompt_opts cli_prompt_defaults(double temp) {
                              .temp = temp};
 }
 
-int cli_prompt_option(int argc, char **argv, int *i, cli_prompt_opts *p) {
+int cli_prompt_option(int argc, char **argv, int *i, void *out) {
+    cli_prompt_opts *p = out;
     const char *a = argv[*i], *v;
     if (!strcmp(a, "--prompts") || !strcmp(a, "--judge")) {
         if (!(v = cli_value(argc, argv, i))) return -1;
