@@ -101,6 +101,7 @@ void cli_train_help(FILE *f, const void *train_run_opts, const char *batch_what)
  * --max-new N, --temp T, --seed S and --threads N. */
 typedef struct {
     const char *prompts, *judge; /* NULL; "auto" */
+    const char *text;            /* a single question the command takes (-p), or NULL */
     long arith, skip, limit;     /* 0 */
     long max_new, seed, threads; /* 64, 1, cli_default_threads() */
     double temp;                 /* as given to cli_prompt_defaults */
@@ -109,10 +110,12 @@ typedef struct {
 cli_prompt_opts cli_prompt_defaults(double temp);
 /* Like cli_sampling_option, for those options. */
 int cli_prompt_option(int argc, char **argv, int *i, void *cli_prompt_opts);
-/* Reads the prompts into a conv_list (src/data/conv.h; set its prompts flag
- * first): the file's conversations, then the arith questions. 0, or -1
- * with err_set (the list is then released). */
-int cli_prompt_read(const cli_prompt_opts *p, void *conv_list);
+/* Gets such a command going: the judge (src/data/judge.h), the prompts in
+ * a conv_list (src/data/conv.h: the file's conversations, the arith
+ * questions, then text as a user turn) and the threads. 0; 2 after
+ * printing an unknown judge; 1 after printing why the prompts cannot be
+ * read (the list is then released). */
+int cli_prompt_load(const char *cmd, const cli_prompt_opts *p, void *conv_list, void *judge);
 /* Appends n generated questions "What is a op b?" (a, b in 0..99, op in
  * + - *) to a conv_list; question i is the same for every n > i. */
 void cli_arith_prompts(void *conv_list, long n, uint64_t seed);

@@ -65,10 +65,9 @@ int cmd_prefs_winrate(int argc, char **argv) {
         return 2;
     }
     judge j;
-    if (cli_judge("prefs winrate", po.judge, &j) < 0) return 2;
-    conv_list l = {.prompts = 1};
-    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
-    model_set_threads((int)po.threads);
+    conv_list l;
+    const int loaded = cli_prompt_load("prefs winrate", &po, &l, &j);
+    if (loaded) return loaded;
     cand_gen ga, gb;
     if (cand_gen_open(&ga, pa, (float)po.temp, (uint64_t)po.seed, (int)po.max_new) < 0) {
         conv_list_free(&l);
@@ -132,10 +131,9 @@ int cmd_prefs_auto(int argc, char **argv) {
         return 2;
     }
     judge j;
-    if (cli_judge("prefs auto", po.judge, &j) < 0) return 2;
-    conv_list l = {.prompts = 1};
-    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
-    model_set_threads((int)po.threads);
+    conv_list l;
+    const int loaded = cli_prompt_load("prefs auto", &po, &l, &j);
+    if (loaded) return loaded;
     cand_gen g;
     if (cand_gen_open(&g, model_path, (float)po.temp, (uint64_t)po.seed, (int)po.max_new) < 0) {
         conv_list_free(&l);

@@ -68,33 +68,27 @@ static void bestof_usage(FILE *f) {
 }
 
 static int reward_bestof_cmd(int argc, char **argv) {
-    const char *model_path = NULL, *rmp = NULL, *text = NULL;
+    const char *model_path = NULL, *rmp = NULL;
     cli_prompt_opts po = cli_prompt_defaults(1.0);
     long N = 16;
     const cli_opt opts[] = {
         {"--model", NULL, CLI_STR, &model_path, 0, 0},
         {"--reward", NULL, CLI_STR, &rmp, 0, 0},
-        {"-p", NULL, CLI_STR, &text, 0, 0},
+        {"-p", NULL, CLI_STR, &po.text, 0, 0},
         {"-n", NULL, CLI_LONG, &N, 1, 256},
         {0},
     };
     const int parsed = cli_parse("reward best-of", argc, argv, opts, cli_prompt_option, &po, bestof_usage, NULL);
     if (parsed) return parsed == 1 ? 0 : 2;
+    const char *text = po.text;
     if (!model_path || !rmp || (!!text + !!po.prompts + !!po.arith) != 1) {
         fprintf(stderr, "llmos reward best-of: --model, --reward and one of -p, --prompts, --arith are required\n");
         return 2;
     }
     judge j;
-    if (cli_judge("reward best-of", po.judge, &j) < 0) return 2;
-    conv_list l = {.prompts = 1};
-    if (cli_prompt_read(&po, &l) < 0) return cli_error(NULL);
-    if (text) {
-        l.items = xcalloc(1, sizeof *l.items);
-        l.items[0].msgs = xcalloc(1, sizeof(chat_msg));
-        l.items[0].msgs[0].role = CHAT_USER, l.items[0].msgs[0].content = xstrdup(text);
-        l.items[0].n = 1, l.n = l.cap = 1;
-    }
-    model_set_threads((int)po.threads);
+    conv_list l;
+    const int loaded = cli_prompt_load("reward best-of", &po, &l, &j);
+    if (loaded) return loaded;
     sampler_params sp = sampler_defaults();
     sp.temperature = (float)po.temp, sp.seed = (uint64_t)po.seed;
     best_of b;

@@ -212,13 +212,23 @@ int cli_prompt_option(int argc, char **argv, int *i, void *out) {
     return parse_long(a, v, lo, hi, dst) ? cli_error(NULL), -1 : 1;
 }
 
-int cli_prompt_read(const cli_prompt_opts *p, void *out) {
+int cli_prompt_load(const char *cmd, const cli_prompt_opts *p, void *out, void *judge_out) {
     conv_list *l = out;
+    *l = (conv_list){.prompts = 1};
+    if (cli_judge(cmd, p->judge, judge_out) < 0) return 2;
     if (p->prompts && conv_list_read(l, p->prompts)) {
         conv_list_free(l);
-        return -1;
+        return cli_error(NULL);
     }
     if (p->arith) cli_arith_prompts(l, p->arith, (uint64_t)p->seed);
+    if (p->text) {
+        if (l->n == l->cap) l->items = xrealloc(l->items, (l->cap = l->n + 1) * sizeof *l->items);
+        conv *c = &l->items[l->n++];
+        c->msgs = xcalloc(1, sizeof *c->msgs);
+        c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(p->text);
+        c->n = 1, c->line = 0;
+    }
+    model_set_threads((int)p->threads);
     return 0;
 }
 
