@@ -115,6 +115,16 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     m->g_layers = xcalloc((size_t)c->n_layers, sizeof(train_layer));
     point_views(m, m->params, &m->tok_embd, &m->out_norm, &m->output, m->layers);
     point_views(m, m->grads, &m->g_tok_embd, &m->g_out_norm, &m->g_output, m->g_layers);
+    /* the forward and backward passes treat wq|wk|wv and w_gate|w_up as one
+     * matrix each (one GEMM instead of three and two): the size table puts
+     * them next to each other */
+    for (int l = 0; l < c->n_layers; l++) {
+        const train_layer *w = &m->layers[l];
+        const size_t C0 = c->dim, HD0 = (size_t)c->n_heads * c->head_dim;
+        const size_t KVD0 = (size_t)c->n_kv_heads * c->head_dim;
+        LLMOS_ASSERT(w->wk == w->wq + HD0 * C0 && w->wv == w->wk + KVD0 * C0);
+        LLMOS_ASSERT(w->w_up == w->w_gate + (size_t)c->ffn_dim * C0);
+    }
 
     /* activations: first count, then carve */
     const int n_scratch = omp_get_max_threads();
@@ -127,8 +137,8 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
         per_layer * L,                  /* layers */
         N * C, N * C, N, N * V, N,      /* x_final xnf rstdf logits losses */
         T * D / 2, T * D / 2,           /* rope cos sin */
-        N * C, N * C, N * HD, N * KVD, N * KVD, N * HD, /* d_res d_xn d_q d_k d_v d_y */
-        N * F, N * F, N * F, N * C,     /* d_gate d_up d_act d_h */
+        N * C, N * C, N * (HD + 2 * KVD), N * HD, /* d_res d_xn d_qkv d_y */
+        N * 2 * F, N * F, N * C,        /* d_gu d_act d_h */
         (size_t)n_scratch * attn_scratch_floats(T, (int)D), /* attention scratch, per thread */
     };
     size_t total = 0;
@@ -142,16 +152,13 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
         a->x = p, p += N * C;
         a->xn1 = p, p += N * C;
         a->rstd1 = p, p += N;
-        a->q = p, p += N * HD;
-        a->k = p, p += N * KVD;
-        a->v = p, p += N * KVD;
+        a->qkv = p, p += N * (HD + 2 * KVD);
         a->att = p, p += B * H * T * T;
         a->y = p, p += N * HD;
         a->h = p, p += N * C;
         a->xn2 = p, p += N * C;
         a->rstd2 = p, p += N;
-        a->gate = p, p += N * F;
-        a->up = p, p += N * F;
+        a->gu = p, p += N * 2 * F;
         a->act = p, p += N * F;
     }
     m->x_final = p, p += N * C;
@@ -163,12 +170,9 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     m->rope_sin = p, p += T * D / 2;
     m->d_res = p, p += N * C;
     m->d_xn = p, p += N * C;
-    m->d_q = p, p += N * HD;
-    m->d_k = p, p += N * KVD;
-    m->d_v = p, p += N * KVD;
+    m->d_qkv = p, p += N * (HD + 2 * KVD);
     m->d_y = p, p += N * HD;
-    m->d_gate = p, p += N * F;
-    m->d_up = p, p += N * F;
+    m->d_gu = p, p += N * 2 * F;
     m->d_act = p, p += N * F;
     m->d_h = p, p += N * C;
     m->attn_scratch = p, p += (size_t)n_scratch * attn_scratch_floats(T, (int)D);
@@ -352,17 +356,17 @@ static void rmsnorm_bwd(float *dx, float *dw, const float *dout, const float *x,
     }
 }
 
-/* Rotates adjacent pairs of each of nh heads of every token (N, nh*D) by
- * the angle of its position t = n % T; dir = -1 applies the inverse
- * rotation (the backward pass of a rotation is its transpose). */
-static void rope_apply(float *x, const float *cs, const float *sn, int N, int T, int nh, int D,
-                       int dir) {
+/* Rotates adjacent pairs of the first nh heads of every token (row n of x
+ * at x + n * ld) by the angle of its position t = n % T; dir = -1 applies
+ * the inverse rotation (the backward pass of a rotation is its transpose). */
+static void rope_apply(float *x, int64_t ld, const float *cs, const float *sn, int N, int T,
+                       int nh, int D, int dir) {
 #pragma omp parallel for schedule(static) if (PAR((size_t)N * nh * D))
     for (int n = 0; n < N; n++) {
         const int t = n % T;
         const float *ct = cs + (size_t)t * D / 2, *st = sn + (size_t)t * D / 2;
         for (int h = 0; h < nh; h++) {
-            float *p = x + ((size_t)n * nh + h) * D;
+            float *p = x + n * ld + (size_t)h * D;
             for (int i = 0; i < D / 2; i++) {
                 const float a = p[2 * i], b = p[2 * i + 1], c = ct[i], s = dir * st[i];
                 p[2 * i] = a * c - b * s;
@@ -373,61 +377,55 @@ static void rope_apply(float *x, const float *cs, const float *sn, int N, int T,
 }
 
 /* Causal attention with grouped KV heads: query head h reads kv head
- * h / (H/KVH). q, y (N, H*D); k, v (N, KVH*D); att (B, H, T, T). One task
- * per (sequence, head), each on its thread's scratch (core/attention.c). */
-static void attention_fwd(float *y, float *att, const float *q, const float *k, const float *v,
-                          int B, int T, int H, int KVH, int D, float *scratch, int n_scratch) {
-    const int HD = H * D, KVD = KVH * D, G = H / KVH;
+ * h / (H/KVH). qkv (N, H*D + 2*KVH*D) as in train_layer_acts; y (N, H*D);
+ * att (B, H, T, T). One task per (sequence, head), each on its thread's
+ * scratch (core/attention.c). */
+static void attention_fwd(float *y, float *att, const float *qkv, int B, int T, int H, int KVH,
+                          int D, float *scratch, int n_scratch) {
+    const int HD = H * D, KVD = KVH * D, G = H / KVH, QKV = HD + 2 * KVD;
     const size_t per = attn_scratch_floats(T, D);
 #pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D / 2))
     for (int b = 0; b < B; b++)
         for (int h = 0; h < H; h++) {
-            const size_t kv = (size_t)b * T * KVD + (size_t)(h / G) * D;
+            const float *row = qkv + (size_t)b * T * QKV, *k = row + HD + (h / G) * D;
             attn_head_fwd(y + (size_t)b * T * HD + h * D, HD, att + ((size_t)b * H + h) * T * T,
-                          q + (size_t)b * T * HD + h * D, HD, k + kv, v + kv, KVD, T, D,
+                          row + h * D, QKV, k, k + KVD, QKV, T, D,
                           scratch + (size_t)omp_get_thread_num() * per);
         }
 }
 
-/* dq (N, HD), dk, dv (N, KVD) are overwritten. One task per (sequence, kv
- * head): it owns dk, dv of that head and dq of its G query heads. */
-static void attention_bwd(float *dq, float *dk, float *dv, const float *dy, const float *q,
-                          const float *k, const float *v, const float *att, int B, int T, int H,
-                          int KVH, int D, float *scratch, int n_scratch) {
-    const int HD = H * D, KVD = KVH * D, G = H / KVH;
+/* d_qkv (laid out as qkv) is overwritten from dy (N, H*D). One task per
+ * (sequence, kv head): it owns dk, dv of that head and dq of its G query
+ * heads. */
+static void attention_bwd(float *d_qkv, const float *dy, const float *qkv, const float *att,
+                          int B, int T, int H, int KVH, int D, float *scratch, int n_scratch) {
+    const int HD = H * D, KVD = KVH * D, G = H / KVH, QKV = HD + 2 * KVD;
     const size_t per = attn_scratch_floats(T, D);
 #pragma omp parallel for schedule(static) collapse(2) num_threads(n_scratch) if (PAR((size_t)B * H * T * T * D))
     for (int b = 0; b < B; b++)
         for (int kh = 0; kh < KVH; kh++) {
-            const size_t kv = (size_t)b * T * KVD + (size_t)kh * D;
-            for (int h = kh * G; h < (kh + 1) * G; h++) {
-                const size_t qo = (size_t)b * T * HD + (size_t)h * D;
-                attn_head_bwd(dq + qo, HD, dk + kv, dv + kv, KVD, dy + qo, HD, q + qo, k + kv,
-                              v + kv, att + ((size_t)b * H + h) * T * T, T, D, h > kh * G,
+            const size_t r = (size_t)b * T * QKV, kv = r + HD + (size_t)kh * D;
+            for (int h = kh * G; h < (kh + 1) * G; h++)
+                attn_head_bwd(d_qkv + r + h * D, QKV, d_qkv + kv, d_qkv + kv + KVD, QKV,
+                              dy + (size_t)b * T * HD + h * D, HD, qkv + r + h * D, qkv + kv,
+                              qkv + kv + KVD, att + ((size_t)b * H + h) * T * T, T, D, h > kh * G,
                               scratch + (size_t)omp_get_thread_num() * per);
-            }
         }
 }
 
-/* The elementwise passes run in chunks of SW_CHUNK, one task each. */
-#define SW_CHUNK 8192
-
-static void swiglu_fwd(float *out, const float *g, const float *u, size_t n) {
-    const long chunks = (long)((n + SW_CHUNK - 1) / SW_CHUNK);
-#pragma omp parallel for schedule(static) if (PAR(n * 4))
-    for (long c = 0; c < chunks; c++) {
-        const size_t i = (size_t)c * SW_CHUNK;
-        vec_swiglu_fwd(out + i, g + i, u + i, MIN(SW_CHUNK, n - i));
-    }
+/* act (N, F) = silu(gate) * up from gu (N, 2F), row by row */
+static void swiglu_fwd(float *act, const float *gu, int N, int F) {
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * F * 4))
+    for (int n = 0; n < N; n++)
+        vec_swiglu_fwd(act + (size_t)n * F, gu + (size_t)n * 2 * F, gu + (size_t)n * 2 * F + F, (size_t)F);
 }
 
-static void swiglu_bwd(float *dg, float *du, const float *dout, const float *g, const float *u,
-                       size_t n) {
-    const long chunks = (long)((n + SW_CHUNK - 1) / SW_CHUNK);
-#pragma omp parallel for schedule(static) if (PAR(n * 4))
-    for (long c = 0; c < chunks; c++) {
-        const size_t i = (size_t)c * SW_CHUNK;
-        vec_swiglu_bwd(dg + i, du + i, dout + i, g + i, u + i, MIN(SW_CHUNK, n - i));
+/* d_gu (N, 2F) from d_act (N, F) */
+static void swiglu_bwd(float *d_gu, const float *d_act, const float *gu, int N, int F) {
+#pragma omp parallel for schedule(static) if (PAR((size_t)N * F * 4))
+    for (int n = 0; n < N; n++) {
+        const size_t r = (size_t)n * 2 * F;
+        vec_swiglu_bwd(d_gu + r, d_gu + r + F, d_act + (size_t)n * F, gu + r, gu + r + F, (size_t)F);
     }
 }
 
@@ -477,6 +475,7 @@ float train_model_forward(train_model *m, const int *tokens, const int *targets,
     LLMOS_ASSERT(B <= m->B && T <= m->T && B > 0 && T > 0);
     const int N = B * T, C = c->dim, H = c->n_heads, KVH = c->n_kv_heads, D = c->head_dim;
     const int HD = H * D, KVD = KVH * D, F = c->ffn_dim, V = c->vocab_size, L = c->n_layers;
+    const int QKV = HD + 2 * KVD;
     /* the activation layout is for (m->B, m->T); a smaller batch uses the
      * front of each buffer, att with the smaller T stride */
     m->cur_B = B, m->cur_T = T;
@@ -486,18 +485,14 @@ float train_model_forward(train_model *m, const int *tokens, const int *targets,
         const train_layer *w = &m->layers[l];
         float *next = l + 1 < L ? m->la[l + 1].x : m->x_final;
         rmsnorm_fwd(a->xn1, a->rstd1, a->x, w->attn_norm, N, C, c->norm_eps);
-        gemm_nt(a->q, a->xn1, w->wq, N, C, HD, 0);
-        gemm_nt(a->k, a->xn1, w->wk, N, C, KVD, 0);
-        gemm_nt(a->v, a->xn1, w->wv, N, C, KVD, 0);
-        rope_apply(a->q, m->rope_cos, m->rope_sin, N, T, H, D, 1);
-        rope_apply(a->k, m->rope_cos, m->rope_sin, N, T, KVH, D, 1);
-        attention_fwd(a->y, a->att, a->q, a->k, a->v, B, T, H, KVH, D, m->attn_scratch, m->n_scratch);
+        gemm_nt(a->qkv, a->xn1, w->wq, N, C, QKV, 0); /* wq|wk|wv */
+        rope_apply(a->qkv, QKV, m->rope_cos, m->rope_sin, N, T, H + KVH, D, 1); /* q and k */
+        attention_fwd(a->y, a->att, a->qkv, B, T, H, KVH, D, m->attn_scratch, m->n_scratch);
         memcpy(a->h, a->x, (size_t)N * C * sizeof(float));
         gemm_nt(a->h, a->y, w->wo, N, HD, C, 1);
         rmsnorm_fwd(a->xn2, a->rstd2, a->h, w->ffn_norm, N, C, c->norm_eps);
-        gemm_nt(a->gate, a->xn2, w->w_gate, N, C, F, 0);
-        gemm_nt(a->up, a->xn2, w->w_up, N, C, F, 0);
-        swiglu_fwd(a->act, a->gate, a->up, (size_t)N * F);
+        gemm_nt(a->gu, a->xn2, w->w_gate, N, C, 2 * F, 0); /* w_gate|w_up */
+        swiglu_fwd(a->act, a->gu, N, F);
         memcpy(next, a->h, (size_t)N * C * sizeof(float));
         gemm_nt(next, a->act, w->w_down, N, F, C, 1);
     }
@@ -521,6 +516,7 @@ void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
     const int B = m->cur_B, T = m->cur_T;
     const int N = B * T, C = c->dim, H = c->n_heads, KVH = c->n_kv_heads, D = c->head_dim;
     const int HD = H * D, KVD = KVH * D, F = c->ffn_dim, V = c->vocab_size, L = c->n_layers;
+    const int QKV = HD + 2 * KVD;
     LLMOS_ASSERT(m->targets);
     if (m->loss_weight_sum == 0) return;
     float *d_res = m->d_res, *d_h = m->d_h;
@@ -538,26 +534,19 @@ void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
         /* ffn: x_next = h + act . w_down^T */
         gemm_tn(g->w_down, d_res, a->act, N, F, C, 1);
         gemm_nn(m->d_act, d_res, w->w_down, N, F, C, 0);
-        swiglu_bwd(m->d_gate, m->d_up, m->d_act, a->gate, a->up, (size_t)N * F);
-        gemm_tn(g->w_gate, m->d_gate, a->xn2, N, C, F, 1);
-        gemm_tn(g->w_up, m->d_up, a->xn2, N, C, F, 1);
-        gemm_nn(m->d_xn, m->d_gate, w->w_gate, N, C, F, 0);
-        gemm_nn(m->d_xn, m->d_up, w->w_up, N, C, F, 1);
+        swiglu_bwd(m->d_gu, m->d_act, a->gu, N, F);
+        gemm_tn(g->w_gate, m->d_gu, a->xn2, N, C, 2 * F, 1);
+        gemm_nn(m->d_xn, m->d_gu, w->w_gate, N, C, 2 * F, 0);
         memcpy(d_h, d_res, (size_t)N * C * sizeof(float));
         rmsnorm_bwd(d_h, g->ffn_norm, m->d_xn, a->h, w->ffn_norm, a->rstd2, N, C);
         /* attention: h = x + y . wo^T */
         gemm_tn(g->wo, d_h, a->y, N, HD, C, 1);
         gemm_nn(m->d_y, d_h, w->wo, N, HD, C, 0);
-        attention_bwd(m->d_q, m->d_k, m->d_v, m->d_y, a->q, a->k, a->v, a->att, B, T, H, KVH, D,
-                      m->attn_scratch, m->n_scratch);
-        rope_apply(m->d_q, m->rope_cos, m->rope_sin, N, T, H, D, -1);
-        rope_apply(m->d_k, m->rope_cos, m->rope_sin, N, T, KVH, D, -1);
-        gemm_tn(g->wq, m->d_q, a->xn1, N, C, HD, 1);
-        gemm_tn(g->wk, m->d_k, a->xn1, N, C, KVD, 1);
-        gemm_tn(g->wv, m->d_v, a->xn1, N, C, KVD, 1);
-        gemm_nn(m->d_xn, m->d_q, w->wq, N, C, HD, 0);
-        gemm_nn(m->d_xn, m->d_k, w->wk, N, C, KVD, 1);
-        gemm_nn(m->d_xn, m->d_v, w->wv, N, C, KVD, 1);
+        attention_bwd(m->d_qkv, m->d_y, a->qkv, a->att, B, T, H, KVH, D, m->attn_scratch,
+                      m->n_scratch);
+        rope_apply(m->d_qkv, QKV, m->rope_cos, m->rope_sin, N, T, H + KVH, D, -1);
+        gemm_tn(g->wq, m->d_qkv, a->xn1, N, C, QKV, 1);
+        gemm_nn(m->d_xn, m->d_qkv, w->wq, N, C, QKV, 0);
         rmsnorm_bwd(d_h, g->attn_norm, m->d_xn, a->x, w->attn_norm, a->rstd1, N, C);
         /* d_h is now the gradient of this layer's input */
         float *tmp = d_res;

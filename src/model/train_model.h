@@ -59,16 +59,13 @@ typedef struct {
     float *x;     /* (N, C) layer input (residual stream) */
     float *xn1;   /* (N, C) attn rmsnorm output */
     float *rstd1; /* (N) */
-    float *q;     /* (N, H*D) after rope */
-    float *k;     /* (N, KVH*D) after rope */
-    float *v;     /* (N, KVH*D) */
+    float *qkv;   /* (N, H*D + 2*KVH*D) per token: q, k (both after rope), v */
     float *att;   /* (B, H, T, T) softmax probabilities (causal) */
     float *y;     /* (N, H*D) attention output before wo */
     float *h;     /* (N, C) residual after attention */
     float *xn2;   /* (N, C) */
     float *rstd2; /* (N) */
-    float *gate;  /* (N, F) w_gate . xn2 */
-    float *up;    /* (N, F) w_up . xn2 */
+    float *gu;    /* (N, 2F) per token: w_gate . xn2, w_up . xn2 */
     float *act;   /* (N, F) silu(gate) * up */
 } train_layer_acts;
 
@@ -95,7 +92,7 @@ typedef struct {
     float *losses;     /* (N) per-token loss (0 where masked) */
     float *rope_cos, *rope_sin; /* (T, D/2) */
     /* backward scratch */
-    float *d_res, *d_xn, *d_q, *d_k, *d_v, *d_y, *d_gate, *d_up, *d_act, *d_h;
+    float *d_res, *d_xn, *d_qkv, *d_y, *d_gu, *d_act, *d_h; /* d_qkv, d_gu laid out as qkv, gu */
     float *attn_scratch; /* (n_scratch, D*T + T*T): per-thread attention scratch */
     int n_scratch;       /* threads the scratch is sized for (OpenMP max at creation) */
     /* the batch of the last forward */
