@@ -305,11 +305,7 @@ int dpo_run(const dpo_opts *o) {
         goto done;
     }
     const int B = MIN(ro->batch, 4096), T = MAX(MAX(tr.max_len, va.max_len) - 1, 1);
-    m = train_model_new(&cfg, 2 * B, T);
-    if (train_model_load_weights(m, g) < 0) {
-        err_prefix(o->model_path);
-        goto done;
-    }
+    if (!(m = train_model_open(&cfg, 2 * B, T, g, o->model_path))) goto done;
     tokb = xmalloc(sizeof(int) * (size_t)2 * B * T);
     tgtb = xmalloc(sizeof(int) * (size_t)2 * B * T);
     maskb = xmalloc(sizeof(float) * (size_t)2 * B * T);
@@ -367,8 +363,7 @@ int dpo_run(const dpo_opts *o) {
         goto done;
     }
 
-    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
-                    (float)ro->hp.weight_decay);
+    opt = train_adamw_new(m, &ro->hp);
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     train_loop_plan(&L, spe);
     const int64_t total = L.total;

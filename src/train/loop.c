@@ -26,6 +26,20 @@ train_run_opts train_run_default(double lr, int warmup_pct) {
     return r;
 }
 
+train_model *train_model_open(const model_config *cfg, int B, int T, const gguf_file *g, const char *path) {
+    train_model *m = train_model_new(cfg, B, T);
+    if (train_model_load_weights(m, g) < 0) {
+        err_prefix(path);
+        train_model_free(m);
+        return NULL;
+    }
+    return m;
+}
+
+adamw *train_adamw_new(const train_model *m, const train_hparams *hp) {
+    return adamw_new(m->n_params, (float)hp->beta1, (float)hp->beta2, (float)hp->eps, (float)hp->weight_decay);
+}
+
 void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, const char *out_path, int tty) {
     memset(L, 0, sizeof *L);
     L->name = name;

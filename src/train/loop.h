@@ -66,6 +66,12 @@ typedef struct {
  * the rest 0 (train_hparams_default for the optimizer). */
 train_run_opts train_run_default(double lr, int warmup_pct);
 
+/* The model a stage trains: B rows of T tokens, the weights of g (read
+ * from path, which errors name). NULL with err_set. The caller frees it. */
+train_model *train_model_open(const model_config *cfg, int B, int T, const gguf_file *g, const char *path);
+/* AdamW over m's parameters with hp's betas, eps and weight decay. */
+adamw *train_adamw_new(const train_model *m, const train_hparams *hp);
+
 struct train_loop;
 /* Adds the stage's own keys to a model file being written at step; with
  * checkpoint, also those a resumed run checks. ctx: train_loop_files'. */

@@ -191,8 +191,7 @@ int pretrain_run(const pretrain_opts *o) {
     } else {
         train_model_init_weights(m, ro->seed);
     }
-    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
-                    (float)ro->hp.weight_decay);
+    opt = train_adamw_new(m, &ro->hp);
 
     const int64_t tokens_per_step = (int64_t)B * T * o->accum;
     /* default budget: 20 tokens per parameter (Chinchilla), but at most 10

@@ -305,8 +305,7 @@ int reward_train(const reward_opts *o) {
         rc = train_grad_dump(ro->grad_dump, rm.m, w, st.loss);
         goto done;
     }
-    opt = adamw_new(rm.m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
-                    (float)ro->hp.weight_decay);
+    opt = train_adamw_new(rm.m, &ro->hp);
     const int64_t spe = (int64_t)((n_tr + B - 1) / B);
     train_loop_plan(&L, spe);
     const int64_t total = L.total;

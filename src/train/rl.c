@@ -136,13 +136,8 @@ int rl_run(const rl_opts *o) {
     model_config cfg;
     if (ckpt_open_chat_model(o->model_path, &g, &tok, &f, &cfg) < 0) goto done;
     const int T = cfg.ctx_len;
-    m = train_model_new(&cfg, R, T);
-    if (train_model_load_weights(m, g) < 0) {
-        err_prefix(o->model_path);
-        goto done;
-    }
-    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
-                    (float)ro->hp.weight_decay);
+    if (!(m = train_model_open(&cfg, R, T, g, o->model_path))) goto done;
+    opt = train_adamw_new(m, &ro->hp);
     train_loop_files(&L, g, m, opt, "llmos rl", 1, rl_keys, &data);
     tokb = xmalloc(sizeof(int) * (size_t)R * T);
     tgtb = xmalloc(sizeof(int) * (size_t)R * T);

@@ -271,13 +271,8 @@ int sft_run(const sft_opts *o) {
     }
     const int B = ro->batch;
     const int T = MAX(tr.max_len, va.max_len) - 1;
-    m = train_model_new(&cfg, B, MAX(T, 1));
-    if (train_model_load_weights(m, g) < 0) {
-        err_prefix(o->model_path);
-        goto done;
-    }
-    opt = adamw_new(m->n_params, (float)ro->hp.beta1, (float)ro->hp.beta2, (float)ro->hp.eps,
-                    (float)ro->hp.weight_decay);
+    if (!(m = train_model_open(&cfg, B, MAX(T, 1), g, o->model_path))) goto done;
+    opt = train_adamw_new(m, &ro->hp);
     tokb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     tgtb = xmalloc(sizeof(int) * (size_t)B * MAX(T, 1));
     bt.s = &tr;
