@@ -46,6 +46,7 @@ typedef enum {
     CLI_LONG,   /* long * */
     CLI_INT,    /* int * */
     CLI_DOUBLE, /* double * */
+    CLI_COUNT,  /* double *: a count with an optional suffix (20M, 1.5e9; parse_count) */
     CLI_FLAG    /* int *: set to 1, no value */
 } cli_opt_kind;
 

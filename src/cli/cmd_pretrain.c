@@ -111,64 +111,44 @@ int cmd_pretrain(int argc, char **argv) {
     pretrain_opts_default(&o);
     o.out_path = "base.gguf";
     o.run.threads = cli_default_threads();
-    const preset *pr = &g_presets[0];
-    long dim = 0, layers = 0, heads = 0, kv = 0, ffn = 0, ctx = 0, vocab = 0, untied = 0;
-    double rope_base = 10000, norm_eps = 1e-5;
-    for (int i = 1; i < argc; i++) {
-        const char *a = argv[i], *v = NULL;
-        long lv;
-        double dv;
-        if (cli_is_help(a)) {
-            usage(stdout);
-            return 0;
-        }
-        const int r = cli_train_option(argc, argv, &i, &o.run);
-        if (r) {
-            if (r < 0) return 2;
-            continue;
-        }
-#define VAL() do { if (!(v = cli_value(argc, argv, &i))) return 2; } while (0)
-#define LONG(dst, lo, hi) do { VAL(); if (parse_long(a, v, lo, hi, &lv) < 0) return cli_error(NULL) + 1; dst = lv; } while (0)
-#define DBL(dst) do { VAL(); if (parse_double(a, v, &dv) < 0) return cli_error(NULL) + 1; dst = dv; } while (0)
-        if (!strcmp(a, "--data")) { VAL(); o.data_dir = v; }
-        else if (!strcmp(a, "--tokenizer")) { VAL(); o.tokenizer_path = v; }
-        else if (!strcmp(a, "--out")) { VAL(); o.out_path = v; }
-        else if (!strcmp(a, "--init")) { VAL(); o.init_path = v; }
-        else if (!strcmp(a, "--preset")) {
-            VAL();
-            pr = NULL;
-            for (size_t k = 0; k < ARRAY_LEN(g_presets); k++)
-                if (!strcmp(v, g_presets[k].name)) pr = &g_presets[k];
-            if (!pr) {
-                fprintf(stderr, "llmos pretrain: unknown preset '%s' (tiny, small, base, 100m)\n", v);
-                return 2;
-            }
-        }
-        else if (!strcmp(a, "--dim")) LONG(dim, 8, 65536);
-        else if (!strcmp(a, "--layers")) LONG(layers, 1, 1024);
-        else if (!strcmp(a, "--heads")) LONG(heads, 1, 1024);
-        else if (!strcmp(a, "--kv-heads")) LONG(kv, 1, 1024);
-        else if (!strcmp(a, "--ffn")) LONG(ffn, 1, 1 << 20);
-        else if (!strcmp(a, "--ctx")) LONG(ctx, 2, 1 << 16);
-        else if (!strcmp(a, "--vocab")) LONG(vocab, 2, 1 << 24);
-        else if (!strcmp(a, "--untied")) untied = 1;
-        else if (!strcmp(a, "--rope-base")) DBL(rope_base);
-        else if (!strcmp(a, "--norm-eps")) DBL(norm_eps);
-        else if (!strcmp(a, "--tokens")) {
-            VAL();
-            if (parse_count(a, v, &dv) < 0) return cli_error(NULL) + 1;
-            o.tokens = (int64_t)dv;
-        }
-        else if (!strcmp(a, "--accum")) LONG(o.accum, 1, 1 << 16);
-        else if (!strcmp(a, "--eval-batches")) LONG(o.eval_batches, 1, 1 << 20);
-        else if (!strcmp(a, "--peak-gflops")) DBL(o.peak_gflops);
-        else if (!strcmp(a, "--bf16")) o.bf16 = 1;
-        else if (!strcmp(a, "--dump-batches")) { VAL(); o.dump_batches = v; }
-        else return cli_bad_option("pretrain", a);
-#undef VAL
-#undef LONG
-#undef DBL
+    const char *preset_name = g_presets[0].name;
+    long dim = 0, layers = 0, heads = 0, kv = 0, ffn = 0, ctx = 0, vocab = 0;
+    int untied = 0;
+    double rope_base = 10000, norm_eps = 1e-5, tokens = 0;
+    const cli_opt opts[] = {
+        {"--data", NULL, CLI_STR, &o.data_dir, 0, 0},
+        {"--tokenizer", NULL, CLI_STR, &o.tokenizer_path, 0, 0},
+        {"--out", NULL, CLI_STR, &o.out_path, 0, 0},
+        {"--init", NULL, CLI_STR, &o.init_path, 0, 0},
+        {"--preset", NULL, CLI_STR, &preset_name, 0, 0},
+        {"--dim", NULL, CLI_LONG, &dim, 8, 65536},
+        {"--layers", NULL, CLI_LONG, &layers, 1, 1024},
+        {"--heads", NULL, CLI_LONG, &heads, 1, 1024},
+        {"--kv-heads", NULL, CLI_LONG, &kv, 1, 1024},
+        {"--ffn", NULL, CLI_LONG, &ffn, 1, 1 << 20},
+        {"--ctx", NULL, CLI_LONG, &ctx, 2, 1 << 16},
+        {"--vocab", NULL, CLI_LONG, &vocab, 2, 1 << 24},
+        {"--untied", NULL, CLI_FLAG, &untied, 0, 0},
+        {"--rope-base", NULL, CLI_DOUBLE, &rope_base, 0, 0},
+        {"--norm-eps", NULL, CLI_DOUBLE, &norm_eps, 0, 0},
+        {"--tokens", NULL, CLI_COUNT, &tokens, 0, 0},
+        {"--accum", NULL, CLI_INT, &o.accum, 1, 1 << 16},
+        {"--eval-batches", NULL, CLI_INT, &o.eval_batches, 1, 1 << 20},
+        {"--peak-gflops", NULL, CLI_DOUBLE, &o.peak_gflops, 0, 0},
+        {"--bf16", NULL, CLI_FLAG, &o.bf16, 0, 0},
+        {"--dump-batches", NULL, CLI_STR, &o.dump_batches, 0, 0},
+        {0},
+    };
+    const int parsed = cli_parse("pretrain", argc, argv, opts, cli_train_option, &o.run, usage, NULL);
+    if (parsed) return parsed == 1 ? 0 : 2;
+    const preset *pr = NULL;
+    for (size_t k = 0; k < ARRAY_LEN(g_presets); k++)
+        if (!strcmp(preset_name, g_presets[k].name)) pr = &g_presets[k];
+    if (!pr) {
+        fprintf(stderr, "llmos pretrain: unknown preset '%s' (tiny, small, base, 100m)\n", preset_name);
+        return 2;
     }
+    o.tokens = (int64_t)tokens;
     model_config *c = &o.cfg;
     c->dim = dim ? (int)dim : pr->dim;
     c->n_layers = layers ? (int)layers : pr->layers;

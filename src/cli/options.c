@@ -49,6 +49,8 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, cli_g
         if (o->kind == CLI_STR) *(const char **)o->dst = v;
         else if (o->kind == CLI_DOUBLE) {
             if (parse_double(a, v, (double *)o->dst)) return cli_error(NULL), 2;
+        } else if (o->kind == CLI_COUNT) {
+            if (parse_count(a, v, (double *)o->dst)) return cli_error(NULL), 2;
         } else {
             if (parse_long(a, v, o->lo, o->hi, &n)) return cli_error(NULL), 2;
             if (o->kind == CLI_INT) *(int *)o->dst = (int)n;

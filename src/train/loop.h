@@ -21,7 +21,7 @@
  *       ... log, evaluate, train_loop_progress ...
  *       if ((r = train_loop_checkpoint(&L, step))) { rc = r > 0 ? 0 : -1; goto done; }
  *   }
- *   rc = train_loop_finish(&L);
+ *   rc = train_loop_finish(&L, o->out_path);
  * done:
  *   train_loop_release(&L);
  *
