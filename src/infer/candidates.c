@@ -78,8 +78,8 @@ char *cand_gen_sample_ids(cand_gen *g, const chat_msg *m, int n, int *ended, int
     chat_tokens ct = {0};
     chat_encode(&g->f, m, n, 1, &ct);
     if ((int)ct.n + 1 > g->n_ctx) {
-        chat_tokens_free(&ct);
         err_set("prompt of %zu tokens does not fit the context of %d", ct.n, g->n_ctx);
+        chat_tokens_free(&ct);
         return NULL;
     }
     reply r = {.g = g};
