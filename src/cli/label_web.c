@@ -159,6 +159,9 @@ static size_t web_find(const web_state *w, size_t i) {
 static void *web_sampler(void *arg) {
     web_state *w = arg;
     const size_t n = w->s->prompts.n;
+    /* OpenMP's thread count is per thread: a new thread starts from the
+     * default (all cores), not from what the main thread set */
+    model_set_threads(w->s->o->threads);
     pthread_mutex_lock(&w->mu);
     while (!w->stop) {
         size_t j = !w->have_task ? web_find(w, w->cursor) : !w->have_next ? web_find(w, w->task.index + 1) : n;
