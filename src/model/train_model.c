@@ -126,6 +126,8 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
         LLMOS_ASSERT(w->w_up == w->w_gate + (size_t)c->ffn_dim * C0);
     }
 
+    (void)vec_path(); /* picks the row-math path now, not first inside a parallel loop */
+
     /* activations: first count, then carve */
     const int n_scratch = omp_get_max_threads();
     m->B = B, m->T = T;
