@@ -228,8 +228,8 @@ def main():
         print('| %s | %s | %d | %.0f | %.0f | %.0f (%.0f%%) |' %
               (size, tt, t, peak, lc[1] * fl / 1e9, lm[1] * fl / 1e9, 100 * lm[1] * fl / 1e9 / peak))
 
-    print('\nPeak RSS of a bench run (weights, KV cache for 128 tokens, scratch), MB, and the file size.\n')
-    print('| model | type | file MB | llama.cpp MB | llmos MB |')
+    print('\nPeak RSS of a bench run (weights, KV cache for 128 tokens, scratch) and the file size, MiB.\n')
+    print('| model | type | file | llama.cpp | llmos |')
     print('| ----- | ---- | ------: | -----------: | -------: |')
     for size in sizes:
         for tt in types:
