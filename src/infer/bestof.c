@@ -10,6 +10,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Candidates the reward model scores at once. Its activations are those of
+ * a training batch (every position's logits among them), so they grow with
+ * the rows: N rows of a 100M reward model would need gigabytes. */
+enum { BEST_OF_SCORE_ROWS = 4 };
+
 int best_of_open(best_of *b, const char *model_path, const char *rm_path, const sampler_params *sp, int max_new,
                  int n, int mode) {
     memset(b, 0, sizeof *b);
@@ -29,7 +34,7 @@ int best_of_open(best_of *b, const char *model_path, const char *rm_path, const 
     b->n = n;
     b->st = model_state_new(b->m, b->n_ctx, MIN(b->n_ctx, 512));
     b->smp = sampler_new(sp, b->m->cfg.vocab_size);
-    if (reward_model_open(&b->rm, rm_path, n) < 0) {
+    if (reward_model_open(&b->rm, rm_path, MIN(n, BEST_OF_SCORE_ROWS)) < 0) {
         best_of_close(b);
         return -1;
     }
@@ -115,7 +120,10 @@ static int run(best_of *b, const int *prompt, int n_prompt, const chat_msg *m, i
             free(all);
         }
     }
-    if (reward_model_score_ids(&b->rm, s->scored, s->n_scored, n, s->reward) < 0) return -1;
+    for (int k0 = 0; k0 < n; k0 += BEST_OF_SCORE_ROWS)
+        if (reward_model_score_ids(&b->rm, s->scored + k0, s->n_scored + k0, MIN(BEST_OF_SCORE_ROWS, n - k0),
+                                   s->reward + k0) < 0)
+            return -1;
     s->best = 0;
     for (int k = 1; k < n; k++)
         if (s->reward[k] > s->reward[s->best]) s->best = k;
