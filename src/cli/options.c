@@ -135,7 +135,11 @@ int cli_train_option(int argc, char **argv, int *i, void *out) {
     if (!strcmp(a, "--grad-dump")) return (r->grad_dump = cli_value(argc, argv, i)) ? 1 : -1;
     if (!strcmp(a, "--epochs") && r->takes_epochs) {
         if (!(v = cli_value(argc, argv, i))) return -1;
-        return parse_double(a, v, &r->epochs) ? cli_error(NULL), -1 : 1;
+        if (parse_double(a, v, &r->epochs)) return cli_error(NULL), -1;
+        /* epochs x steps per epoch becomes the step count (an int64) */
+        if (!(r->epochs > 0 && r->epochs <= 1e6))
+            return cli_error("option '%s': %g is out of range (0, 1e6]", a, r->epochs), -1;
+        return 1;
     }
     long lo = 0, hi = 1L << 30, n;
     if (!strcmp(a, "--steps") || !strcmp(a, "--stop-after")) lo = 1, hi = 1L << 40;
