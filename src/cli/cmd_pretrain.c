@@ -148,6 +148,8 @@ int cmd_pretrain(int argc, char **argv) {
         fprintf(stderr, "llmos pretrain: unknown preset '%s' (tiny, small, base, 100m)\n", preset_name);
         return 2;
     }
+    if (tokens > 1e15) /* an int64 below; 1e30 became INT64_MIN, i.e. the default budget */
+        return cli_error("option '--tokens': %g is out of range [0, 1e15]", tokens), 2;
     o.tokens = (int64_t)tokens;
     model_config *c = &o.cfg;
     c->dim = dim ? (int)dim : pr->dim;
