@@ -14,10 +14,13 @@ make_chat_model chat.gguf
 write_pairs pairs.jsonl
 "$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 1 --batch 6 --lr 1e-3 \
     --threads 1 --quiet > train.txt
-peak() { # N -> peak RSS in KB of generate --best-of N
-    /usr/bin/time -f '%M' -o rss.txt "$LLMOS" generate chat.gguf --best-of "$1" --reward rm.gguf -p hi -n 2 \
-        -t 1 -q > /dev/null
-    cat rss.txt
+peak() { # N -> peak RSS in KB of generate --best-of N (under ASan: without its quarantine of freed blocks)
+    ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 "$PY" - "$LLMOS" "$1" <<'PY'
+import resource, subprocess, sys
+subprocess.run([sys.argv[1], 'generate', 'chat.gguf', '--best-of', sys.argv[2], '--reward', 'rm.gguf', '-p', 'hi',
+                '-n', '2', '-t', '1', '-q'], check=True, stdout=subprocess.DEVNULL)
+print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+PY
 }
 p1=$(peak 1)
 p256=$(peak 256)
