@@ -80,3 +80,10 @@ PY
 # winrate: a model against itself (greedy) ties on every prompt
 "$LLMOS" prefs winrate --a base.gguf --b base.gguf --arith 4 --judge arith --max-new 8 --threads 2 > wr.txt
 grep -q "prompts 4: .* win rate 0.500 (wins 0, ties 4, losses 0" wr.txt
+# nothing to answer is an error naming the reason, not an empty success
+for cmd in "prefs winrate --a base.gguf --b base.gguf --arith 4 --skip 4" \
+           "prefs auto --model base.gguf --arith 3 --skip 5 --store none.jsonl"; do
+    if "$LLMOS" $cmd 2> err.txt; then echo "no error from: $cmd"; exit 1; fi
+    grep -q "leaves none of the" err.txt || { cat err.txt; exit 1; }
+done
+[ ! -e none.jsonl ]

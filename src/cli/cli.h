@@ -115,7 +115,7 @@ int cli_prompt_option(int argc, char **argv, int *i, void *cli_prompt_opts);
  * a conv_list (src/data/conv.h: the file's conversations, the arith
  * questions, then text as a user turn) and the threads. 0; 2 after
  * printing an unknown judge; 1 after printing why the prompts cannot be
- * read (the list is then released). */
+ * read or why none is left after --skip (the list is then released). */
 int cli_prompt_load(const char *cmd, const cli_prompt_opts *p, void *conv_list, void *judge);
 /* Appends n generated questions "What is a op b?" (a, b in 0..99, op in
  * + - *) to a conv_list; question i is the same for every n > i. */

@@ -234,6 +234,12 @@ int cli_prompt_load(const char *cmd, const cli_prompt_opts *p, void *out, void *
         c->msgs[0].role = CHAT_USER, c->msgs[0].content = xstrdup(p->text);
         c->n = 1, c->line = 0;
     }
+    if ((size_t)p->skip >= l->n) {
+        if (l->n) fprintf(stderr, "llmos %s: --skip %ld leaves none of the %zu prompts\n", cmd, p->skip, l->n);
+        else fprintf(stderr, "llmos %s: no prompts to answer\n", cmd);
+        conv_list_free(l);
+        return 1;
+    }
     model_set_threads((int)p->threads);
     return 0;
 }
