@@ -151,21 +151,25 @@ __attribute__((target("avx512f"))) static void swiglu_bwd_avx512(float *dg, floa
 
 /* ---------------------------------------------------------------- dispatch */
 
+/* -1 until the first call decides. Threads of a parallel region may be the
+ * first to ask; they all compute the same value, and the relaxed atomics
+ * make that a well-defined race (a plain load/store on x86). */
 static int g_path = -1;
 
 static int use_avx512(void) {
-    if (g_path < 0) {
+    int p = __atomic_load_n(&g_path, __ATOMIC_RELAXED);
+    if (p < 0) {
         const char *force = getenv("LLMOS_VECMATH");
         __builtin_cpu_init();
-        g_path = __builtin_cpu_supports("avx512f") && !(force && !strcmp(force, "portable"));
+        p = __builtin_cpu_supports("avx512f") && !(force && !strcmp(force, "portable"));
+        __atomic_store_n(&g_path, p, __ATOMIC_RELAXED);
     }
-    return g_path;
+    return p;
 }
 
 void vec_set_portable(int on) {
-    g_path = -1;
+    __atomic_store_n(&g_path, on ? 0 : -1, __ATOMIC_RELAXED);
     if (!on) (void)use_avx512();
-    else g_path = 0;
 }
 
 const char *vec_path(void) { return use_avx512() ? "avx512" : "portable"; }
