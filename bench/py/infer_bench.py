@@ -124,12 +124,15 @@ def cpu_table(a, sizes, types):
             lc = [a.llama_bench, '-m', path, '-t', '1']
             lm = [a.llmos, 'bench', path, '-t', '1', '--csv']
             # llama.cpp: process CPU time, less that of a run doing almost
-            # nothing (its loading is an mmap: small and steady); a run is a
-            # warm-up plus r repetitions
+            # nothing (its loading is an mmap: small and steady). llama-bench
+            # warms up with the whole prompt but with ONE generated token, so
+            # the fixed run (-n 1) is loading + 2 tokens, a tg run loading +
+            # 1 + 128 r tokens and a pp run loading + (r + 1) prompts.
             fixed = cpu_seconds(lc + ['-p', '0', '-n', '1', '-r', '1'])
             pp = cpu_seconds(lc + ['-p', '128', '-n', '0', '-r', r])
             tg = cpu_seconds(lc + ['-p', '0', '-n', '128', '-r', r])
-            lpp, ltg = (pp - fixed) / (a.r + 1) * 1e3, (tg - fixed) / ((a.r + 1) * 128 - 2) * 1e3
+            tok = (tg - fixed) / (a.r * 128 - 1)
+            lpp, ltg = (pp - fixed + 2 * tok) / (a.r + 1) * 1e3, tok * 1e3
             # llmos: its own CPU time around each timed run (loading copies
             # the weights into huge pages, a cost too variable to subtract)
             mpp = mtg = None
