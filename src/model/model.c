@@ -3,6 +3,11 @@
  * pass with a KV cache. Prompt processing feeds many tokens per call
  * (matrix-matrix work in matmul); generation feeds one (matrix-vector).
  * The math is written out at the top of model.h.
+ *
+ * Threads: prompt processing splits each step between them (matrix rows,
+ * attention by head and block of queries, the row math by token);
+ * generation runs each token in one parallel region (forward_one), since
+ * a wake-up per matrix costs more than a small matrix takes to stream.
  */
 #include "model.h"
 
