@@ -517,12 +517,14 @@ static void attend(const model_config *c, model_state *s, int l, int pos, int h,
 static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
     const int H = c->n_heads, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
     const double work = (double)n * H * c->head_dim * (pos + n);
-#pragma omp parallel for schedule(dynamic, 1) if (work > 1e5)
+    /* at most the threads the score scratch was made for (model_set_threads
+     * may have raised the count since), each with its own slice */
+    const int nth = MIN(omp_get_max_threads(), s->n_att);
+#pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (work > 1e5)
     for (int item = 0; item < H * n_tiles; item++) {
         /* later query tiles see more keys: hand them out first */
         const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
-        const int tid = omp_get_thread_num();
-        float *att = s->att + (size_t)(tid < s->n_att ? tid : 0) * ATT_QUERIES * s->ctx_stride;
+        float *att = s->att + (size_t)omp_get_thread_num() * ATT_QUERIES * s->ctx_stride;
         attend(c, s, l, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
     }
 }
