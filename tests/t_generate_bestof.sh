@@ -11,10 +11,7 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-make_chat_model chat.gguf
-write_pairs pairs.jsonl
-"$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 1 --batch 6 --lr 1e-3 \
-    --threads 2 --quiet > train.txt
+make_reward_model 2
 Q='What does "zebra" mean?'
 SAMPLING=(-n 24 --temp 1 --seed 5)
 "$LLMOS" generate chat.gguf --best-of 6 --reward rm.gguf -p "$Q" "${SAMPLING[@]}" -t 2 --print-rewards \

@@ -10,10 +10,7 @@
 set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
-make_chat_model chat.gguf
-write_pairs pairs.jsonl
-"$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 1 --batch 6 --lr 1e-3 \
-    --threads 1 --quiet > train.txt
+make_reward_model 1
 peak() { # N -> peak RSS in KB of generate --best-of N (under ASan: without its quarantine of freed blocks)
     ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}quarantine_size_mb=0 "$PY" - "$LLMOS" "$1" <<'PY'
 import resource, subprocess, sys

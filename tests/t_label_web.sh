@@ -30,15 +30,7 @@ rc=0; "$LLMOS" label --web --port 70000 "${opts[@]}" 2> badport.txt || rc=$?
 rc=0; "$LLMOS" label --port 8081 "${opts[@]}" 2> noweb.txt < /dev/null || rc=$?
 [ "$rc" = 2 ] && grep -q "go with --web" noweb.txt || { echo "FAIL: --port without --web gave $rc"; exit 1; }
 
-"$LLMOS" label --web --port 0 "${opts[@]}" --labeler alice --instructions guide.md > server.txt 2> server.err &
-pid=$!
-trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-    grep -q "serving http://" server.txt && break
-    kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat server.txt server.err; exit 1; }
-    sleep 0.1
-done
-url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' server.txt) || { echo "FAIL: no URL printed"; cat server.txt; exit 1; }
+start_label_web server "${opts[@]}" --labeler alice --instructions guide.md
 port=${url##*:}; port=${port%/}
 echo "serving $url"
 
@@ -138,12 +130,8 @@ PY
 "$LLMOS" chat base.gguf --render store.sft.jsonl > /dev/null
 
 # alice again, on the page: everything is judged; SIGINT stops it
-"$LLMOS" label --web --port 0 "${opts[@]}" --labeler alice > again.txt 2> again.err &
-pid=$!
-trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do grep -q "serving http://" again.txt && break; sleep 0.1; done
+start_label_web again "${opts[@]}" --labeler alice
 grep -q "serving .* 4 judged before" again.txt || { echo "FAIL: restart"; cat again.txt again.err; exit 1; }
-url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' again.txt)
 "$PY" - "$url" <<'PY'
 import json, sys, urllib.request
 t = json.loads(urllib.request.urlopen(sys.argv[1] + 'api/task', timeout=60).read())

@@ -10,16 +10,8 @@ set -eu
 source "$ROOT/tests/py/chat_setup.sh"
 cd "$T"
 head -n 3 chats.jsonl > prompts.jsonl
-OMP_NUM_THREADS=4 "$LLMOS" label --web --port 0 --model base.gguf --prompts prompts.jsonl --store store.jsonl \
-    --k 2 --max-new 8 --threads 1 > server.txt 2> server.err &
-pid=$!
-trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-for _ in $(seq 1 300); do
-    grep -q "serving http://" server.txt && break
-    kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat server.txt server.err; exit 1; }
-    sleep 0.1
-done
-url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' server.txt) || { echo "FAIL: no URL printed"; cat server.txt; exit 1; }
+OMP_NUM_THREADS=4 start_label_web server --model base.gguf --prompts prompts.jsonl --store store.jsonl \
+    --k 2 --max-new 8 --threads 1
 # the first prompt's candidates are ready when /api/task answers; the
 # sampler then prepares the second
 "$PY" - "$url" <<'PY'

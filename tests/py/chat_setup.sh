@@ -59,3 +59,28 @@ make_chat_model() {
     "$LLMOS" chat --print-template | tr -d '\n' > "$T/tmpl.txt"
     "$PY" "$ROOT/tests/py/chat_model.py" "$T/tok.gguf" "$1" --ctx "$CTX" --template "$T/tmpl.txt"
 }
+
+# start_label_web NAME ARGS...: `llmos label --web --port 0 ARGS` in the
+# background (stdout NAME.txt, stderr NAME.err), killed when the test exits;
+# waits for its URL and sets pid and url. Fails if the server exits first.
+start_label_web() {
+    local name=$1; shift
+    "$LLMOS" label --web --port 0 "$@" > "$name.txt" 2> "$name.err" &
+    pid=$!
+    trap 'kill -KILL $pid 2>/dev/null || true' EXIT
+    for _ in $(seq 1 300); do
+        grep -q "serving http://" "$name.txt" && break
+        kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat "$name.txt" "$name.err"; exit 1; }
+        sleep 0.1
+    done
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt") || { echo "FAIL: no URL printed"; cat "$name.txt"; exit 1; }
+}
+
+# make_reward_model THREADS: chat.gguf and pairs.jsonl as above, and rm.gguf,
+# a reward model trained on them for one epoch (its output in train.txt).
+make_reward_model() {
+    make_chat_model chat.gguf
+    write_pairs pairs.jsonl
+    "$LLMOS" reward train --model base.gguf --data pairs.jsonl --out rm.gguf --epochs 1 --batch 6 --lr 1e-3 \
+        --threads "$1" --quiet > train.txt
+}
