@@ -9,6 +9,7 @@
 #include <libgen.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -54,6 +55,20 @@ void *xcalloc(size_t count, size_t size) {
     void *p = calloc(count ? count : 1, size ? size : 1);
     if (!p) oom(count * size);
     return p;
+}
+
+void *xcalloc_aligned(size_t n) {
+    char *p = xcalloc(1, n + 64 + sizeof(void *));
+    char *a = (char *)(((uintptr_t)p + sizeof(void *) + 63) & ~(uintptr_t)63);
+    memcpy(a - sizeof(void *), &p, sizeof(p));
+    return a;
+}
+
+void xfree_aligned(void *a) {
+    if (!a) return;
+    void *p;
+    memcpy(&p, (char *)a - sizeof(void *), sizeof(p));
+    free(p);
 }
 
 void *xrealloc(void *p, size_t n) {

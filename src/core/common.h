@@ -45,6 +45,12 @@ const char *err_msg(void);
 void *xmalloc(size_t n);
 void *xcalloc(size_t count, size_t size);
 void *xrealloc(void *p, size_t n);
+/* Zeroed memory on a 64-byte (cache line, AVX-512 vector) boundary, so
+ * that vector loads never straddle two lines; free it with xfree_aligned.
+ * Large blocks come from calloc's fresh pages: pages never written cost no
+ * memory. */
+void *xcalloc_aligned(size_t n);
+void xfree_aligned(void *p);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
 

@@ -299,22 +299,22 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->n_batch = n_batch;
     s->ctx_stride = (n_ctx + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim, qd = (size_t)c->n_heads * c->head_dim;
-    s->key_cache = xcalloc((size_t)c->n_layers * s->ctx_stride * kvd, sizeof(float));
-    s->value_cache = xcalloc((size_t)c->n_layers * n_ctx * kvd, sizeof(float));
-    s->x = xmalloc(sizeof(float) * n_batch * c->dim);
-    s->xb = xmalloc(sizeof(float) * n_batch * c->dim);
-    s->tmp = xmalloc(sizeof(float) * n_batch * c->dim);
-    s->q = xmalloc(sizeof(float) * n_batch * qd);
-    s->att_out = xmalloc(sizeof(float) * n_batch * qd);
-    s->k = xmalloc(sizeof(float) * n_batch * kvd);
-    s->v = xmalloc(sizeof(float) * n_batch * kvd);
-    s->hb = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
-    s->hb2 = xmalloc(sizeof(float) * n_batch * c->ffn_dim);
-    s->rope = xmalloc(sizeof(float) * n_batch * c->head_dim);
+    s->key_cache = xcalloc_aligned(sizeof(float) * (size_t)c->n_layers * s->ctx_stride * kvd);
+    s->value_cache = xcalloc_aligned(sizeof(float) * (size_t)c->n_layers * n_ctx * kvd);
+    s->x = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
+    s->xb = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
+    s->tmp = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
+    s->q = xcalloc_aligned(sizeof(float) * n_batch * qd);
+    s->att_out = xcalloc_aligned(sizeof(float) * n_batch * qd);
+    s->k = xcalloc_aligned(sizeof(float) * n_batch * kvd);
+    s->v = xcalloc_aligned(sizeof(float) * n_batch * kvd);
+    s->hb = xcalloc_aligned(sizeof(float) * n_batch * c->ffn_dim);
+    s->hb2 = xcalloc_aligned(sizeof(float) * n_batch * c->ffn_dim);
+    s->rope = xcalloc_aligned(sizeof(float) * n_batch * c->head_dim);
     s->n_att = omp_get_max_threads();
-    s->att = xmalloc(sizeof(float) * s->n_att * ATT_QUERIES * s->ctx_stride);
+    s->att = xcalloc_aligned(sizeof(float) * s->n_att * ATT_QUERIES * s->ctx_stride);
     s->xb_stride = ((size_t)c->dim + 15) / 16 * 16;
-    s->xb_thr = xmalloc(sizeof(float) * s->n_att * s->xb_stride);
+    s->xb_thr = xcalloc_aligned(sizeof(float) * s->n_att * s->xb_stride);
     size_t sb = matmul_scratch_bytes(&m->output, 1); /* the largest conversion of one token */
     for (int l = 0; l < c->n_layers; l++) {
         const layer_weights *w = &m->layers[l];
@@ -322,17 +322,18 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
         for (size_t i = 0; i < ARRAY_LEN(ms); i++) sb = MAX(sb, matmul_scratch_bytes(ms[i], 1));
     }
     s->scratch_stride = (sb + 63) / 64 * 64;
-    s->scratch = aligned_alloc(64, s->scratch_stride * s->n_att + 64);
-    LLMOS_ASSERT(s->scratch);
-    s->logits = xmalloc(sizeof(float) * n_batch * c->vocab_size);
+    s->scratch = xcalloc_aligned(s->scratch_stride * s->n_att + 64);
+    s->logits = xcalloc_aligned(sizeof(float) * n_batch * c->vocab_size);
     return s;
 }
 
 void model_state_free(model_state *s) {
     if (!s) return;
-    free(s->key_cache), free(s->value_cache), free(s->x), free(s->xb), free(s->tmp);
-    free(s->q), free(s->att_out), free(s->k), free(s->v), free(s->hb), free(s->hb2);
-    free(s->rope), free(s->att), free(s->logits), free(s->xb_thr), free(s->scratch);
+    void *const bufs[] = {s->key_cache, s->value_cache, s->x,      s->xb,     s->tmp,
+                          s->q,         s->att_out,     s->k,      s->v,      s->hb,
+                          s->hb2,       s->rope,        s->att,    s->logits, s->xb_thr,
+                          s->scratch};
+    for (size_t i = 0; i < ARRAY_LEN(bufs); i++) xfree_aligned(bufs[i]);
     free(s);
 }
 
