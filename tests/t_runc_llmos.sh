@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # t_runc_llmos.sh - the golden end-to-end check: at temperature 0 the
 # standalone run.c prints exactly what `llmos generate --temp 0` prints (the
-# prompt, the generated text, a newline), byte for byte.
+# prompt, the generated text, a newline), byte for byte. run.c keeps its KV
+# cache in f32 (the plainest form), so llmos runs with --cache-type f32
+# here; its default f16 cache is checked against PyTorch and llama.cpp in
+# t_engine_torch.sh and t_engine_llamacpp.sh.
 #
 # Models: the random tiny llama models of tests/py/gen_model.py (GQA, MQA,
 # MHA, and "odd" with dim 84, head dim 14, ffn 100; tied and untied; F32 and
@@ -39,7 +42,7 @@ prompts=(
 fail=0 n=0
 check() { # model prompt n_tokens
     local want got
-    want=$("$LLMOS" generate "$1" -p "$2" -n "$3" --temp 0 -t 1 -q | od -An -tx1) || { echo "llmos failed on $1"; fail=1; return; }
+    want=$("$LLMOS" generate "$1" -p "$2" -n "$3" --temp 0 -t 1 -q --cache-type f32 | od -An -tx1) || { echo "llmos failed on $1"; fail=1; return; }
     got=$(OMP_NUM_THREADS=1 ./run "$1" -p "$2" -n "$3" -t 0 2>/dev/null | od -An -tx1) || { echo "run failed on $1"; fail=1; return; }
     n=$((n + 1))
     if [ "$want" != "$got" ]; then

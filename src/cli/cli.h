@@ -35,6 +35,11 @@ int cli_is_help(const char *arg);
 const char *cli_value(int argc, char **argv, int *i);
 /* Default thread count: LLMOS_THREADS or the number of online CPUs. */
 int cli_default_threads(void);
+/* The KV cache type --cache-type names: v NULL or "f16" gives TYPE_F16 (the
+ * default, as llama.cpp's), "f32" TYPE_F32; anything else prints
+ * "CMD: --cache-type ..." and gives -1. */
+int cli_cache_type(const char *cmd, const char *v);
+#define CLI_CACHE_TYPE_HELP "KV cache type: f16 (default, as llama.cpp) or f32"
 /* 1 if stderr is a terminal (progress lines redraw in place). */
 int cli_progress_tty(void);
 

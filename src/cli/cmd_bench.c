@@ -24,12 +24,13 @@
 #include <time.h>
 
 static const char *const g_usage =
-    "usage: llmos bench MODEL.gguf [-p N] [-n N] [-d N] [-t LIST] [-r N] [--csv]\n"
+    "usage: llmos bench MODEL.gguf [-p N] [-n N] [-d N] [-t LIST] [-r N] [--cache-type T] [--csv]\n"
     "  -p N        prompt processing test: N tokens in one batch (default 128, 0 = skip)\n"
     "  -n N        generation test: N tokens one at a time (default 128, 0 = skip)\n"
     "  -d N        tokens already in the context when each test starts (default 0)\n"
     "  -t LIST     thread counts, comma-separated (default: all cores)\n"
     "  -r N        repetitions of each test (default 5)\n"
+    "  --cache-type T  " CLI_CACHE_TYPE_HELP "\n"
     "  --csv       print file,type,threads,test,mean,sd,best,path,cpu lines (cpu:\n"
     "              tokens per second of process CPU time, all threads)\n"
     "Timing as llama-bench: random tokens, forward passes only,\n"
@@ -60,7 +61,7 @@ static const char *weight_type(const model *m) {
 }
 
 int cmd_bench(int argc, char **argv) {
-    const char *path = NULL, *threads_arg = NULL;
+    const char *path = NULL, *threads_arg = NULL, *cache = NULL;
     long pp = 128, tg = 128, reps = 5, depth = 0;
     int csv = 0;
     for (int i = 1; i < argc; i++) {
@@ -75,12 +76,16 @@ int cmd_bench(int argc, char **argv) {
             if (parse_long(a, v, a[1] == 'r' ? 1 : 0, 1 << 20, dst)) return cli_error(NULL), 2;
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             if (!(threads_arg = cli_value(argc, argv, &i))) return 2;
+        } else if (!strcmp(a, "--cache-type")) {
+            if (!(cache = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--csv")) csv = 1;
         else if (a[0] == '-' && a[1]) return cli_bad_option("bench", a);
         else if (!path) path = a;
         else return cli_bad_option("bench", a);
     }
     if (!path) return cli_error("bench: missing MODEL (see llmos bench --help)"), 2;
+    const int kv_type = cli_cache_type("bench", cache);
+    if (kv_type < 0) return 2;
 
     int threads[64], n_threads = 0;
     if (threads_arg) {
@@ -97,6 +102,7 @@ int cmd_bench(int argc, char **argv) {
 
     model *m = model_load(path);
     if (!m) return cli_error(NULL);
+    m->kv_type = kv_type;
     const int V = m->cfg.vocab_size;
     int ctx = (int)(depth + MAX(pp, tg));
     if (ctx < 1) ctx = 1;

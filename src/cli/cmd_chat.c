@@ -223,7 +223,7 @@ static void usage(FILE *f) {
 }
 
 int cmd_chat(int argc, char **argv) {
-    const char *path = NULL, *prompt = NULL, *system = NULL, *render = NULL;
+    const char *path = NULL, *prompt = NULL, *system = NULL, *render = NULL, *cache = NULL;
     long n_new = 512, threads = cli_default_threads(), ctx = 0;
     sampler_params sp = sampler_defaults();
     sp.temperature = 0.7f;
@@ -236,6 +236,7 @@ int cmd_chat(int argc, char **argv) {
         {"-n", NULL, CLI_LONG, &n_new, 1, 1 << 20},
         {"--ctx", NULL, CLI_LONG, &ctx, 16, 1 << 20},
         {"-t", "--threads", CLI_LONG, &threads, 1, 1024},
+        {"--cache-type", NULL, CLI_STR, &cache, 0, 0},
         {"--no-meter", NULL, CLI_FLAG, &no_meter, 0, 0},
         {"--print-template", NULL, CLI_FLAG, &print_template, 0, 0},
         {0},
@@ -249,10 +250,13 @@ int cmd_chat(int argc, char **argv) {
     const int meter = !no_meter;
     if (!path) { usage(stderr); return 2; }
     if (system && !*system) { fprintf(stderr, "llmos chat: --system is empty\n"); return 2; }
+    const int kv_type = cli_cache_type("chat", cache);
+    if (kv_type < 0) return 2;
 
     model_set_threads((int)threads);
     model *m = model_load(path);
     if (!m) return cli_error(NULL);
+    m->kv_type = kv_type;
     if (!m->tok) {
         model_free(m);
         return cli_error("%s: the file has no tokenizer", path);

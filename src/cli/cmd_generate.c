@@ -22,6 +22,7 @@ static const char *g_usage =
     "%s"
     "  --ctx N               context size (default: the model's, at most 4096)\n"
     "  -t, --threads N       threads (default: all cores)\n"
+    "  --cache-type T        " CLI_CACHE_TYPE_HELP "\n"
     "  --print-ids           print the generated token ids, comma-separated, not text\n"
     "  -q, --quiet           no timing line on stderr\n"
     "  --best-of N           sample N answers (at most 256) and print the one the reward\n"
@@ -107,7 +108,7 @@ static void usage(FILE *f) {
 }
 
 int cmd_generate(int argc, char **argv) {
-    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *rm_path = NULL;
+    const char *path = NULL, *prompt = NULL, *ids_arg = NULL, *rm_path = NULL, *cache = NULL;
     long n_new = 256, threads = cli_default_threads(), ctx = 0, best = 0;
     sampler_params sp = sampler_defaults();
     int print_ids = 0, quiet = 0, print_rewards = 0;
@@ -117,6 +118,7 @@ int cmd_generate(int argc, char **argv) {
         {"-n", NULL, CLI_LONG, &n_new, 0, 1 << 24},
         {"--ctx", NULL, CLI_LONG, &ctx, 1, 1 << 24},
         {"-t", "--threads", CLI_LONG, &threads, 1, 1024},
+        {"--cache-type", NULL, CLI_STR, &cache, 0, 0},
         {"--print-ids", NULL, CLI_FLAG, &print_ids, 0, 0},
         {"--best-of", NULL, CLI_LONG, &best, 1, 256},
         {"--reward", NULL, CLI_STR, &rm_path, 0, 0},
@@ -131,6 +133,9 @@ int cmd_generate(int argc, char **argv) {
     if ((rm_path || print_rewards) && !best) return cli_error("generate: --reward and --print-rewards go with --best-of N"), 2;
     if (best && ids_arg) return cli_error("generate: --best-of takes the prompt as text (-p), not --ids"), 2;
     if (best && ctx) return cli_error("generate: --best-of uses the models' own contexts, not --ctx"), 2;
+    if (best && cache) return cli_error("generate: --best-of keeps its own KV caches, not --cache-type"), 2;
+    const int kv_type = cli_cache_type("generate", cache);
+    if (kv_type < 0) return 2;
     if (best) {
         model_set_threads((int)threads);
         return generate_best_of(path, rm_path, prompt, &sp, (int)n_new, (int)best, (int)threads, print_ids,
@@ -139,6 +144,7 @@ int cmd_generate(int argc, char **argv) {
     model_set_threads((int)threads);
     model *m = model_load(path);
     if (!m) return cli_error(NULL);
+    m->kv_type = kv_type;
 
     int *ids = NULL, n_ids = 0, rc = 1;
     if (ids_arg) {

@@ -12,22 +12,25 @@
 #include <string.h>
 
 int cmd_logits(int argc, char **argv) {
-    const char *path = NULL, *list = NULL, *text = NULL, *v;
+    const char *path = NULL, *list = NULL, *text = NULL, *cache = NULL, *v;
     int all = 0;
     long threads = cli_default_threads();
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
             printf("usage: llmos logits MODEL.gguf (--tokens 1,2,3 | --text TEXT) [--all] [-t N]\n"
+                   "                   [--cache-type f16|f32]\n"
                    "  --tokens LIST   token ids, comma-separated\n"
                    "  --text TEXT     text, tokenized with the model's tokenizer (BOS as the file says)\n"
                    "  --all           logits at every position, not only the last\n"
+                   "  --cache-type T  " CLI_CACHE_TYPE_HELP "\n"
                    "prints {\"tokens\": [...], \"logits\": [...]} on stdout\n"
                    "example: llmos logits out/base.gguf --tokens 1,450,4996 --all\n");
             return 0;
         } else if (!strcmp(a, "--tokens")) { if (!(v = cli_value(argc, argv, &i))) return 2; list = v; }
         else if (!strcmp(a, "--text")) { if (!(v = cli_value(argc, argv, &i))) return 2; text = v; }
         else if (!strcmp(a, "--all")) all = 1;
+        else if (!strcmp(a, "--cache-type")) { if (!(v = cli_value(argc, argv, &i))) return 2; cache = v; }
         else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             if (!(v = cli_value(argc, argv, &i))) return 2;
             if (parse_long(a, v, 1, 1024, &threads)) return cli_error(NULL), 2;
@@ -37,9 +40,12 @@ int cmd_logits(int argc, char **argv) {
     }
     if (!path || (!list == !text))
         return cli_error("logits: need MODEL and one of --tokens or --text (see llmos logits --help)"), 2;
+    const int kv_type = cli_cache_type("logits", cache);
+    if (kv_type < 0) return 2;
     model_set_threads((int)threads);
     model *m = model_load(path);
     if (!m) return cli_error(NULL);
+    m->kv_type = kv_type;
     int *ids = NULL, n = 0, rc = 1;
     if (list) {
         if (parse_token_list(list, &ids, &n)) { cli_error(NULL); goto done; }

@@ -16,14 +16,15 @@
 #include <string.h>
 
 int cmd_perplexity(int argc, char **argv) {
-    const char *path = NULL, *file = NULL, *v;
+    const char *path = NULL, *file = NULL, *cache = NULL, *v;
     long threads = cli_default_threads(), ctx = 0;
     int json = 0;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];
         if (cli_is_help(a)) {
-            printf("usage: llmos perplexity MODEL.gguf FILE [--ctx N] [-t N] [--json]\n"
+            printf("usage: llmos perplexity MODEL.gguf FILE [--ctx N] [-t N] [--cache-type T] [--json]\n"
                    "  --ctx N    window length in tokens (default: the model's context, at most 512)\n"
+                   "  --cache-type T  " CLI_CACHE_TYPE_HELP "\n"
                    "  --json     print the figures as one JSON object\n"
                    "example: llmos perplexity out/base.gguf out/corpus/val.txt --ctx 256\n");
             return 0;
@@ -33,6 +34,8 @@ int cmd_perplexity(int argc, char **argv) {
         } else if (!strcmp(a, "-t") || !strcmp(a, "--threads")) {
             if (!(v = cli_value(argc, argv, &i))) return 2;
             if (parse_long(a, v, 1, 1024, &threads)) return cli_error(NULL), 2;
+        } else if (!strcmp(a, "--cache-type")) {
+            if (!(cache = cli_value(argc, argv, &i))) return 2;
         } else if (!strcmp(a, "--json")) json = 1;
         else if (a[0] == '-' && a[1]) return cli_bad_option("perplexity", a);
         else if (!path) path = a;
@@ -40,12 +43,15 @@ int cmd_perplexity(int argc, char **argv) {
         else return cli_bad_option("perplexity", a);
     }
     if (!path || !file) return cli_error("perplexity: need MODEL and FILE (see llmos perplexity --help)"), 2;
+    const int kv_type = cli_cache_type("perplexity", cache);
+    if (kv_type < 0) return 2;
     model_set_threads((int)threads);
     size_t len;
     char *text = file_read_all(file, &len);
     if (!text) return cli_error(NULL);
     model *m = model_load(path);
     if (!m) { free(text); return cli_error(NULL); }
+    m->kv_type = kv_type;
     int rc = 1, *ids = NULL;
     if (!m->tok) { cli_error("%s: no tokenizer in the file", path); goto done; }
     size_t n = tok_encode(m->tok, text, len, 0, 0, &ids);

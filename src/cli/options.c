@@ -8,6 +8,7 @@
 #include "cli.h"
 
 #include "../core/common.h"
+#include "../core/types.h"
 #include "../data/conv.h"
 #include "../data/judge.h"
 #include "../infer/sample.h"
@@ -271,4 +272,11 @@ int cli_judge(const char *cmd, const char *name, void *out) {
         return -1;
     }
     return 0;
+}
+
+int cli_cache_type(const char *cmd, const char *v) {
+    if (!v || !strcmp(v, "f16")) return TYPE_F16;
+    if (!strcmp(v, "f32")) return TYPE_F32;
+    cli_error("%s: --cache-type wants f16 or f32 (got '%s')", cmd, v);
+    return -1;
 }

@@ -4,6 +4,8 @@
  */
 #include "vecmath.h"
 
+#include "types.h"
+
 #include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
@@ -44,6 +46,14 @@ static void swiglu_bwd_portable(float *dg, float *du, const float *dout, const f
         du[i] = dout[i] * g[i] * sig;
         dg[i] = dout[i] * u[i] * sig * (1.0f + g[i] * (1.0f - sig));
     }
+}
+
+static void f16_to_f32_portable(float *dst, const uint16_t *src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp16_to_fp32(src[i]);
+}
+
+static void f32_to_f16_portable(uint16_t *dst, const float *src, size_t n) {
+    for (size_t i = 0; i < n; i++) dst[i] = fp32_to_fp16(src[i]);
 }
 
 /* ----------------------------------------------------------------- AVX-512 */
@@ -149,6 +159,24 @@ __attribute__((target("avx512f"))) static void swiglu_bwd_avx512(float *dg, floa
     }
 }
 
+__attribute__((target("avx512f"))) static void f16_to_f32_avx512(float *dst, const uint16_t *src,
+                                                                size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm512_storeu_ps(dst + i, _mm512_cvtph_ps(_mm256_loadu_si256((const __m256i *)(src + i))));
+    for (; i < n; i++) dst[i] = fp16_to_fp32(src[i]);
+}
+
+__attribute__((target("avx512f"))) static void f32_to_f16_avx512(uint16_t *dst, const float *src,
+                                                                size_t n) {
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16)
+        _mm256_storeu_si256((__m256i *)(dst + i),
+                            _mm512_cvtps_ph(_mm512_loadu_ps(src + i),
+                                            _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC));
+    for (; i < n; i++) dst[i] = fp32_to_fp16(src[i]);
+}
+
 /* ---------------------------------------------------------------- dispatch */
 
 /* -1 until the first call decides. Threads of a parallel region may be the
@@ -199,4 +227,14 @@ void vec_swiglu_bwd(float *dg, float *du, const float *dout, const float *g, con
                     size_t n) {
     if (use_avx512()) swiglu_bwd_avx512(dg, du, dout, g, u, n);
     else swiglu_bwd_portable(dg, du, dout, g, u, n);
+}
+
+void vec_f16_to_f32(float *dst, const uint16_t *src, size_t n) {
+    if (use_avx512()) f16_to_f32_avx512(dst, src, n);
+    else f16_to_f32_portable(dst, src, n);
+}
+
+void vec_f32_to_f16(uint16_t *dst, const float *src, size_t n) {
+    if (use_avx512()) f32_to_f16_avx512(dst, src, n);
+    else f32_to_f16_portable(dst, src, n);
 }

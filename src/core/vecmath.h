@@ -1,6 +1,7 @@
 /*
  * vecmath.h - whole-row float math for training's elementwise passes
- * (softmax and cross-entropy rows, SwiGLU forward and backward): an
+ * (softmax and cross-entropy rows, SwiGLU forward and backward) and the
+ * inference KV cache's f16 rows: an
  * AVX-512 path with its own exp (range reduction to 2^n e^r, a degree-7
  * polynomial, vscalefps; within 2 ulp of expf over the float range, NaN in
  * gives NaN out) when the CPU has it, chosen once at run time, and a
@@ -16,6 +17,7 @@
 #define LLMOS_VECMATH_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* Largest of x[0 .. n), n >= 1 (NaNs are skipped unless all are NaN). */
 float vec_max(const float *x, int n);
@@ -31,6 +33,12 @@ void vec_swiglu_fwd(float *out, const float *g, const float *u, size_t n);
 /* With sig = sigmoid(g): du = dout * g * sig; dg = dout * u * sig * (1 + g (1 - sig)). */
 void vec_swiglu_bwd(float *dg, float *du, const float *dout, const float *g, const float *u,
                     size_t n);
+
+/* IEEE half rows (the inference KV cache): dst[i] = src[i] exactly, and
+ * back rounded to nearest even (as types.h's fp32_to_fp16; overflow gives
+ * inf, NaN stays NaN). */
+void vec_f16_to_f32(float *dst, const uint16_t *src, size_t n);
+void vec_f32_to_f16(uint16_t *dst, const float *src, size_t n);
 
 /* The path in use: "avx512" or "portable". */
 const char *vec_path(void);

@@ -187,6 +187,7 @@ model *model_load(const char *path) {
     if (!g) return NULL;
     model *m = xcalloc(1, sizeof(*m));
     m->file = g;
+    m->kv_type = TYPE_F16;
     if (model_config_from_gguf(g, &m->cfg) || load_weights(m)) goto fail;
     if (gguf_find(g, "tokenizer.ggml.model")) {
         m->tok = tok_from_gguf(g);
@@ -264,16 +265,18 @@ INLINE f32x16 ld16(const float *p) {
  * query's scores against a tile are whole vectors and a tile is one
  * contiguous read: per layer and kv head, ctx_stride / ATT_KEYS tiles
  * (n_ctx rounded up, so a tile never reads past the end), each D rows of
- * ATT_KEYS floats. Values are cached per layer and kv head as n_ctx rows
- * of D floats. */
+ * ATT_KEYS values. Values are cached per layer and kv head as n_ctx rows
+ * of D. Elements are floats, or f16 (kv_f16) that attention converts a
+ * tile (ATT_KEYS positions) at a time into the thread's scratch. */
 #define ATT_KEYS 32 /* keys per score tile */
 #define ATT_QUERIES 8 /* queries per work item */
 
 struct model_state {
     int n_ctx, n_batch;
     int ctx_stride;     /* n_ctx rounded up to ATT_KEYS */
-    float *key_cache;   /* (L, KVH, ctx_stride / ATT_KEYS, D, ATT_KEYS) */
-    float *value_cache; /* (L, KVH, n_ctx, D) */
+    int kv_f16;         /* the caches hold f16 (uint16_t), else float */
+    void *key_cache;    /* (L, KVH, ctx_stride / ATT_KEYS, D, ATT_KEYS) */
+    void *value_cache;  /* (L, KVH, n_ctx, D) */
     float *x;           /* (n_batch, C) residual stream */
     float *xb;          /* (n_batch, C) normed input */
     float *q;           /* (n_batch, H*D) */
@@ -282,7 +285,10 @@ struct model_state {
     float *tmp;         /* (n_batch, C) */
     float *hb, *hb2;    /* (n_batch, F) */
     float *rope;        /* (n_batch, D) cos and sin of each pair, per position */
-    float *att;         /* (threads, ATT_QUERIES, ctx_stride) attention scores */
+    float *att;         /* (threads, att_stride): per thread ATT_QUERIES rows of
+                           ctx_stride attention scores, then ATT_KEYS * D floats
+                           for an f16 cache tile converted */
+    size_t att_stride;
     int n_att;          /* threads the per-thread scratch was made for */
     float *xb_thr;      /* (threads, xb_stride) each thread's normed input (forward_one) */
     size_t xb_stride;
@@ -299,8 +305,11 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->n_batch = n_batch;
     s->ctx_stride = (n_ctx + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     size_t kvd = (size_t)c->n_kv_heads * c->head_dim, qd = (size_t)c->n_heads * c->head_dim;
-    s->key_cache = xcalloc_aligned(sizeof(float) * (size_t)c->n_layers * s->ctx_stride * kvd);
-    s->value_cache = xcalloc_aligned(sizeof(float) * (size_t)c->n_layers * n_ctx * kvd);
+    s->kv_f16 = m->kv_type == TYPE_F16;
+    LLMOS_ASSERT(s->kv_f16 || m->kv_type == TYPE_F32);
+    const size_t es = s->kv_f16 ? sizeof(uint16_t) : sizeof(float);
+    s->key_cache = xcalloc_aligned(es * (size_t)c->n_layers * s->ctx_stride * kvd);
+    s->value_cache = xcalloc_aligned(es * (size_t)c->n_layers * n_ctx * kvd);
     s->x = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
     s->xb = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
     s->tmp = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
@@ -312,7 +321,8 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->hb2 = xcalloc_aligned(sizeof(float) * n_batch * c->ffn_dim);
     s->rope = xcalloc_aligned(sizeof(float) * n_batch * c->head_dim);
     s->n_att = omp_get_max_threads();
-    s->att = xcalloc_aligned(sizeof(float) * s->n_att * ATT_QUERIES * s->ctx_stride);
+    s->att_stride = ((size_t)ATT_QUERIES * s->ctx_stride + (size_t)ATT_KEYS * c->head_dim + 15) / 16 * 16;
+    s->att = xcalloc_aligned(sizeof(float) * s->n_att * s->att_stride);
     s->xb_stride = ((size_t)c->dim + 15) / 16 * 16;
     s->xb_thr = xcalloc_aligned(sizeof(float) * s->n_att * s->xb_stride);
     size_t sb = matmul_scratch_bytes(&m->output, 1); /* the largest conversion of one token */
@@ -416,14 +426,16 @@ INLINE void score_tile(int TQ, float *s, int lds, const float *q, int ldq, const
     }
 }
 
-/* out[i][d0 .. d0+16 NV) = sum over p < np of s[i][p] v_p[d0 ..], for TQ <= 4 queries. */
+/* out[i][d0 .. d0+16 NV) = sum over p < np of s[i][p] v_p[d0 ..] (add: plus
+ * what out held), for TQ <= 4 queries. */
 INLINE void pv_tile(int TQ, int NV, float *out, int ldo, const float *s, int lds, const float *v,
-                    int D, int np, int d0) {
+                    int D, int np, int d0, int add) {
     f32x16 a[4][4];
 #pragma GCC unroll 4
     for (int i = 0; i < TQ; i++)
 #pragma GCC unroll 4
-        for (int j = 0; j < NV; j++) a[i][j] = (f32x16){0};
+        for (int j = 0; j < NV; j++)
+            a[i][j] = add ? ld16(out + (size_t)i * ldo + d0 + 16 * j) : (f32x16){0};
     for (int p = 0; p < np; p++) {
         f32x16 vv[4];
 #pragma GCC unroll 4
@@ -458,17 +470,17 @@ FWD_CLONES static void att_scores(float *s, int lds, const float *q, int ldq, in
 
 #define PV_CASE(TQ)                                                                                \
     case TQ:                                                                                       \
-        for (; d0 + 64 <= D; d0 += 64) pv_tile(TQ, 4, out, ldo, s, lds, v, D, np, d0);             \
+        for (; d0 + 64 <= D; d0 += 64) pv_tile(TQ, 4, out, ldo, s, lds, v, D, np, d0, add);             \
         switch ((D - d0) / 16) {                                                                   \
-        case 3: pv_tile(TQ, 3, out, ldo, s, lds, v, D, np, d0); break;                             \
-        case 2: pv_tile(TQ, 2, out, ldo, s, lds, v, D, np, d0); break;                             \
-        case 1: pv_tile(TQ, 1, out, ldo, s, lds, v, D, np, d0); break;                             \
+        case 3: pv_tile(TQ, 3, out, ldo, s, lds, v, D, np, d0, add); break;                             \
+        case 2: pv_tile(TQ, 2, out, ldo, s, lds, v, D, np, d0, add); break;                             \
+        case 1: pv_tile(TQ, 1, out, ldo, s, lds, v, D, np, d0, add); break;                             \
         }                                                                                          \
         break;
 
-/* out (tq, D; rows ldo apart) = s (tq, np) . v (np, D), for tq <= 4. */
+/* out (tq, D; rows ldo apart) = s (tq, np) . v (np, D) (add: +=), for tq <= 4. */
 FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, int tq, const float *v,
-                                  int D, int np) {
+                                  int D, int np, int add) {
     int d0 = 0;
     switch (tq) {
         PV_CASE(1) PV_CASE(2) PV_CASE(3) default : PV_CASE(4)
@@ -476,7 +488,7 @@ FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, 
     const int dt = D / 16 * 16; /* the dims left over: plain loops */
     for (int i = 0; i < tq; i++)
         for (int d = dt; d < D; d++) {
-            float acc = 0;
+            float acc = add ? out[(size_t)i * ldo + d] : 0;
             for (int p = 0; p < np; p++) acc += s[(size_t)i * lds + p] * v[(size_t)p * D + d];
             out[(size_t)i * ldo + d] = acc;
         }
@@ -486,19 +498,26 @@ FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, 
  * (at pos..pos+n-1) and head h against the cache of layer l, which already
  * holds them: their scores against every key the last of them sees, the
  * softmax of each row over its own keys (zeros after them), the weighted
- * sum of values, then 1 / the sum of the exponentials. att: scratch of
- * ATT_QUERIES rows of ctx_stride floats. */
+ * sum of values, then 1 / the sum of the exponentials. att: the thread's
+ * scratch (att_stride floats). */
 static void attend(const model_config *c, model_state *s, int l, int pos, int h, int t0, int tq,
                    float *att) {
     const int H = c->n_heads, D = c->head_dim, kvh = h / (c->n_heads / c->n_kv_heads);
     const int cs = s->ctx_stride;
     const float scale = 1.0f / sqrtf((float)D);
-    const float *kt = s->key_cache + ((size_t)l * c->n_kv_heads + kvh) * D * cs;
-    const float *vc = s->value_cache + ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
+    const size_t ko = ((size_t)l * c->n_kv_heads + kvh) * D * cs; /* element offsets */
+    const size_t vo = ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
     const float *q = s->q + ((size_t)t0 * H + h) * D;
     float *out = s->att_out + ((size_t)t0 * H + h) * D;
+    float *tile = att + (size_t)ATT_QUERIES * cs; /* an f16 tile, converted */
     const int len_max = pos + t0 + tq; /* keys the last query sees */
-    att_scores(att, cs, q, H * D, tq, kt, D, (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
+    const int np = (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
+    if (s->kv_f16)
+        for (int p0 = 0; p0 < np; p0 += ATT_KEYS) {
+            vec_f16_to_f32(tile, (const uint16_t *)s->key_cache + ko + (size_t)p0 * D, (size_t)ATT_KEYS * D);
+            att_scores(att + p0, cs, q, H * D, tq, tile, D, ATT_KEYS);
+        }
+    else att_scores(att, cs, q, H * D, tq, (const float *)s->key_cache + ko, D, np);
     float inv[ATT_QUERIES];
     for (int i = 0; i < tq; i++) {
         float *row = att + (size_t)i * cs;
@@ -507,9 +526,18 @@ static void attend(const model_config *c, model_state *s, int l, int pos, int h,
         inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
         memset(row + len, 0, sizeof(float) * (len_max - len));
     }
-    for (int i = 0; i < tq; i += 4)
-        att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i), vc, D,
-                   len_max);
+    if (s->kv_f16)
+        for (int p0 = 0; p0 < len_max; p0 += ATT_KEYS) {
+            const int n = MIN(ATT_KEYS, len_max - p0);
+            vec_f16_to_f32(tile, (const uint16_t *)s->value_cache + vo + (size_t)p0 * D, (size_t)n * D);
+            for (int i = 0; i < tq; i += 4)
+                att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs + p0, cs,
+                           MIN(4, tq - i), tile, D, n, p0 > 0);
+        }
+    else
+        for (int i = 0; i < tq; i += 4)
+            att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i),
+                       (const float *)s->value_cache + vo, D, len_max, 0);
     for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
 }
 
@@ -525,9 +553,15 @@ static void attention(const model_config *c, model_state *s, int l, int n, int p
     for (int item = 0; item < H * n_tiles; item++) {
         /* later query tiles see more keys: hand them out first */
         const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
-        float *att = s->att + (size_t)omp_get_thread_num() * ATT_QUERIES * s->ctx_stride;
+        float *att = s->att + (size_t)omp_get_thread_num() * s->att_stride;
         attend(c, s, l, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
     }
+}
+
+/* Element i of the key cache = v (rounded to f16 in an f16 cache). */
+static inline void store_key(model_state *s, size_t i, float v) {
+    if (s->kv_f16) ((uint16_t *)s->key_cache)[i] = fp32_to_fp16(v);
+    else ((float *)s->key_cache)[i] = v;
 }
 
 /* RoPE on the n new tokens' q and k, and k and v into the cache, for the
@@ -540,13 +574,14 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
     rope_row(s->q + ((size_t)t * c->n_heads + (size_t)g0 * group) * D, rc, (g1 - g0) * group, D);
     float *k = s->k + (size_t)t * kvd;
     rope_row(k + (size_t)g0 * D, rc, g1 - g0, D);
-    float *kc = s->key_cache + (size_t)l * kvd * cs;
-    float *vc = s->value_cache + (size_t)l * kvd * s->n_ctx;
+    const size_t ko = (size_t)l * kvd * cs, vo = (size_t)l * kvd * s->n_ctx;
     for (int g = g0; g < g1; g++) {
-        memcpy(vc + ((size_t)g * s->n_ctx + pos + t) * D, s->v + (size_t)t * kvd + (size_t)g * D,
-               sizeof(float) * D);
+        const size_t vi = vo + ((size_t)g * s->n_ctx + pos + t) * D;
+        const float *vr = s->v + (size_t)t * kvd + (size_t)g * D;
+        if (s->kv_f16) vec_f32_to_f16((uint16_t *)s->value_cache + vi, vr, (size_t)D);
+        else memcpy((float *)s->value_cache + vi, vr, sizeof(float) * D);
         if (n == 1)
-            for (int d = 0; d < D; d++) kc[(size_t)g * D * cs + KEY_AT(pos, d, D)] = k[g * D + d];
+            for (int d = 0; d < D; d++) store_key(s, ko + (size_t)g * D * cs + KEY_AT(pos, d, D), k[g * D + d]);
     }
 }
 
@@ -577,7 +612,7 @@ static void forward_one(const model *m, model_state *s, int pos) {
         const int ith = omp_get_thread_num(), nth = omp_get_num_threads();
         float *xb = s->xb_thr + (size_t)ith * s->xb_stride;
         void *scratch = s->scratch + (size_t)ith * s->scratch_stride;
-        float *att = s->att + (size_t)ith * ATT_QUERIES * s->ctx_stride;
+        float *att = s->att + (size_t)ith * s->att_stride;
         const int g0 = (int)((int64_t)KVH * ith / nth), g1 = (int)((int64_t)KVH * (ith + 1) / nth);
         int64_t c0, c1, f0, f1;
         matmul_rows(C, ith, nth, &c0, &c1);
@@ -654,7 +689,7 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
         float *const qkv[] = {s->q, s->k, s->v};
         const matrix *const wqkv[] = {&w->wq, &w->wk, &w->wv};
         mm_group(qkv, s->xb, wqkv, 3, n, NULL, -1, 0);
-        float *kc = s->key_cache + (size_t)l * KVH * D * cs;
+        const size_t ko = (size_t)l * KVH * D * cs;
 #pragma omp parallel if (n > 1)
         {
 #pragma omp for schedule(static)
@@ -663,7 +698,8 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
 #pragma omp for schedule(static)
             for (int gd = 0; gd < (int)kvd; gd++)
                 for (int t = 0; t < n; t++)
-                    kc[(size_t)(gd / D) * D * cs + KEY_AT(pos + t, gd % D, D)] = s->k[(size_t)t * kvd + gd];
+                    store_key(s, ko + (size_t)(gd / D) * D * cs + KEY_AT(pos + t, gd % D, D),
+                              s->k[(size_t)t * kvd + gd]);
         }
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);

@@ -71,6 +71,8 @@ typedef struct {
     tokenizer *tok;         /* NULL if the file has no tokenizer */
     gguf_file *file;        /* owns the mapping */
     float *norm_f32;        /* norms converted to f32 when stored otherwise */
+    tensor_type kv_type;    /* KV cache of states made from now on: TYPE_F16 (the
+                               default, as llama.cpp's) or TYPE_F32 */
 } model;
 
 /* Reads hyperparameters for architecture 'llama' from g. */
@@ -88,8 +90,10 @@ void model_free(model *m);
  * an untied output head). scaling.h has the same counters with FLOPs. */
 int64_t model_param_count(const model_config *c, int64_t *non_embedding);
 
-/* Per-sequence state: KV cache for n_ctx positions and scratch for batches
- * of up to n_batch tokens. */
+/* Per-sequence state: KV cache for n_ctx positions (of m->kv_type) and
+ * scratch for batches of up to n_batch tokens. An f16 cache holds K and V
+ * rounded to f16 (to nearest even) and computes attention in f32 from
+ * them: half the memory and half the bytes read per generated token. */
 typedef struct model_state model_state;
 model_state *model_state_new(const model *m, int n_ctx, int n_batch);
 void model_state_free(model_state *s);

@@ -37,8 +37,12 @@ torch.set_num_threads(1)
 
 
 class Llama:
-    def __init__(self, path, emulate=False):
+    def __init__(self, path, emulate=False, kv16=False):
+        """emulate: round as llama.cpp's CPU path does (see round_act and
+        kv_round); kv16: round only K and V to f16, as a KV cache of f16
+        that computes attention in float (llmos's default cache) does."""
         self.emulate = emulate
+        self.kv16 = kv16
         self.wtype = {}
         r = G.Reader(path)
         arch = r.get('general.architecture')
@@ -120,6 +124,8 @@ class Llama:
             k = self.rope(self.mm(n, lw['attn_k']).view(T, self.KVH, self.D))
             v = self.mm(n, lw['attn_v']).view(T, self.KVH, self.D)
             q, k, v = self.kv_round(q), self.kv_round(k), self.kv_round(v)
+            if self.kv16 and not self.emulate:
+                k, v = k.to(torch.float16).to(torch.float64), v.to(torch.float16).to(torch.float64)
             k = k.repeat_interleave(rep, dim=1)                  # head h -> kv h // rep
             v = v.repeat_interleave(rep, dim=1)
             att = torch.einsum('thd,shd->hts', q, k) / (self.D ** 0.5) + mask

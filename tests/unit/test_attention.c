@@ -147,6 +147,58 @@ static int check_vecmath(unsigned *seed) {
     return bad;
 }
 
+/* A half's value from its bits by the IEEE formula (an independent
+ * decoder: ldexp, not types.c's bit moves). */
+static double half_value(unsigned h) {
+    const int e = (h >> 10) & 31, m = h & 1023;
+    const double v = e == 0 ? ldexp(m, -24) : e == 31 ? (m ? NAN : INFINITY) : ldexp(1024 + m, e - 25);
+    return h & 0x8000 ? -v : v;
+}
+
+/* The half nearest to f, ties to the even bit pattern, by search over the
+ * ordered positive halves; at 65520 and beyond (halfway past the largest
+ * half) infinity. */
+static unsigned half_nearest(float f) {
+    const unsigned sign = signbit(f) ? 0x8000 : 0;
+    const double a = fabs((double)f);
+    if (a >= 65520.0) return sign | 0x7c00;
+    unsigned lo = 0, hi = 0x7bff;
+    while (hi - lo > 1) {
+        const unsigned mid = (lo + hi) / 2;
+        if (half_value(mid) <= a) lo = mid;
+        else hi = mid;
+    }
+    const double dl = a - half_value(lo), dh = half_value(hi) - a;
+    return sign | (dl < dh || (dl == dh && !(lo & 1)) ? lo : hi);
+}
+
+/* vec_f16_to_f32 on every half; vec_f32_to_f16 on floats over the whole
+ * half range, its subnormals, ties and overflow edge. */
+static int check_f16(unsigned *seed) {
+    int bad = 0;
+    static uint16_t h[65536], back[4096];
+    static float f[65536], r[4096];
+    for (unsigned i = 0; i < 65536; i++) h[i] = (uint16_t)i;
+    vec_f16_to_f32(f, h, 65536);
+    for (unsigned i = 0; i < 65536 && bad < 5; i++) {
+        const double ref = half_value(i);
+        if (isnan(ref) ? !isnan(f[i]) : (double)f[i] != ref || !!signbit(f[i]) != !!(i & 0x8000))
+            bad += fprintf(stderr, "vec_f16_to_f32 %s: 0x%04x gave %g, not %g\n", vec_path(), i, f[i], ref) > 0;
+    }
+    for (int i = 0; i < 4096; i++) {
+        const int kind = i % 4;
+        if (kind == 0) r[i] = (float)ldexp(frand(seed), (int)(frand(seed) * 20) - 4); /* normal range */
+        else if (kind == 1) r[i] = (float)ldexp(frand(seed), -14 - (int)(fabs(frand(seed)) * 12)); /* subnormal */
+        else if (kind == 2) r[i] = (float)((half_value(i & 0x7bff) + half_value((i & 0x7bff) + 1)) / 2 * (i & 8 ? -1 : 1)); /* exact ties */
+        else r[i] = (float)(65504 + 32 * frand(seed)); /* around the overflow edge */
+    }
+    vec_f32_to_f16(back, r, 4096);
+    for (int i = 0; i < 4096 && bad < 5; i++)
+        if (back[i] != half_nearest(r[i]))
+            bad += fprintf(stderr, "vec_f32_to_f16 %s: %.9g gave 0x%04x, not 0x%04x\n", vec_path(), r[i], back[i], half_nearest(r[i])) > 0;
+    return bad;
+}
+
 int main(void) {
     static const int shapes[][3] = {{1, 8, 8}, {7, 8, 24}, {37, 12, 12}, {64, 64, 64},
                                     {100, 16, 48}, {45, 40, 40}, {33, 64, 128}};
@@ -155,6 +207,7 @@ int main(void) {
         vec_set_portable(path);
         unsigned seed = 7;
         bad |= check_vecmath(&seed);
+        bad |= check_f16(&seed);
         for (size_t i = 0; i < sizeof(shapes) / sizeof(shapes[0]); i++)
             bad |= check(shapes[i][0], shapes[i][1], shapes[i][2], &seed);
         if (!bad) printf("attention + vecmath %s: ok\n", vec_path());
