@@ -7,7 +7,9 @@
 # in f32, f16 and bf16. Checks `llmos logits --all` at 48 positions, the
 # last-position form, and 64 greedy steps of `llmos generate` (the KV-cache
 # path). f32 within 1e-4 of the logit scale; the other types within a
-# budget measured from their rounding (see tests/py/check_engine.py).
+# budget measured from their rounding (see tests/py/check_engine.py). The
+# default KV cache is f16; the f32 files also run with --cache-type f32.
+# A few files run again on the portable kernels and row math.
 set -eu
 cd "$ROOT"
 $PY tests/py/gen_model.py "$T/m" --configs gqa,mqa,mha
@@ -18,3 +20,6 @@ for c in gqa mqa mha; do
 done
 files+=(odd-f32.gguf odd-f16.gguf odd-bf16.gguf)
 $PY tests/py/check_engine.py torch "$LLMOS" "$T/m" "${files[@]}"
+# the portable C kernels and row math (f16 KV conversion included) on a few
+LLMOS_KERNELS=portable LLMOS_VECMATH=portable \
+    $PY tests/py/check_engine.py torch "$LLMOS" "$T/m" gqa-f32.gguf mqa-q4_0.gguf odd-f16.gguf
