@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5] [--cpu]
+# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5] [--depth 768] [--cpu]
 #
 # Inference speed, llmos against llama.cpp's llama-bench on the same files:
 # pp128 and tg128 tokens/s for the "15M" (dim 288, 6 layers, 6 heads, ffn

@@ -281,6 +281,7 @@ struct model_state {
     float *xb;          /* (n_batch, C) normed input */
     float *q;           /* (n_batch, H*D) */
     float *k, *v;       /* (n_batch, KVH*D) */
+    uint16_t *k16;      /* (n_batch, KVH*D) k rounded to f16, with an f16 cache */
     float *att_out;     /* (n_batch, H*D) */
     float *tmp;         /* (n_batch, C) */
     float *hb, *hb2;    /* (n_batch, F) */
@@ -289,6 +290,10 @@ struct model_state {
                            ctx_stride attention scores, then ATT_KEYS * D floats
                            for an f16 cache tile converted */
     size_t att_stride;
+    float *kv_f32;      /* with an f16 cache: one layer's K (as key_cache) and V
+                           (as value_cache) converted to float, for prompt
+                           processing, where every query tile would convert
+                           the same tiles again */
     int n_att;          /* threads the per-thread scratch was made for */
     float *xb_thr;      /* (threads, xb_stride) each thread's normed input (forward_one) */
     size_t xb_stride;
@@ -310,6 +315,10 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     const size_t es = s->kv_f16 ? sizeof(uint16_t) : sizeof(float);
     s->key_cache = xcalloc_aligned(es * (size_t)c->n_layers * s->ctx_stride * kvd);
     s->value_cache = xcalloc_aligned(es * (size_t)c->n_layers * n_ctx * kvd);
+    if (s->kv_f16) {
+        s->kv_f32 = xcalloc_aligned(sizeof(float) * ((size_t)s->ctx_stride + n_ctx) * kvd);
+        s->k16 = xcalloc_aligned(sizeof(uint16_t) * n_batch * kvd);
+    }
     s->x = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
     s->xb = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
     s->tmp = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
@@ -342,7 +351,7 @@ void model_state_free(model_state *s) {
     void *const bufs[] = {s->key_cache, s->value_cache, s->x,      s->xb,     s->tmp,
                           s->q,         s->att_out,     s->k,      s->v,      s->hb,
                           s->hb2,       s->rope,        s->att,    s->logits, s->xb_thr,
-                          s->scratch};
+                          s->scratch,   s->kv_f32,      s->k16};
     for (size_t i = 0; i < ARRAY_LEN(bufs); i++) xfree_aligned(bufs[i]);
     free(s);
 }
@@ -498,26 +507,26 @@ FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, 
  * (at pos..pos+n-1) and head h against the cache of layer l, which already
  * holds them: their scores against every key the last of them sees, the
  * softmax of each row over its own keys (zeros after them), the weighted
- * sum of values, then 1 / the sum of the exponentials. att: the thread's
- * scratch (att_stride floats). */
-static void attend(const model_config *c, model_state *s, int l, int pos, int h, int t0, int tq,
-                   float *att) {
+ * sum of values, then 1 / the sum of the exponentials. kc, vc: the layer's
+ * key and value caches, f16 (converted a tile at a time) or float. att:
+ * the thread's scratch (att_stride floats). */
+static void attend(const model_config *c, model_state *s, const void *kc, const void *vc, int f16,
+                   int pos, int h, int t0, int tq, float *att) {
     const int H = c->n_heads, D = c->head_dim, kvh = h / (c->n_heads / c->n_kv_heads);
     const int cs = s->ctx_stride;
     const float scale = 1.0f / sqrtf((float)D);
-    const size_t ko = ((size_t)l * c->n_kv_heads + kvh) * D * cs; /* element offsets */
-    const size_t vo = ((size_t)l * c->n_kv_heads + kvh) * s->n_ctx * D;
+    const size_t ko = (size_t)kvh * D * cs, vo = (size_t)kvh * s->n_ctx * D; /* element offsets */
     const float *q = s->q + ((size_t)t0 * H + h) * D;
     float *out = s->att_out + ((size_t)t0 * H + h) * D;
     float *tile = att + (size_t)ATT_QUERIES * cs; /* an f16 tile, converted */
     const int len_max = pos + t0 + tq; /* keys the last query sees */
     const int np = (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
-    if (s->kv_f16)
+    if (f16)
         for (int p0 = 0; p0 < np; p0 += ATT_KEYS) {
-            vec_f16_to_f32(tile, (const uint16_t *)s->key_cache + ko + (size_t)p0 * D, (size_t)ATT_KEYS * D);
+            vec_f16_to_f32(tile, (const uint16_t *)kc + ko + (size_t)p0 * D, (size_t)ATT_KEYS * D);
             att_scores(att + p0, cs, q, H * D, tq, tile, D, ATT_KEYS);
         }
-    else att_scores(att, cs, q, H * D, tq, (const float *)s->key_cache + ko, D, np);
+    else att_scores(att, cs, q, H * D, tq, (const float *)kc + ko, D, np);
     float inv[ATT_QUERIES];
     for (int i = 0; i < tq; i++) {
         float *row = att + (size_t)i * cs;
@@ -526,10 +535,10 @@ static void attend(const model_config *c, model_state *s, int l, int pos, int h,
         inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
         memset(row + len, 0, sizeof(float) * (len_max - len));
     }
-    if (s->kv_f16)
+    if (f16)
         for (int p0 = 0; p0 < len_max; p0 += ATT_KEYS) {
             const int n = MIN(ATT_KEYS, len_max - p0);
-            vec_f16_to_f32(tile, (const uint16_t *)s->value_cache + vo + (size_t)p0 * D, (size_t)n * D);
+            vec_f16_to_f32(tile, (const uint16_t *)vc + vo + (size_t)p0 * D, (size_t)n * D);
             for (int i = 0; i < tq; i += 4)
                 att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs + p0, cs,
                            MIN(4, tq - i), tile, D, n, p0 > 0);
@@ -537,31 +546,60 @@ static void attend(const model_config *c, model_state *s, int l, int pos, int h,
     else
         for (int i = 0; i < tq; i += 4)
             att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i),
-                       (const float *)s->value_cache + vo, D, len_max, 0);
+                       (const float *)vc + vo, D, len_max, 0);
     for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
 }
 
+/* Layer l's key and value caches (element pointers of the cache type). */
+static const void *layer_keys(const model_config *c, const model_state *s, int l) {
+    const size_t i = (size_t)l * c->n_kv_heads * c->head_dim * s->ctx_stride;
+    return s->kv_f16 ? (const void *)((const uint16_t *)s->key_cache + i) : (const float *)s->key_cache + i;
+}
+static const void *layer_values(const model_config *c, const model_state *s, int l) {
+    const size_t i = (size_t)l * c->n_kv_heads * c->head_dim * s->n_ctx;
+    return s->kv_f16 ? (const void *)((const uint16_t *)s->value_cache + i) : (const float *)s->value_cache + i;
+}
+
 /* Attention of the whole batch (output (n, H*D)). Work items are a head
- * and up to ATT_QUERIES consecutive queries. */
+ * and up to ATT_QUERIES consecutive queries. With an f16 cache and more
+ * than one query tile, the cache is converted first, once: the keys and
+ * values of positions 0 .. pos+n-1, each kv head's a contiguous run in
+ * both layouts. (One tile converts as it reads, as generation does.) */
 static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
-    const int H = c->n_heads, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
-    const double work = (double)n * H * c->head_dim * (pos + n);
+    const int H = c->n_heads, D = c->head_dim, KVH = c->n_kv_heads, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
+    const int cs = s->ctx_stride, np = (pos + n + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
+    const double work = (double)n * H * D * (pos + n);
     /* at most the threads the score scratch was made for (model_set_threads
      * may have raised the count since), each with its own slice */
     const int nth = MIN(omp_get_max_threads(), s->n_att);
+    const void *kc = layer_keys(c, s, l), *vc = layer_values(c, s, l);
+    int f16 = s->kv_f16;
+    if (f16 && n_tiles > 1) {
+        float *kf = s->kv_f32, *vf = s->kv_f32 + (size_t)KVH * D * cs;
+#pragma omp parallel for schedule(static) num_threads(nth) if (work > 1e5)
+        for (int g = 0; g < 2 * KVH; g++) {
+            if (g < KVH)
+                vec_f16_to_f32(kf + (size_t)g * D * cs, (const uint16_t *)kc + (size_t)g * D * cs, (size_t)np * D);
+            else
+                vec_f16_to_f32(vf + (size_t)(g - KVH) * s->n_ctx * D,
+                               (const uint16_t *)vc + (size_t)(g - KVH) * s->n_ctx * D, (size_t)(pos + n) * D);
+        }
+        kc = kf, vc = vf, f16 = 0;
+    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (work > 1e5)
     for (int item = 0; item < H * n_tiles; item++) {
         /* later query tiles see more keys: hand them out first */
         const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
         float *att = s->att + (size_t)omp_get_thread_num() * s->att_stride;
-        attend(c, s, l, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
+        attend(c, s, kc, vc, f16, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
     }
 }
 
-/* Element i of the key cache = v (rounded to f16 in an f16 cache). */
-static inline void store_key(model_state *s, size_t i, float v) {
-    if (s->kv_f16) ((uint16_t *)s->key_cache)[i] = fp32_to_fp16(v);
-    else ((float *)s->key_cache)[i] = v;
+/* Element i of the key cache = element j of the batch's keys (k, or k16
+ * in an f16 cache). */
+static inline void store_key(model_state *s, size_t i, size_t j) {
+    if (s->kv_f16) ((uint16_t *)s->key_cache)[i] = s->k16[j];
+    else ((float *)s->key_cache)[i] = s->k[j];
 }
 
 /* RoPE on the n new tokens' q and k, and k and v into the cache, for the
@@ -574,6 +612,8 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
     rope_row(s->q + ((size_t)t * c->n_heads + (size_t)g0 * group) * D, rc, (g1 - g0) * group, D);
     float *k = s->k + (size_t)t * kvd;
     rope_row(k + (size_t)g0 * D, rc, g1 - g0, D);
+    if (s->kv_f16)
+        vec_f32_to_f16(s->k16 + (size_t)t * kvd + (size_t)g0 * D, k + (size_t)g0 * D, (size_t)(g1 - g0) * D);
     const size_t ko = (size_t)l * kvd * cs, vo = (size_t)l * kvd * s->n_ctx;
     for (int g = g0; g < g1; g++) {
         const size_t vi = vo + ((size_t)g * s->n_ctx + pos + t) * D;
@@ -581,7 +621,8 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
         if (s->kv_f16) vec_f32_to_f16((uint16_t *)s->value_cache + vi, vr, (size_t)D);
         else memcpy((float *)s->value_cache + vi, vr, sizeof(float) * D);
         if (n == 1)
-            for (int d = 0; d < D; d++) store_key(s, ko + (size_t)g * D * cs + KEY_AT(pos, d, D), k[g * D + d]);
+            for (int d = 0; d < D; d++)
+                store_key(s, ko + (size_t)g * D * cs + KEY_AT(pos, d, D), (size_t)t * kvd + (size_t)g * D + d);
     }
 }
 
@@ -625,13 +666,15 @@ static void forward_one(const model *m, model_state *s, int pos) {
             mm_group(qkv, xb, wqkv, 3, 1, scratch, ith, nth);
 #pragma omp barrier
             rope_and_cache(c, s, l, 1, pos, 0, g0, g1);
+            const void *kc = layer_keys(c, s, l), *vc = layer_values(c, s, l);
             if (nth > KVH) { /* fewer kv heads than threads: the query heads are split */
 #pragma omp barrier
                 for (int h = (int)((int64_t)c->n_heads * ith / nth);
                      h < (int)((int64_t)c->n_heads * (ith + 1) / nth); h++)
-                    attend(c, s, l, pos, h, 0, 1, att);
+                    attend(c, s, kc, vc, s->kv_f16, pos, h, 0, 1, att);
             } else
-                for (int h = g0 * group; h < g1 * group; h++) attend(c, s, l, pos, h, 0, 1, att);
+                for (int h = g0 * group; h < g1 * group; h++)
+                    attend(c, s, kc, vc, s->kv_f16, pos, h, 0, 1, att);
 #pragma omp barrier
             matmul_many_part(&s->tmp, s->att_out, (const matrix *const[]){&w->wo}, 1, 1, scratch, ith, nth);
             add_row(s->x + c0, s->tmp + c0, (int)(c1 - c0));
@@ -699,7 +742,7 @@ const float *model_forward(const model *m, model_state *s, const int *tokens, in
             for (int gd = 0; gd < (int)kvd; gd++)
                 for (int t = 0; t < n; t++)
                     store_key(s, ko + (size_t)(gd / D) * D * cs + KEY_AT(pos + t, gd % D, D),
-                              s->k[(size_t)t * kvd + gd]);
+                              (size_t)t * kvd + gd);
         }
         attention(c, s, l, n, pos);
         matmul(s->tmp, s->att_out, &w->wo, n);
