@@ -25,8 +25,9 @@ bar.
 Read bandwidth is measured before every cell (kernels_bench stream): the
 machine's memory is shared with other virtual machines, and what one core
 or two can read varied between ~30 and ~48 GB/s from hour to hour here.
-The roofline divides by the highest figure of the run, and also by the
-50 GB/s issue 2 quotes for this machine kind.
+The roofline divides by the highest figure of the run, by the figure
+measured just before the cell, and by the 50 GB/s issue 2 quotes for this
+machine kind.
 
 With --cpu: instead, one thread, CPU time per prompt of 128 tokens and per
 generated token for each engine (what a shared machine can still measure
@@ -84,7 +85,8 @@ def llama_cpp(bin_, path, threads, reps, pp=128, depth=0):
     out, rss = run_rss([bin_, '-m', path, '-p', str(pp), '-n', '128', '-d', str(depth), '-t', str(threads),
                         '-r', str(reps), '-o', 'jsonl'])
     key = ('llama.cpp', os.path.basename(path))
-    PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
+    if not depth:
+        PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
     res = {}
     for line in out.splitlines():
         line = line.strip()
@@ -102,7 +104,8 @@ def llmos(bin_, path, threads, reps, pp=128, depth=0):
     out, rss = run_rss([bin_, 'bench', path, '-p', str(pp), '-n', '128', '-d', str(depth), '-t', str(threads),
                         '-r', str(reps), '--csv'])
     key = ('llmos', os.path.basename(path))
-    PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
+    if not depth:
+        PEAK_RSS[key] = max(PEAK_RSS.get(key, 0), rss)
     res, kpath = {}, ''
     for line in out.splitlines():
         f = line.split(',')
@@ -209,11 +212,11 @@ def main():
         for tt in types:
             path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
             for t in threads:
-                stream_bw(a.kernels_bench, t)
+                cell_bw = stream_bw(a.kernels_bench, t)
                 lc = llama_cpp(a.llama_bench, path, t, a.r)
                 lm, kpath = llmos(a.llmos, path, t, a.r)
                 for test in ('pp128', 'tg128'):
-                    rows.append((size, tt, t, test, lc[test], lm[test]))
+                    rows.append((size, tt, t, test, lc[test], lm[test], cell_bw))
                     print('%-5s %-5s %d %s  llama.cpp %8.1f (best %8.1f)  llmos %8.1f (best %8.1f)' %
                           (size, tt, t, test, lc[test][0], lc[test][1], lm[test][0], lm[test][1]),
                           file=sys.stderr, flush=True)
@@ -223,11 +226,11 @@ def main():
             for tt in types:
                 path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
                 for t in threads:
-                    stream_bw(a.kernels_bench, t)
+                    cell_bw = stream_bw(a.kernels_bench, t)
                     name = 'tg128 @ d%d' % a.depth
                     lc = llama_cpp(a.llama_bench, path, t, a.r, pp=0, depth=a.depth)[name]
                     lm = llmos(a.llmos, path, t, a.r, pp=0, depth=a.depth)[0][name]
-                    deep.append((size, tt, t, lc, lm))
+                    deep.append((size, tt, t, lc, lm, cell_bw))
                     print('%-5s %-5s %d %s  llama.cpp %8.1f (best %8.1f)  llmos %8.1f (best %8.1f)' %
                           (size, tt, t, name, lc[0], lc[1], lm[0], lm[1]), file=sys.stderr, flush=True)
 
@@ -239,24 +242,26 @@ def main():
     print('Bar (issue 2): pp128 at least 0.8x llama.cpp, tg128 at least 1x (ratio of the bests).\n')
     print('| model | type | threads | test | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp | bar |')
     print('| ----- | ---- | ------: | ---- | -------------------: | ---------------: | ----------------: | --- |')
-    for size, tt, t, test, lc, lm in rows:
+    for size, tt, t, test, lc, lm, _ in rows:
         ratio = lm[1] / lc[1]
         bar = 0.8 if test.startswith('pp') else 1.0
         print('| %s | %s | %d | %s | %.1f (%.1f) | %.1f (%.1f) | %.2f | %s |' %
               (size, tt, t, test, lc[0], lc[1], lm[0], lm[1], ratio, 'met' if ratio >= bar else 'NOT met'))
 
-    print('\nGeneration roofline: weight bytes read per second (best tg128) against the read bandwidth'
-          ' (the run\'s highest), and llmos against the limit at the 50 GB/s issue 2 quotes.\n')
-    print('| model | type | threads | MB/token | bandwidth limit t/s | llama.cpp GB/s (% of bw) | llmos GB/s (% of bw) | 85% | llmos % of 50 GB/s limit |')
-    print('| ----- | ---- | ------: | -------: | ------------------: | -----------------------: | -------------------: | --- | ---: |')
-    for size, tt, t, test, lc, lm in rows:
+    print('\nGeneration roofline: weight bytes read per second (best tg128) against the read bandwidth:'
+          ' the run\'s highest ("bw"), the figure measured just before the cell, and the 50 GB/s issue 2'
+          ' quotes.\n')
+    print('| model | type | threads | MB/token | bandwidth limit t/s | llama.cpp GB/s (% of bw) | llmos GB/s (% of bw) | 85% | bw before the cell | llmos % of it | llmos % of 50 GB/s |')
+    print('| ----- | ---- | ------: | -------: | ------------------: | -----------------------: | -------------------: | --- | ---: | ---: | ---: |')
+    for size, tt, t, test, lc, lm, cbw in rows:
         if test != 'tg128':
             continue
         b = mat_params(size) * BYTES_PER_PARAM[tt]
         pct = 100 * lm[1] * b / 1e9 / bw[t]
-        print('| %s | %s | %d | %.1f | %.0f | %.1f (%.0f%%) | %.1f (%.0f%%) | %s | %.0f%% |' %
+        print('| %s | %s | %d | %.1f | %.0f | %.1f (%.0f%%) | %.1f (%.0f%%) | %s | %.1f | %.0f%% | %.0f%% |' %
               (size, tt, t, b / 1e6, bw[t] * 1e9 / b, lc[1] * b / 1e9, 100 * lc[1] * b / 1e9 / bw[t],
-               lm[1] * b / 1e9, pct, 'met' if pct >= 85 else 'NOT met', 100 * lm[1] * b / 50e9))
+               lm[1] * b / 1e9, pct, 'met' if pct >= 85 else 'NOT met', cbw, 100 * lm[1] * b / 1e9 / cbw,
+               100 * lm[1] * b / 50e9))
 
     if deep:
         print('\nGeneration deep in a context: tg128 after %d tokens (llama-bench -d, llmos bench -d; both'
@@ -264,7 +269,7 @@ def main():
               ' position.\n' % a.depth)
         print('| model | type | threads | MB/token | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp | llmos GB/s (% of bw) |')
         print('| ----- | ---- | ------: | -------: | -------------------: | ---------------: | ----------------: | -------------------: |')
-        for size, tt, t, lc, lm in deep:
+        for size, tt, t, lc, lm, _ in deep:
             b = mat_params(size) * BYTES_PER_PARAM[tt] + kv_bytes(size, a.depth)
             print('| %s | %s | %d | %.1f | %.1f (%.1f) | %.1f (%.1f) | %.2f | %.1f (%.0f%%) |' %
                   (size, tt, t, b / 1e6, lc[0], lc[1], lm[0], lm[1], lm[1] / lc[1], lm[1] * b / 1e9,
@@ -275,7 +280,7 @@ def main():
           ' same matrices (kernels_bench, 128 tokens).\n')
     print('| model | type | threads | kernel peak GFLOP/s | llama.cpp GFLOP/s | llmos GFLOP/s (% of peak) |')
     print('| ----- | ---- | ------: | ------------------: | ----------------: | ------------------------: |')
-    for size, tt, t, test, lc, lm in rows:
+    for size, tt, t, test, lc, lm, _ in rows:
         if test != 'pp128':
             continue
         fl = pp_flop(size)
