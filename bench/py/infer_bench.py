@@ -267,13 +267,13 @@ def main():
         print('\nGeneration deep in a context: tg128 after %d tokens (llama-bench -d, llmos bench -d; both'
               ' engines\' default f16 KV cache). MB/token: the weights plus the K and V read at the mean'
               ' position.\n' % a.depth)
-        print('| model | type | threads | MB/token | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp | llmos GB/s (% of bw) |')
-        print('| ----- | ---- | ------: | -------: | -------------------: | ---------------: | ----------------: | -------------------: |')
-        for size, tt, t, lc, lm, _ in deep:
+        print('| model | type | threads | MB/token | llama.cpp t/s (best) | llmos t/s (best) | llmos / llama.cpp | llmos GB/s (% of bw) | bw before the cell | llmos % of it |')
+        print('| ----- | ---- | ------: | -------: | -------------------: | ---------------: | ----------------: | -------------------: | ---: | ---: |')
+        for size, tt, t, lc, lm, cbw in deep:
             b = mat_params(size) * BYTES_PER_PARAM[tt] + kv_bytes(size, a.depth)
-            print('| %s | %s | %d | %.1f | %.1f (%.1f) | %.1f (%.1f) | %.2f | %.1f (%.0f%%) |' %
+            print('| %s | %s | %d | %.1f | %.1f (%.1f) | %.1f (%.1f) | %.2f | %.1f (%.0f%%) | %.1f | %.0f%% |' %
                   (size, tt, t, b / 1e6, lc[0], lc[1], lm[0], lm[1], lm[1] / lc[1], lm[1] * b / 1e9,
-                   100 * lm[1] * b / 1e9 / bw[t]))
+                   100 * lm[1] * b / 1e9 / bw[t], cbw, 100 * lm[1] * b / 1e9 / cbw))
 
     print('\nPrompt-processing roofline: matmul FLOP/s (best pp128; per token 2 x the layer matrices\''
           ' parameters, plus the output head once per prompt) against llmos\'s kernels alone on the'
