@@ -266,8 +266,9 @@ INLINE f32x16 ld16(const float *p) {
  * contiguous read: per layer and kv head, ctx_stride / ATT_KEYS tiles
  * (n_ctx rounded up, so a tile never reads past the end), each D rows of
  * ATT_KEYS values. Values are cached per layer and kv head as n_ctx rows
- * of D. Elements are floats, or f16 (kv_f16) that attention converts a
- * tile (ATT_KEYS positions) at a time into the thread's scratch. */
+ * of D. Elements are floats, or f16 (kv_f16): generation converts a tile
+ * (ATT_KEYS positions) at a time into the thread's scratch as it reads
+ * it, prompt processing a layer's whole cache once per batch (kv_f32). */
 #define ATT_KEYS 32 /* keys per score tile */
 #define ATT_QUERIES 8 /* queries per work item */
 
@@ -330,7 +331,8 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->hb2 = xcalloc_aligned(sizeof(float) * n_batch * c->ffn_dim);
     s->rope = xcalloc_aligned(sizeof(float) * n_batch * c->head_dim);
     s->n_att = omp_get_max_threads();
-    s->att_stride = ((size_t)ATT_QUERIES * s->ctx_stride + (size_t)ATT_KEYS * c->head_dim + 15) / 16 * 16;
+    s->att_stride = (size_t)ATT_QUERIES * s->ctx_stride + (size_t)ATT_KEYS * c->head_dim;
+    s->att_stride = (s->att_stride + 15) / 16 * 16;
     s->att = xcalloc_aligned(sizeof(float) * s->n_att * s->att_stride);
     s->xb_stride = ((size_t)c->dim + 15) / 16 * 16;
     s->xb_thr = xcalloc_aligned(sizeof(float) * s->n_att * s->xb_stride);
@@ -479,11 +481,11 @@ FWD_CLONES static void att_scores(float *s, int lds, const float *q, int ldq, in
 
 #define PV_CASE(TQ)                                                                                \
     case TQ:                                                                                       \
-        for (; d0 + 64 <= D; d0 += 64) pv_tile(TQ, 4, out, ldo, s, lds, v, D, np, d0, add);             \
+        for (; d0 + 64 <= D; d0 += 64) pv_tile(TQ, 4, out, ldo, s, lds, v, D, np, d0, add);        \
         switch ((D - d0) / 16) {                                                                   \
-        case 3: pv_tile(TQ, 3, out, ldo, s, lds, v, D, np, d0, add); break;                             \
-        case 2: pv_tile(TQ, 2, out, ldo, s, lds, v, D, np, d0, add); break;                             \
-        case 1: pv_tile(TQ, 1, out, ldo, s, lds, v, D, np, d0, add); break;                             \
+        case 3: pv_tile(TQ, 3, out, ldo, s, lds, v, D, np, d0, add); break;                        \
+        case 2: pv_tile(TQ, 2, out, ldo, s, lds, v, D, np, d0, add); break;                        \
+        case 1: pv_tile(TQ, 1, out, ldo, s, lds, v, D, np, d0, add); break;                        \
         }                                                                                          \
         break;
 
@@ -550,14 +552,16 @@ static void attend(const model_config *c, model_state *s, const void *kc, const 
     for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
 }
 
-/* Layer l's key and value caches (element pointers of the cache type). */
+/* Element i of a cache of the state's KV type. */
+static const void *kv_at(const model_state *s, const void *cache, size_t i) {
+    return (const char *)cache + i * (s->kv_f16 ? sizeof(uint16_t) : sizeof(float));
+}
+/* Layer l's key and value caches. */
 static const void *layer_keys(const model_config *c, const model_state *s, int l) {
-    const size_t i = (size_t)l * c->n_kv_heads * c->head_dim * s->ctx_stride;
-    return s->kv_f16 ? (const void *)((const uint16_t *)s->key_cache + i) : (const float *)s->key_cache + i;
+    return kv_at(s, s->key_cache, (size_t)l * c->n_kv_heads * c->head_dim * s->ctx_stride);
 }
 static const void *layer_values(const model_config *c, const model_state *s, int l) {
-    const size_t i = (size_t)l * c->n_kv_heads * c->head_dim * s->n_ctx;
-    return s->kv_f16 ? (const void *)((const uint16_t *)s->value_cache + i) : (const float *)s->value_cache + i;
+    return kv_at(s, s->value_cache, (size_t)l * c->n_kv_heads * c->head_dim * s->n_ctx);
 }
 
 /* Attention of the whole batch (output (n, H*D)). Work items are a head
@@ -566,8 +570,9 @@ static const void *layer_values(const model_config *c, const model_state *s, int
  * values of positions 0 .. pos+n-1, each kv head's a contiguous run in
  * both layouts. (One tile converts as it reads, as generation does.) */
 static void attention(const model_config *c, model_state *s, int l, int n, int pos) {
-    const int H = c->n_heads, D = c->head_dim, KVH = c->n_kv_heads, n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
-    const int cs = s->ctx_stride, np = (pos + n + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
+    const int H = c->n_heads, D = c->head_dim, KVH = c->n_kv_heads, cs = s->ctx_stride;
+    const int n_tiles = (n + ATT_QUERIES - 1) / ATT_QUERIES;
+    const int np = (pos + n + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     const double work = (double)n * H * D * (pos + n);
     /* at most the threads the score scratch was made for (model_set_threads
      * may have raised the count since), each with its own slice */
@@ -577,12 +582,10 @@ static void attention(const model_config *c, model_state *s, int l, int n, int p
     if (f16 && n_tiles > 1) {
         float *kf = s->kv_f32, *vf = s->kv_f32 + (size_t)KVH * D * cs;
 #pragma omp parallel for schedule(static) num_threads(nth) if (work > 1e5)
-        for (int g = 0; g < 2 * KVH; g++) {
-            if (g < KVH)
-                vec_f16_to_f32(kf + (size_t)g * D * cs, (const uint16_t *)kc + (size_t)g * D * cs, (size_t)np * D);
-            else
-                vec_f16_to_f32(vf + (size_t)(g - KVH) * s->n_ctx * D,
-                               (const uint16_t *)vc + (size_t)(g - KVH) * s->n_ctx * D, (size_t)(pos + n) * D);
+        for (int g = 0; g < 2 * KVH; g++) { /* kv head g's keys, then kv head g - KVH's values */
+            const size_t ko = (size_t)g * D * cs, vo = (size_t)(g - KVH) * s->n_ctx * D;
+            if (g < KVH) vec_f16_to_f32(kf + ko, (const uint16_t *)kc + ko, (size_t)np * D);
+            else vec_f16_to_f32(vf + vo, (const uint16_t *)vc + vo, (size_t)(pos + n) * D);
         }
         kc = kf, vc = vf, f16 = 0;
     }
@@ -612,8 +615,9 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
     rope_row(s->q + ((size_t)t * c->n_heads + (size_t)g0 * group) * D, rc, (g1 - g0) * group, D);
     float *k = s->k + (size_t)t * kvd;
     rope_row(k + (size_t)g0 * D, rc, g1 - g0, D);
-    if (s->kv_f16)
-        vec_f32_to_f16(s->k16 + (size_t)t * kvd + (size_t)g0 * D, k + (size_t)g0 * D, (size_t)(g1 - g0) * D);
+    if (s->kv_f16) /* rounded once: keys reach the cache transposed, element by element */
+        vec_f32_to_f16(s->k16 + (size_t)t * kvd + (size_t)g0 * D, k + (size_t)g0 * D,
+                       (size_t)(g1 - g0) * D);
     const size_t ko = (size_t)l * kvd * cs, vo = (size_t)l * kvd * s->n_ctx;
     for (int g = g0; g < g1; g++) {
         const size_t vi = vo + ((size_t)g * s->n_ctx + pos + t) * D;
@@ -622,7 +626,8 @@ static void rope_and_cache(const model_config *c, model_state *s, int l, int n, 
         else memcpy((float *)s->value_cache + vi, vr, sizeof(float) * D);
         if (n == 1)
             for (int d = 0; d < D; d++)
-                store_key(s, ko + (size_t)g * D * cs + KEY_AT(pos, d, D), (size_t)t * kvd + (size_t)g * D + d);
+                store_key(s, ko + (size_t)g * D * cs + KEY_AT(pos, d, D),
+                          (size_t)t * kvd + (size_t)g * D + d);
     }
 }
 
