@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
-# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5] [--depth 768] [--cpu]
+# bench/infer.sh [--sizes 15M,110M] [--types f32,f16,q8_0,q4_0] [--threads 1,2] [-r 5]
+#                [--depth 768] [--deep-sizes 110M,110M-gqa] [--cpu]
 #
 # Inference speed, llmos against llama.cpp's llama-bench on the same files:
 # pp128 and tg128 tokens/s for the "15M" (dim 288, 6 layers, 6 heads, ffn
 # 768) and "110M" (dim 768, 12 layers, 12 heads, ffn 2048) llama models with
 # Llama 2's 32000-token vocabulary and random weights, in f32, f16, q8_0 and
-# q4_0, on 1 and 2 threads; then the rooflines. Prints the markdown that
+# q4_0, on 1 and 2 threads; then the rooflines; then generation after 768
+# tokens of context on the 110M and on "110M-gqa" (the same with 3 kv heads,
+# grouped as Llama 3's). Prints the markdown that
 # docs/benchmarks.md ("Inference") holds. --cpu: the 1-thread CPU-time
 # comparison instead (for a machine others are using).
 #
@@ -30,7 +33,7 @@ mkdir -p "$dir"
 if [ ! -s "$dir/llama2-tok.gguf" ]; then
     ./llmos tokenizer import --llama tests/oracle/node_modules/llama-tokenizer-js --out "$dir/llama2-tok.gguf" >&2
 fi
-for size in 15M 110M; do
+for size in 15M 110M 110M-gqa; do
     [ -s "$dir/$size-f32.gguf" ] || $PY bench/py/make_bench_models.py "$dir/llama2-tok.gguf" "$dir" --sizes $size >&2
     for t in f16 bf16 q8_0 q4_0; do
         [ -s "$dir/$size-$t.gguf" ] || ./llmos quantize "$dir/$size-f32.gguf" "$dir/$size-$t.gguf" $t >&2

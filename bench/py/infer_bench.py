@@ -41,20 +41,22 @@ import resource
 import subprocess
 import sys
 
-SHAPES = {'15M': (288, 6, 768, 32000), '110M': (768, 12, 2048, 32000)}  # C, L, F, V
+SHAPES = {'15M': (288, 6, 768, 32000), '110M': (768, 12, 2048, 32000),  # C, L, F, V
+          '110M-gqa': (768, 12, 2048, 32000)}
+KV_DIM = {'15M': 288, '110M': 768, '110M-gqa': 192}  # kv heads x head dim
 BYTES_PER_PARAM = {'f32': 4.0, 'f16': 2.0, 'bf16': 2.0, 'q8_0': 34 / 32, 'q4_0': 18 / 32}
 
 
 def mat_params(size):
     C, L, F, V = SHAPES[size]
-    return L * (4 * C * C + 3 * C * F) + V * C
+    return L * (2 * C * C + 2 * C * KV_DIM[size] + 3 * C * F) + V * C
 
 
 def pp_flop(size):
     """FLOP per prompt token: every layer matrix for each token, the output
     head once per prompt (both engines compute only the last logits)."""
     C, L, F, V = SHAPES[size]
-    return 2.0 * (L * (4 * C * C + 3 * C * F) + V * C / 128)
+    return 2.0 * (L * (2 * C * C + 2 * C * KV_DIM[size] + 3 * C * F) + V * C / 128)
 
 
 PEAK_RSS = {}  # (engine, size, type) -> largest peak RSS of its runs, MB
@@ -177,7 +179,7 @@ def kv_bytes(size, depth):
     """Bytes of f16 K and V one generated token reads at depth (mean
     position of tg128 after depth tokens)."""
     C, L, F, V = SHAPES[size]
-    return L * 2 * (depth + 64) * C * 2
+    return L * 2 * (depth + 64) * KV_DIM[size] * 2
 
 
 def kernel_peak(kb, size, ttype, threads):
@@ -199,6 +201,7 @@ def main():
     ap.add_argument('--threads', default='1,2')
     ap.add_argument('-r', type=int, default=5)
     ap.add_argument('--depth', type=int, default=768, help='context depth of the deep table (0: none)')
+    ap.add_argument('--deep-sizes', default='110M,110M-gqa', help='models of the deep table')
     ap.add_argument('--cpu', action='store_true', help='the 1-thread CPU-time table only')
     a = ap.parse_args()
     sizes, types = a.sizes.split(','), a.types.split(',')
@@ -222,7 +225,7 @@ def main():
                           file=sys.stderr, flush=True)
 
     if a.depth:
-        for size in sizes[-1:]:
+        for size in a.deep_sizes.split(','):
             for tt in types:
                 path = os.path.join(a.dir, '%s-%s.gguf' % (size, tt))
                 for t in threads:

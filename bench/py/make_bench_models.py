@@ -9,9 +9,11 @@ llama.cpp loads the files. bench/infer.sh quantizes them with
 `llmos quantize`; the same files go to llama-bench and to `llmos bench`.
 
 Sizes (the llama2.c "stories" shapes):
-  15M   dim 288, 6 layers, 6 heads, ffn 768, vocab 32000
-  110M  dim 768, 12 layers, 12 heads, ffn 2048, vocab 32000
-Untied output head, context 1024, rope base 10000, rms eps 1e-5. Weights
+  15M       dim 288, 6 layers, 6 heads, ffn 768, vocab 32000
+  110M      dim 768, 12 layers, 12 heads, ffn 2048, vocab 32000
+  110M-gqa  the 110M with 3 kv heads (4 query heads each, as Llama 3's
+            grouping), context 4096: for generation deep in a context
+Untied output head, context 1024 unless said, rope base 10000, rms eps 1e-5. Weights
 are normal(0, 0.02) from a fixed seed (norms are 1), so repeated runs write
 the same bytes.
 """
@@ -27,13 +29,14 @@ import gguf_py as G  # noqa: E402
 SIZES = {
     '15M': dict(dim=288, layers=6, heads=6, ffn=768),
     '110M': dict(dim=768, layers=12, heads=12, ffn=2048),
+    '110M-gqa': dict(dim=768, layers=12, heads=12, kv_heads=3, ffn=2048, ctx=4096),
 }
-CTX = 1024
 
 
 def build(size, tok_kv, vocab, seed):
     c = SIZES[size]
     C, L, H, F = c['dim'], c['layers'], c['heads'], c['ffn']
+    KVH, ctx = c.get('kv_heads', H), c.get('ctx', 1024)
     rng = np.random.default_rng(seed)
 
     def mat(rows, cols):
@@ -45,7 +48,7 @@ def build(size, tok_kv, vocab, seed):
         p = 'blk.%d.' % layer
         tensors += [
             (p + 'attn_norm.weight', ones), (p + 'attn_q.weight', mat(C, C)),
-            (p + 'attn_k.weight', mat(C, C)), (p + 'attn_v.weight', mat(C, C)),
+            (p + 'attn_k.weight', mat(KVH * C // H, C)), (p + 'attn_v.weight', mat(KVH * C // H, C)),
             (p + 'attn_output.weight', mat(C, C)), (p + 'ffn_norm.weight', ones),
             (p + 'ffn_gate.weight', mat(F, C)), (p + 'ffn_up.weight', mat(F, C)),
             (p + 'ffn_down.weight', mat(C, F)),
@@ -56,13 +59,13 @@ def build(size, tok_kv, vocab, seed):
         ('general.name', G.STRING, 'llmos-bench-' + size),
         ('general.file_type', G.U32, 0),
         ('llama.vocab_size', G.U32, vocab),
-        ('llama.context_length', G.U32, CTX),
+        ('llama.context_length', G.U32, ctx),
         ('llama.embedding_length', G.U32, C),
         ('llama.block_count', G.U32, L),
         ('llama.feed_forward_length', G.U32, F),
         ('llama.rope.dimension_count', G.U32, C // H),
         ('llama.attention.head_count', G.U32, H),
-        ('llama.attention.head_count_kv', G.U32, H),
+        ('llama.attention.head_count_kv', G.U32, KVH),
         ('llama.rope.freq_base', G.F32, 10000.0),
         ('llama.attention.layer_norm_rms_epsilon', G.F32, 1e-5),
     ] + tok_kv
@@ -88,8 +91,8 @@ def main(argv):
     tok_kv = [(k, t, v) for k, (t, v) in r.kv.items() if k.startswith('tokenizer.')]
     vocab = len(r.kv['tokenizer.ggml.tokens'][1][1])
     os.makedirs(outdir, exist_ok=True)
-    for i, s in enumerate(sizes):
-        kv, tensors = build(s, tok_kv, vocab, seed=1000 + i)
+    for s in sizes:
+        kv, tensors = build(s, tok_kv, vocab, seed=1000 + list(SIZES).index(s))
         path = os.path.join(outdir, '%s-f32.gguf' % s)
         tmp = path + '.tmp.%d' % os.getpid()
         G.write(tmp, kv, tensors)

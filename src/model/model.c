@@ -505,34 +505,34 @@ FWD_CLONES static void att_values(float *out, int ldo, const float *s, int lds, 
         }
 }
 
-/* Causal attention of tq queries t0 .. t0+tq-1 of a batch of n new tokens
- * (at pos..pos+n-1) and head h against the cache of layer l, which already
- * holds them: their scores against every key the last of them sees, the
- * softmax of each row over its own keys (zeros after them), the weighted
- * sum of values, then 1 / the sum of the exponentials. kc, vc: the layer's
- * key and value caches, f16 (converted a tile at a time) or float. att:
- * the thread's scratch (att_stride floats). */
-static void attend(const model_config *c, model_state *s, const void *kc, const void *vc, int f16,
-                   int pos, int h, int t0, int tq, float *att) {
-    const int H = c->n_heads, D = c->head_dim, kvh = h / (c->n_heads / c->n_kv_heads);
-    const int cs = s->ctx_stride;
+/* Attention of tq <= ATT_QUERIES query rows (q, ldq floats apart) that
+ * share kv head kvh, against the layer's caches kc, vc (f16, converted a
+ * tile at a time, or float); row i sees keys 0 .. len0 + i * step - 1:
+ * their scores, the softmax of each row over its own keys (zeros after
+ * them), the weighted sum of values, then 1 / the sum of the
+ * exponentials, into out (rows ldo apart). Prompt processing passes
+ * consecutive positions of one head (step 1); generation the query heads
+ * of one kv head at one position (step 0), so that they share every key
+ * and value read. att: the thread's scratch (att_stride floats). */
+static void attend(const model_config *c, const model_state *s, const void *kc, const void *vc,
+                   int f16, int kvh, const float *q, int ldq, float *out, int ldo, int tq, int len0,
+                   int step, float *att) {
+    const int D = c->head_dim, cs = s->ctx_stride;
     const float scale = 1.0f / sqrtf((float)D);
     const size_t ko = (size_t)kvh * D * cs, vo = (size_t)kvh * s->n_ctx * D; /* element offsets */
-    const float *q = s->q + ((size_t)t0 * H + h) * D;
-    float *out = s->att_out + ((size_t)t0 * H + h) * D;
     float *tile = att + (size_t)ATT_QUERIES * cs; /* an f16 tile, converted */
-    const int len_max = pos + t0 + tq; /* keys the last query sees */
+    const int len_max = len0 + (tq - 1) * step; /* keys the last row sees */
     const int np = (len_max + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS;
     if (f16)
         for (int p0 = 0; p0 < np; p0 += ATT_KEYS) {
             vec_f16_to_f32(tile, (const uint16_t *)kc + ko + (size_t)p0 * D, (size_t)ATT_KEYS * D);
-            att_scores(att + p0, cs, q, H * D, tq, tile, D, ATT_KEYS);
+            att_scores(att + p0, cs, q, ldq, tq, tile, D, ATT_KEYS);
         }
-    else att_scores(att, cs, q, H * D, tq, (const float *)kc + ko, D, np);
+    else att_scores(att, cs, q, ldq, tq, (const float *)kc + ko, D, np);
     float inv[ATT_QUERIES];
     for (int i = 0; i < tq; i++) {
         float *row = att + (size_t)i * cs;
-        const int len = pos + t0 + i + 1;
+        const int len = len0 + i * step;
         const float mx = vec_max(row, len);
         inv[i] = 1.0f / vec_exp_sum(row, len, scale, mx * scale);
         memset(row + len, 0, sizeof(float) * (len_max - len));
@@ -542,14 +542,26 @@ static void attend(const model_config *c, model_state *s, const void *kc, const 
             const int n = MIN(ATT_KEYS, len_max - p0);
             vec_f16_to_f32(tile, (const uint16_t *)vc + vo + (size_t)p0 * D, (size_t)n * D);
             for (int i = 0; i < tq; i += 4)
-                att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs + p0, cs,
-                           MIN(4, tq - i), tile, D, n, p0 > 0);
+                att_values(out + (size_t)i * ldo, ldo, att + (size_t)i * cs + p0, cs, MIN(4, tq - i),
+                           tile, D, n, p0 > 0);
         }
     else
         for (int i = 0; i < tq; i += 4)
-            att_values(out + (size_t)i * H * D, H * D, att + (size_t)i * cs, cs, MIN(4, tq - i),
+            att_values(out + (size_t)i * ldo, ldo, att + (size_t)i * cs, cs, MIN(4, tq - i),
                        (const float *)vc + vo, D, len_max, 0);
-    for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * H * D, D, inv[i]);
+    for (int i = 0; i < tq; i++) vec_scale(out + (size_t)i * ldo, D, inv[i]);
+}
+
+/* Generation: query heads h0 .. h1-1 of the one new token at pos, in runs
+ * of at most ATT_QUERIES heads that share a kv head. */
+static void attend_heads(const model_config *c, const model_state *s, const void *kc,
+                         const void *vc, int pos, int h0, int h1, float *att) {
+    const int D = c->head_dim, group = c->n_heads / c->n_kv_heads;
+    for (int h = h0, e; h < h1; h = e) {
+        e = MIN(MIN(h1, (h / group + 1) * group), h + ATT_QUERIES);
+        attend(c, s, kc, vc, s->kv_f16, h / group, s->q + (size_t)h * D, D, s->att_out + (size_t)h * D,
+               D, e - h, pos + 1, 0, att);
+    }
 }
 
 /* Element i of a cache of the state's KV type. */
@@ -589,12 +601,22 @@ static void attention(const model_config *c, model_state *s, int l, int n, int p
         }
         kc = kf, vc = vf, f16 = 0;
     }
+    if (n == 1) { /* one token: the query heads of each kv head together */
+        const int group = H / KVH;
+#pragma omp parallel for schedule(static) num_threads(nth) if (work > 1e5)
+        for (int g = 0; g < KVH; g++)
+            attend_heads(c, s, kc, vc, pos, g * group, (g + 1) * group,
+                         s->att + (size_t)omp_get_thread_num() * s->att_stride);
+        return;
+    }
 #pragma omp parallel for schedule(dynamic, 1) num_threads(nth) if (work > 1e5)
     for (int item = 0; item < H * n_tiles; item++) {
         /* later query tiles see more keys: hand them out first */
         const int h = item % H, t0 = (n_tiles - 1 - item / H) * ATT_QUERIES;
-        float *att = s->att + (size_t)omp_get_thread_num() * s->att_stride;
-        attend(c, s, kc, vc, f16, pos, h, t0, MIN(ATT_QUERIES, n - t0), att);
+        const size_t o = ((size_t)t0 * H + h) * D;
+        attend(c, s, kc, vc, f16, h / (H / KVH), s->q + o, H * D, s->att_out + o, H * D,
+               MIN(ATT_QUERIES, n - t0), pos + t0 + 1, 1,
+               s->att + (size_t)omp_get_thread_num() * s->att_stride);
     }
 }
 
@@ -674,12 +696,10 @@ static void forward_one(const model *m, model_state *s, int pos) {
             const void *kc = layer_keys(c, s, l), *vc = layer_values(c, s, l);
             if (nth > KVH) { /* fewer kv heads than threads: the query heads are split */
 #pragma omp barrier
-                for (int h = (int)((int64_t)c->n_heads * ith / nth);
-                     h < (int)((int64_t)c->n_heads * (ith + 1) / nth); h++)
-                    attend(c, s, kc, vc, s->kv_f16, pos, h, 0, 1, att);
+                attend_heads(c, s, kc, vc, pos, (int)((int64_t)c->n_heads * ith / nth),
+                             (int)((int64_t)c->n_heads * (ith + 1) / nth), att);
             } else
-                for (int h = g0 * group; h < g1 * group; h++)
-                    attend(c, s, kc, vc, s->kv_f16, pos, h, 0, 1, att);
+                attend_heads(c, s, kc, vc, pos, g0 * group, g1 * group, att);
 #pragma omp barrier
             matmul_many_part(&s->tmp, s->att_out, (const matrix *const[]){&w->wo}, 1, 1, scratch, ith, nth);
             add_row(s->x + c0, s->tmp + c0, (int)(c1 - c0));
