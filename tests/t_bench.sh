@@ -2,7 +2,9 @@
 # t_bench.sh - `llmos bench` (the llama-bench counterpart): pp and tg rows
 # in its CSV form, the -d depth form ("tg8 @ d32"), generation alone (-p 0,
 # a one-token batch state), and one-line errors for a depth past the
-# model's context and a bad thread list. Speed itself is bench/infer.sh's.
+# model's context and a bad thread list, --cache-type f32, and a bad
+# --cache-type refused by every command that takes it. Speed itself is
+# bench/infer.sh's.
 set -eu
 cd "$ROOT"
 $PY tests/py/gen_model.py "$T/m" --configs gqa --types f32,q8_0 >/dev/null
@@ -30,4 +32,13 @@ set +e
 $LLMOS bench "$m" -t 0 2>"$T/err"; rc=$?
 set -e
 [ $rc = 2 ] && grep -q "bench: -t wants thread counts" "$T/err"
+# the KV cache type: both run, anything else is refused before loading
+$LLMOS bench "$m" -p 8 -n 4 -d 16 -t 1 -r 1 --cache-type f32 --csv | grep -q '^gqa-f32.gguf,f32,1,tg4 @ d16,'
+for cmd in "bench $m" "generate $m -n 1" "logits $m --tokens 1" "perplexity $m $m" "chat $m -p x"; do
+    set +e
+    $LLMOS $cmd --cache-type q8_0 2>"$T/err"; rc=$?
+    set -e
+    [ $rc = 2 ] && [ "$(wc -l <"$T/err")" = 1 ] && grep -q -- "--cache-type wants f16 or f32 (got 'q8_0')" "$T/err" \
+        || { echo "llmos $cmd --cache-type q8_0: exit $rc: $(cat "$T/err")"; exit 1; }
+done
 echo ok

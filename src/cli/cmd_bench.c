@@ -30,7 +30,7 @@ static const char *const g_usage =
     "  -d N        tokens already in the context when each test starts (default 0)\n"
     "  -t LIST     thread counts, comma-separated (default: all cores)\n"
     "  -r N        repetitions of each test (default 5)\n"
-    "  --cache-type T  " CLI_CACHE_TYPE_HELP "\n"
+    "  --cache-type T\n              " CLI_CACHE_TYPE_HELP "\n"
     "  --csv       print file,type,threads,test,mean,sd,best,path,cpu lines (cpu:\n"
     "              tokens per second of process CPU time, all threads)\n"
     "Timing as llama-bench: random tokens, forward passes only,\n"

@@ -34,6 +34,7 @@ static const char *g_usage =
     "  (chat's own defaults: --temp 0.7 --repeat-penalty 1.1)\n"
     "  --ctx N               context window in tokens (default: the model's)\n"
     "  -t, --threads N       threads (default: all cores)\n"
+    "  --cache-type T        " CLI_CACHE_TYPE_HELP "\n"
     "  --no-meter            do not print the context meter\n"
     "  --render FILE.jsonl   print each conversation's template text and tokens as JSON\n"
     "  --print-template      print the chat template (Jinja) llmos stores in models\n"

@@ -24,7 +24,7 @@ int cmd_perplexity(int argc, char **argv) {
         if (cli_is_help(a)) {
             printf("usage: llmos perplexity MODEL.gguf FILE [--ctx N] [-t N] [--cache-type T] [--json]\n"
                    "  --ctx N    window length in tokens (default: the model's context, at most 512)\n"
-                   "  --cache-type T  " CLI_CACHE_TYPE_HELP "\n"
+                   "  --cache-type T\n             " CLI_CACHE_TYPE_HELP "\n"
                    "  --json     print the figures as one JSON object\n"
                    "example: llmos perplexity out/base.gguf out/corpus/val.txt --ctx 256\n");
             return 0;
