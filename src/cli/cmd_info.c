@@ -86,7 +86,8 @@ int cmd_info(int argc, char **argv) {
         double bpp = n_params ? (double)n_bytes / n_params : 0;
         printf("parameters:     N = %s (%" PRIu64 ")\n", fmt_count((double)n_params, b1, sizeof b1), n_params);
         model_config mc;
-        if (arch && !strcmp(arch, "llama") && train_model_config_from_gguf(g, &mc) == 0) {
+        const int llama = arch && !strcmp(arch, "llama") && train_model_config_from_gguf(g, &mc) == 0;
+        if (llama) {
             int64_t ne;
             scaling_param_count(&mc, &ne);
             printf("non-embedding:  %s; training FLOPs/token %s at ctx %d (scaling.h)\n",
@@ -95,6 +96,12 @@ int cmd_info(int argc, char **argv) {
         }
         printf("size:           N x %.4g bytes = %s of tensor data (file %s)\n", bpp,
                fmt_bytes((double)n_bytes, b2, sizeof b2), fmt_bytes((double)g->map_size, b3, sizeof b3));
+        if (llama) { /* K and V, f16 (the default cache), per position */
+            const double per_pos = 2.0 * mc.n_layers * mc.n_kv_heads * mc.head_dim * 2;
+            printf("kv cache:       2 x %d layers x %d kv dims x 2 bytes (f16) = %s per token, %s at ctx %d\n",
+                   mc.n_layers, mc.n_kv_heads * mc.head_dim, fmt_bytes(per_pos, b2, sizeof b2),
+                   fmt_bytes(per_pos * mc.ctx_len, b3, sizeof b3), mc.ctx_len);
+        }
     }
     printf("tensors:        %" PRIu64 "\n", g->n_tensors);
     if (meta) {
