@@ -317,8 +317,9 @@ model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     s->key_cache = xcalloc_aligned(es * (size_t)c->n_layers * s->ctx_stride * kvd);
     s->value_cache = xcalloc_aligned(es * (size_t)c->n_layers * n_ctx * kvd);
     if (s->kv_f16) {
-        s->kv_f32 = xcalloc_aligned(sizeof(float) * ((size_t)s->ctx_stride + n_ctx) * kvd);
         s->k16 = xcalloc_aligned(sizeof(uint16_t) * n_batch * kvd);
+        if (n_batch > ATT_QUERIES) /* only batches of several query tiles convert in bulk */
+            s->kv_f32 = xcalloc_aligned(sizeof(float) * ((size_t)s->ctx_stride + n_ctx) * kvd);
     }
     s->x = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
     s->xb = xcalloc_aligned(sizeof(float) * n_batch * c->dim);
@@ -591,7 +592,7 @@ static void attention(const model_config *c, model_state *s, int l, int n, int p
     const int nth = MIN(omp_get_max_threads(), s->n_att);
     const void *kc = layer_keys(c, s, l), *vc = layer_values(c, s, l);
     int f16 = s->kv_f16;
-    if (f16 && n_tiles > 1) {
+    if (f16 && n_tiles > 1) { /* n > ATT_QUERIES, so kv_f32 exists */
         float *kf = s->kv_f32, *vf = s->kv_f32 + (size_t)KVH * D * cs;
 #pragma omp parallel for schedule(static) num_threads(nth) if (work > 1e5)
         for (int g = 0; g < 2 * KVH; g++) { /* kv head g's keys, then kv head g - KVH's values */
