@@ -150,6 +150,7 @@ int cmd_pretrain(int argc, char **argv);
 int cmd_scaling(int argc, char **argv);
 int cmd_sft(int argc, char **argv);
 int cmd_chat(int argc, char **argv);
+int cmd_serve(int argc, char **argv);
 int cmd_eval(int argc, char **argv);
 int cmd_prefs(int argc, char **argv);
 int cmd_dpo(int argc, char **argv);

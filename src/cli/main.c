@@ -27,6 +27,7 @@ static const cli_command g_commands[] = {
     {"sft", cmd_sft, "fine-tune a model on conversations into an assistant"},
     {"chat", cmd_chat, "talk to an assistant model in the terminal (or answer one -p question)"},
     {"eval", cmd_eval, "base versus assistant on held-out questions: answer form, token F1"},
+    {"serve", cmd_serve, "serve a model over the OpenAI HTTP API, with a chat page"},
     {"label", cmd_label, "rank a chat model's answers in the terminal or a web page (preference data for DPO)"},
     {"dpo", cmd_dpo, "preference tuning (DPO) of a chat model on chosen/rejected pairs"},
     {"reward", cmd_reward, "reward model: train (Bradley-Terry) and best-of-N sampling"},
