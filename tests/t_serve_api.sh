@@ -16,22 +16,6 @@ cd "$T"
     echo "FAIL: openai or ajv missing from tests/oracle (scripts/install-deps.sh)"; exit 1; }
 make_chat_model chat.gguf
 
-# start_serve NAME ARGS...: `llmos serve --port 0 ARGS` in the background;
-# waits until ready and sets pid and url
-start_serve() {
-    local name=$1; shift
-    "$LLMOS" serve --port 0 "$@" > "$name.txt" 2> "$name.err" &
-    pid=$!
-    pids="${pids:-} $pid"
-    trap 'for p in $pids; do kill -KILL $p 2>/dev/null || true; done' EXIT
-    for _ in $(seq 1 600); do
-        grep -q "ready" "$name.txt" && break
-        kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat "$name.txt" "$name.err"; exit 1; }
-        sleep 0.1
-    done
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt" | head -1) || { echo "FAIL: no URL"; exit 1; }
-}
-
 "$LLMOS" serve --help | grep -q -- "--parallel"
 rc=0; "$LLMOS" serve chat.gguf --port 70000 2> badport.txt || rc=$?
 [ "$rc" = 2 ] && [ "$(wc -l < badport.txt)" = 1 ] || { echo "FAIL: --port 70000 gave $rc"; exit 1; }

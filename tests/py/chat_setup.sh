@@ -76,6 +76,23 @@ start_label_web() {
     url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt") || { echo "FAIL: no URL printed"; cat "$name.txt"; exit 1; }
 }
 
+# start_serve NAME ARGS...: `llmos serve --port 0 ARGS` in the background
+# (stdout NAME.txt, stderr NAME.err), killed when the test exits; waits until
+# the model is loaded and sets pid and url (pids collects every server started)
+start_serve() {
+    local name=$1; shift
+    "$LLMOS" serve --port 0 "$@" > "$name.txt" 2> "$name.err" &
+    pid=$!
+    pids="${pids:-} $pid"
+    trap 'for p in $pids; do kill -KILL $p 2>/dev/null || true; done' EXIT
+    for _ in $(seq 1 600); do
+        grep -q "ready" "$name.txt" && break
+        kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat "$name.txt" "$name.err"; exit 1; }
+        sleep 0.1
+    done
+    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt" | head -1) || { echo "FAIL: no URL"; exit 1; }
+}
+
 # make_reward_model THREADS: chat.gguf and pairs.jsonl as above, and rm.gguf,
 # a reward model trained on them for one epoch (its output in train.txt).
 make_reward_model() {
