@@ -146,6 +146,8 @@ int cmd_data_chats(int argc, char **argv);
 int cmd_data_build(int argc, char **argv);
 int cmd_data_stats(int argc, char **argv);
 int cmd_data_tokenize(int argc, char **argv);
+int cmd_data_packages(int argc, char **argv);
+int cmd_data_check(int argc, char **argv);
 int cmd_pretrain(int argc, char **argv);
 int cmd_scaling(int argc, char **argv);
 int cmd_sft(int argc, char **argv);

@@ -1,5 +1,6 @@
 /*
- * cmd_data.c - `llmos data <build|stats|tokenize>`: the corpus pipeline.
+ * cmd_data.c - `llmos data <build|stats|tokenize|chats|packages|check>`: the
+ * corpus pipeline and what it reads.
  * Each subcommand lives in its own cmd_data_*.c file.
  */
 #include "subcmd.h"
@@ -9,6 +10,8 @@ static const cli_command g_sub[] = {
     {"stats", cmd_data_stats, "documents, bytes and tokens per source of a built corpus"},
     {"tokenize", cmd_data_tokenize, "tokenize text or JSONL into token shards for pretraining"},
     {"chats", cmd_data_chats, "build Q&A conversations for fine-tuning from Debian's reference data"},
+    {"packages", cmd_data_packages, "the Debian packages the presets and conversation sources read"},
+    {"check", cmd_data_check, "whether every file those sources read is on this machine"},
 };
 
 int cmd_data(int argc, char **argv) {

@@ -18,7 +18,7 @@ static void usage(void) {
            "  .jsonl (the \"text\" field of each line), .pod, .info, man pages (.1-.9),\n"
            "  dictd databases (NAME.index beside NAME.dict.dz);\n"
            "  any of them gzip'd (.gz). NAME names the source (default: the base name).\n"
-           "  --preset NAME         add a built-in corpus (installs its Debian packages when root):\n");
+           "  --preset NAME         add a built-in corpus (its Debian packages: llmos data packages):\n");
     corpus_list_presets(stdout);
     printf("  --out DIR             output folder (default data/corpus): train.jsonl, val.jsonl, manifest.json\n"
            "  --seed N              split and shuffle seed (default 1)\n"
@@ -35,7 +35,6 @@ static void usage(void) {
            "  --no-boilerplate      keep lines that recur across >= 30%% of a source's documents\n"
            "  --threads N           threads for MinHash signatures\n"
            "  --quiet               no progress on stderr\n"
-           "  --packages            print the Debian packages of --preset and exit\n"
            "example: llmos data build --preset debian-small --out data/small\n"
            "         llmos data build --out data/mine notes/ wiki=https://example.org/dump.jsonl.gz --mix notes=2\n");
 }
@@ -64,7 +63,7 @@ int cmd_data_build(int argc, char **argv) {
     const char **specs = xcalloc((size_t)argc + 1, sizeof *specs);
     const char **mixes = xcalloc((size_t)argc + 1, sizeof *mixes);
     const char **lics = xcalloc((size_t)argc + 1, sizeof *lics);
-    int ns = 0, nm = 0, nl = 0, rc = 2, list_pkgs = 0;
+    int ns = 0, nm = 0, nl = 0, rc = 2;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v;
         long l;
@@ -103,19 +102,9 @@ int cmd_data_build(int argc, char **argv) {
             o.threads = (int)l;
         } else if (!strcmp(a, "--no-boilerplate")) o.boilerplate = 0;
         else if (!strcmp(a, "--quiet")) o.quiet = 1;
-        else if (!strcmp(a, "--packages")) list_pkgs = 1;
         else if (a[0] == '-' && a[1]) { rc = cli_bad_option("data build", a); goto done; }
         else specs[ns++] = a;
 #undef VAL
-    }
-    if (list_pkgs) {
-        if (!preset) {
-            cli_error("data build: --packages needs --preset");
-            goto done;
-        }
-        corpus_preset_packages(preset, stdout);
-        rc = 0;
-        goto done;
     }
     if (!ns && !preset) {
         cli_error("data build: no SOURCE and no --preset (see llmos data build --help)");

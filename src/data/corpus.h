@@ -138,19 +138,20 @@ uint64_t text_hash64(const void *p, size_t n, uint64_t seed);
 
 /* ---- presets (corpus_debian.c) ------------------------------------------ */
 
-/* Installs (when root; otherwise fails with the apt-get command to run)
- * the packages of preset NAME and reads its sources into c. Known names:
- * "debian", "debian-small", "tiny". -1 with err_set on an unknown name or
- * a failed install. */
+/* Reads the sources of preset NAME into c. Known names: "debian",
+ * "debian-small", "tiny". -1 with err_set on an unknown name, or when a
+ * source's files are missing: each is named on stderr with its Debian
+ * package, and the message gives the apt-get line (installing them is the
+ * job of scripts/install-deps.sh; the needs are in needs.h). */
 int corpus_read_preset(corpus *c, const char *name);
 /* Reads a dictd database (BASE.index + BASE.dict.dz or BASE.dict): one
  * document per entry, database-info entries left out, {braces} removed,
  * GCIDE accent codes ([=a], ['e]) turned into combining marks. */
 void corpus_read_dictd(corpus *c, int src, const char *base);
 
+/* The name of preset i (0, 1, ...); NULL past the last. */
+const char *corpus_preset_name(size_t i);
 /* One line per preset for --help. */
 void corpus_list_presets(FILE *f);
-/* The Debian packages a preset installs, one per line. */
-void corpus_preset_packages(const char *name, FILE *f);
 
 #endif

@@ -31,6 +31,7 @@
 #include "corpus.h"
 
 #include "../core/common.h"
+#include "needs.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -38,7 +39,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -76,8 +76,8 @@ static const preset_src k_debian[] = {
     {"man", "free (see /usr/share/doc/manpages/copyright)", "manpages manpages-dev", 1, K_DPKG, "/usr/share/man/man*", ""},
     {"postgres-doc", "PostgreSQL", "postgresql-doc-15", 1, K_TREE, "/usr/share/doc/postgresql-doc-*/html",
      "*/bookindex.html"},
-    {"gnu-info", "GFDL-1.3+", "gnu-standards", 1, K_TREE, "/usr/share/info",
-     "*/python3* */debian-policy.info*"},
+    /* gnu-standards' manuals only, for the same reason */
+    {"gnu-info", "GFDL-1.3+", "gnu-standards", 1, K_DPKG, "/usr/share/info", ""},
     {"django-doc", "BSD-3-Clause", "python-django-doc", 1, K_TREE, "/usr/share/doc/python-django-doc/html",
      "*/_modules/* */_sources/* */genindex* */py-modindex.html */search.html"},
     {"rust-doc", "MIT or Apache-2.0", "rust-doc", 1, K_TREE,
@@ -125,77 +125,11 @@ static const struct {
     {"tiny", k_tiny, ARRAY_LEN(k_tiny), "about 0.5 MB of license texts already on any Debian system (CI)"},
 };
 
+const char *corpus_preset_name(size_t i) { return i < ARRAY_LEN(k_presets) ? k_presets[i].name : NULL; }
+
 void corpus_list_presets(FILE *f) {
     for (size_t i = 0; i < ARRAY_LEN(k_presets); i++)
         fprintf(f, "                          %-13s %s\n", k_presets[i].name, k_presets[i].about);
-}
-
-/* ---- packages ------------------------------------------------------------------ */
-
-static int pkg_installed(const char *pkg) {
-    char path[256];
-    /* dpkg keeps a list file per installed package (arch-qualified for some) */
-    snprintf(path, sizeof path, "/var/lib/dpkg/info/%s.list", pkg);
-    if (access(path, F_OK) == 0) return 1;
-    snprintf(path, sizeof path, "/var/lib/dpkg/info/%s:amd64.list", pkg);
-    if (access(path, F_OK) == 0) return 1;
-    snprintf(path, sizeof path, "/var/lib/dpkg/info/%s:all.list", pkg);
-    return access(path, F_OK) == 0;
-}
-
-static int run_argv(char **argv) {
-    pid_t pid = fork();
-    if (pid < 0) return -1;
-    if (pid == 0) {
-        dup2(2, 1); /* apt's chatter goes with our progress, not into the summary */
-        setenv("DEBIAN_FRONTEND", "noninteractive", 1);
-        execvp(argv[0], argv);
-        _exit(127);
-    }
-    int st;
-    if (waitpid(pid, &st, 0) < 0) return -1;
-    return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
-
-static int install_packages(const preset_src *s, size_t n, const char *preset) {
-    char *missing[64];
-    size_t nm = 0;
-    for (size_t i = 0; i < n; i++) {
-        char buf[256];
-        snprintf(buf, sizeof buf, "%s", s[i].package);
-        for (char *save = NULL, *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
-            int dup = 0;
-            for (size_t k = 0; k < nm; k++) dup |= !strcmp(missing[k], p);
-            if (!dup && !pkg_installed(p) && nm < ARRAY_LEN(missing)) missing[nm++] = xstrdup(p);
-        }
-    }
-    if (!nm) return 0;
-    size_t cl = 64;
-    for (size_t i = 0; i < nm; i++) cl += strlen(missing[i]) + 1;
-    char *cmd = xmalloc(cl);
-    strcpy(cmd, "apt-get install -y --no-install-recommends");
-    for (size_t i = 0; i < nm; i++) strcat(strcat(cmd, " "), missing[i]);
-    int rc = 0;
-    if (geteuid() != 0) {
-        rc = err_set("preset '%s' needs %zu Debian package(s) that are not installed; run as root: sudo %s", preset,
-                     nm, cmd);
-    } else {
-        fprintf(stderr, "corpus: installing %zu package(s): %s\n", nm, cmd + 43);
-        char *argv[72];
-        size_t a = 0;
-        argv[a++] = "apt-get"; argv[a++] = "install"; argv[a++] = "-y"; argv[a++] = "-q";
-        argv[a++] = "--no-install-recommends";
-        for (size_t i = 0; i < nm; i++) argv[a++] = missing[i];
-        argv[a] = NULL;
-        if (run_argv(argv) != 0) {
-            char *up[] = {"apt-get", "update", "-q", NULL};
-            run_argv(up);
-            if (run_argv(argv) != 0) rc = err_set("preset '%s': '%s' failed", preset, cmd);
-        }
-    }
-    free(cmd);
-    for (size_t i = 0; i < nm; i++) free(missing[i]);
-    return rc;
 }
 
 /* ---- dictd ----------------------------------------------------------------------- */
@@ -647,30 +581,61 @@ static void read_source(corpus *c, const preset_src *s, char ***seen, size_t *ns
     free(paths);
 }
 
-int corpus_read_preset(corpus *c, const char *name) {
-    for (size_t i = 0; i < ARRAY_LEN(k_presets); i++) {
-        if (strcmp(k_presets[i].name, name)) continue;
-        if (install_packages(k_presets[i].src, k_presets[i].n, name) != 0) return -1;
-        char **seen = NULL;
-        size_t nseen = 0;
-        for (size_t k = 0; k < k_presets[i].n; k++) read_source(c, &k_presets[i].src[k], &seen, &nseen);
-        for (size_t k = 0; k < nseen; k++) free(seen[k]);
-        free(seen);
-        return 0;
+/* The files a source reads: dictd bases become their index and data
+ * files, a dpkg source its packages' file lists, the rest their globs. */
+static void source_files(const preset_src *s, char *out, size_t cap) {
+    char buf[1024];
+    size_t w = 0;
+    out[0] = 0;
+    snprintf(buf, sizeof buf, "%s", s->kind == K_DPKG ? s->package : s->paths);
+    for (char *save = NULL, *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save)) {
+        int n;
+        if (s->kind == K_DICTD) n = snprintf(out + w, cap - w, "%s%s.index %s.dict.dz", w ? " " : "", p, p);
+        else if (s->kind == K_DPKG) n = snprintf(out + w, cap - w, "%s/var/lib/dpkg/info/%s{,:*}.list", w ? " " : "", p);
+        else n = snprintf(out + w, cap - w, "%s%s", w ? " " : "", p);
+        LLMOS_ASSERT(n > 0 && (size_t)n < cap - w);
+        w += (size_t)n;
     }
+}
+
+static int find_preset(const char *name) {
+    for (size_t i = 0; i < ARRAY_LEN(k_presets); i++)
+        if (!strcmp(k_presets[i].name, name)) return (int)i;
     return err_set("unknown preset '%s' (known: debian, debian-small, tiny)", name);
 }
 
-/* The packages of a preset, one per line (scripts/corpus-packages.txt is
- * this list for "debian"). */
-void corpus_preset_packages(const char *name, FILE *f) {
-    for (size_t i = 0; i < ARRAY_LEN(k_presets); i++) {
-        if (strcmp(k_presets[i].name, name)) continue;
-        for (size_t k = 0; k < k_presets[i].n; k++) {
-            char buf[256];
-            snprintf(buf, sizeof buf, "%s", k_presets[i].src[k].package);
-            for (char *save = NULL, *p = strtok_r(buf, " ", &save); p; p = strtok_r(NULL, " ", &save))
-                fprintf(f, "%s\n", p);
-        }
+int corpus_preset_needs(const char *name, data_needs *d) {
+    int p = find_preset(name);
+    if (p < 0) return -1;
+    for (size_t k = 0; k < k_presets[p].n; k++) {
+        const preset_src *s = &k_presets[p].src[k];
+        char what[128], files[2048];
+        snprintf(what, sizeof what, "corpus %s/%s", name, s->name);
+        source_files(s, files, sizeof files);
+        data_needs_add(d, what, s->package, files);
     }
+    return 0;
+}
+
+int corpus_read_preset(corpus *c, const char *name) {
+    int p = find_preset(name);
+    if (p < 0) return -1;
+    /* every source present, or nothing read: a preset is the sum of its sources */
+    data_needs d = {0};
+    corpus_preset_needs(name, &d);
+    char *pkgs = NULL;
+    size_t n_missing = data_needs_check(&d, stderr, &pkgs);
+    data_needs_free(&d);
+    if (n_missing) {
+        if (pkgs) err_set("preset '%s': %zu source(s) not installed (as root: apt-get install %s)", name, n_missing, pkgs);
+        else err_set("preset '%s': %zu source(s) missing from this system", name, n_missing);
+        free(pkgs);
+        return -1;
+    }
+    char **seen = NULL;
+    size_t nseen = 0;
+    for (size_t k = 0; k < k_presets[p].n; k++) read_source(c, &k_presets[p].src[k], &seen, &nseen);
+    for (size_t k = 0; k < nseen; k++) free(seen[k]);
+    free(seen);
+    return 0;
 }

@@ -9,6 +9,7 @@
 #include "../core/common.h"
 #include "conv.h"
 #include "corpus.h"
+#include "needs.h"
 
 #include <ctype.h>
 #include <cjson/cJSON.h>
@@ -1228,25 +1229,34 @@ static int read_pythonfaq(qa_ctx *c) {
 
 typedef struct {
     const char *name, *package, *license, *what;
+    const char *files; /* what the reader opens (globs): checked before any source is read */
     int (*read)(qa_ctx *c);
 } qa_source;
 
+#define DICTD(n) "/usr/share/dictd/" n ".index /usr/share/dictd/" n ".dict.dz"
+#define ISO "/usr/share/iso-codes/json/"
 static const qa_source g_sources[] = {
     {"wordnet", "wordnet-base", "WordNet (BSD-like)",
-     "definitions, examples, synonyms, antonyms, kinds of things", read_wordnet},
-    {"gcide", "dict-gcide", "GPL-2+", "Webster 1913 definitions (first sense)", read_gcide},
-    {"elements", "dict-elements", "public domain", "chemical symbols, numbers, weights",
+     "definitions, examples, synonyms, antonyms, kinds of things",
+     "/usr/share/wordnet/data.noun /usr/share/wordnet/data.verb /usr/share/wordnet/data.adj "
+     "/usr/share/wordnet/data.adv", read_wordnet},
+    {"gcide", "dict-gcide", "GPL-2+", "Webster 1913 definitions (first sense)", DICTD("gcide"), read_gcide},
+    {"elements", "dict-elements", "public domain", "chemical symbols, numbers, weights", DICTD("elements"),
      read_elements},
     {"countries", "iso-codes miscfiles", "LGPL-2.1 / GPL-2", "capitals, ISO country codes",
-     read_countries},
-    {"currencies", "iso-codes", "LGPL-2.1", "ISO 4217 currency codes", read_currencies},
-    {"languages", "iso-codes", "LGPL-2.1", "ISO 639 language codes", read_languages},
-    {"airports", "miscfiles", "GPL-2", "IATA airport codes", read_airports},
-    {"acronyms", "dict-vera", "GFDL", "what acronyms stand for", read_acronyms},
-    {"units", "units", "GPL-3", "unit conversions", read_units},
-    {"perlfaq", "perl-doc", "GPL/Artistic", "the Perl FAQ, written by people", read_perlfaq},
-    {"pythonfaq", "python3.11-doc", "PSF", "the Python FAQ, written by people", read_pythonfaq},
+     ISO "iso_3166-1.json /usr/share/misc/countries.gz", read_countries},
+    {"currencies", "iso-codes", "LGPL-2.1", "ISO 4217 currency codes", ISO "iso_4217.json", read_currencies},
+    {"languages", "iso-codes", "LGPL-2.1", "ISO 639 language codes", ISO "iso_639-2.json", read_languages},
+    {"airports", "miscfiles", "GPL-2", "IATA airport codes", "/usr/share/misc/airport.gz", read_airports},
+    {"acronyms", "dict-vera", "GFDL", "what acronyms stand for", DICTD("vera"), read_acronyms},
+    {"units", "units", "GPL-3", "unit conversions", "/usr/share/units/definitions.units", read_units},
+    {"perlfaq", "perl-doc", "GPL/Artistic", "the Perl FAQ, written by people",
+     "/usr/share/perl/5.36.0/pod/perlfaq[1-9].pod", read_perlfaq},
+    {"pythonfaq", "python3.11-doc", "PSF", "the Python FAQ, written by people",
+     "/usr/share/doc/python3.11/html/_sources/faq/*.rst.txt", read_pythonfaq},
 };
+#undef DICTD
+#undef ISO
 
 void qa_opts_default(qa_opts *o) {
     memset(o, 0, sizeof *o);
@@ -1275,11 +1285,10 @@ static int source_wanted(const char *list, const char *name) {
     return 0;
 }
 
-int qa_build(const qa_opts *o, qa_stats *st) {
-    memset(st, 0, sizeof *st);
+int qa_sources_needs(const char *list, data_needs *d) {
     /* every named source must exist */
-    if (o->sources && *o->sources && strcmp(o->sources, "all")) {
-        for (const char *p = o->sources; *p;) {
+    if (list && *list && strcmp(list, "all")) {
+        for (const char *p = list; *p;) {
             const char *e = strchr(p, ',');
             size_t l = e ? (size_t)(e - p) : strlen(p);
             int ok = 0;
@@ -1289,6 +1298,28 @@ int qa_build(const qa_opts *o, qa_stats *st) {
             if (!e) break;
             p = e + 1;
         }
+    }
+    for (size_t i = 0; i < ARRAY_LEN(g_sources); i++) {
+        if (!source_wanted(list, g_sources[i].name)) continue;
+        char what[64];
+        snprintf(what, sizeof what, "chats %s", g_sources[i].name);
+        data_needs_add(d, what, g_sources[i].package, g_sources[i].files);
+    }
+    return 0;
+}
+
+int qa_build(const qa_opts *o, qa_stats *st) {
+    memset(st, 0, sizeof *st);
+    /* every wanted source present before the first is read */
+    data_needs d = {0};
+    if (qa_sources_needs(o->sources, &d)) return -1;
+    char *pkgs = NULL;
+    size_t n_missing = data_needs_check(&d, stderr, &pkgs);
+    data_needs_free(&d);
+    if (n_missing) {
+        err_set("%zu conversation source(s) not installed (as root: apt-get install %s)", n_missing, pkgs);
+        free(pkgs);
+        return -1;
     }
     qa_ctx c = {0};
     c.o = o;
