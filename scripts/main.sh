@@ -4,9 +4,13 @@
 #   ./scripts/main.sh [--preset quick|default|hour|overnight] [--out DIR] [--resume]
 #
 # --resume keeps the stages whose output is already in DIR (an interrupted
-# pretraining continues from its checkpoint) and redoes the rest.
+# pretraining continues from its checkpoint) and redoes the rest. --inputs
+# prints the data the preset reads (install-deps.sh's selection and the
+# options of stages 1 and 7) and exits; --presets lists the presets.
 #
-# On a fresh Debian machine it installs what it needs, builds llmos, then:
+# On a fresh Debian machine it installs what it needs, builds llmos, checks
+# that every input of every stage is there (a missing package stops it
+# before any work, with the line to run), then:
 #   1. builds a corpus of freely licensed Debian text (llmos data build)
 #   2. trains a byte-level BPE tokenizer on it (llmos tokenizer train)
 #   3. tokenizes the corpus into shards (llmos data tokenize)
@@ -27,22 +31,24 @@
 # 6 tokens per parameter; matmuls in bf16 where the CPU has AVX512_BF16)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-preset=default out=out skip_deps=0 resume=0
+preset=default out=out skip_deps=0 resume=0 inputs=0
 while [ $# -gt 0 ]; do
     case "$1" in
         --preset) preset=$2; shift 2 ;;
         --out) out=$2; shift 2 ;;
         --skip-deps) skip_deps=1; shift ;;
         --resume) resume=1; shift ;;
-        -h|--help) sed -n '2,27p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+        --inputs) inputs=1; shift ;;
+        --presets) echo "quick default hour overnight"; exit 0 ;;
+        -h|--help) sed -n '2,32p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
         *) echo "main.sh: unknown option '$1' (see --help)" >&2; exit 2 ;;
     esac
 done
-chats="" sft="--steps 300 --batch 16" evalopt="" bf16=0
+chat_sources=all chats="" sft="--steps 300 --batch 16" evalopt="" bf16=0
 case "$preset" in
     quick)     corpus=tiny          vocab=1024  ctx=64  tokens=400K  val_fraction=0.1
                model="--dim 64 --layers 2 --heads 4 --kv-heads 2 --ffn 192 --batch 8 --lr 3e-3"
-               chats="--sources elements,countries,units --max-per-source 400" sft="--steps 40 --batch 8 --lr 1e-3" evalopt="--max-new 24" ;;
+               chat_sources=elements,countries,units chats="--max-per-source 400" sft="--steps 40 --batch 8 --lr 1e-3" evalopt="--max-new 24" ;;
     default)   corpus=debian-small  vocab=4096  ctx=256 tokens=3M  val_fraction=0.01  model="--preset tiny --batch 16" ;;
     hour)      corpus=debian        vocab=8192  ctx=256 tokens=20M  val_fraction=0.01 bf16=1
                model="--dim 256 --layers 4 --heads 4 --kv-heads 2 --ffn 688 --batch 16" ;;
@@ -50,6 +56,16 @@ case "$preset" in
                model="--preset small --batch 16" ;;
     *) echo "main.sh: unknown preset '$preset' (quick, default, hour, overnight)" >&2; exit 2 ;;
 esac
+
+# The data stages 1 and 7 read: install-deps.sh installs its packages and
+# the preflight checks its files (tests/t_main_deps.sh checks the two agree).
+data="--preset $corpus --sources $chat_sources"
+if [ "$inputs" = 1 ]; then
+    echo "install-deps: $data"
+    echo "data build: --preset $corpus"
+    echo "data chats: --sources $chat_sources"
+    exit 0
+fi
 
 T0=$SECONDS
 stage_rows="" cur="" cur_t0=$SECONDS
@@ -61,11 +77,24 @@ stage() { # name: closes the current stage's timing, opens the next
 }
 # With --resume, a stage whose output exists is kept.
 kept() { [ "$resume" = 1 ] && [ -e "$1" ] && echo "(kept from an earlier run: $1)"; }
-stage "install and build"
-[ "$skip_deps" = 1 ] || ./scripts/install-deps.sh
+stage "install, build and check the inputs"
+# shellcheck disable=SC2086
+[ "$skip_deps" = 1 ] || ./scripts/install-deps.sh $data
 make -j2 llmos run >/dev/null
 L=./llmos
-mkdir -p "$out"
+# Preflight: every stage's inputs before the first minute of work.
+missing=0
+# shellcheck disable=SC2086
+$L data check $data || missing=1
+for t in /usr/bin/python3:python3 xz:xz-utils zstd:zstd gnuplot:gnuplot-nox awk:mawk; do
+    command -v "${t%%:*}" >/dev/null ||
+        { echo "missing: '${t%%:*}' (Debian package '${t#*:}')"; missing=1; }
+done
+mkdir -p "$out" && [ -w "$out" ] || { echo "missing: a writable output folder '$out'"; missing=1; }
+if [ "$missing" = 1 ]; then
+    echo "main.sh: inputs missing (above); ./scripts/install-deps.sh $data installs the packages" >&2
+    exit 1
+fi
 
 stage "1. corpus ($corpus)"
 kept "$out/corpus/val.jsonl" ||
@@ -121,7 +150,7 @@ model_bytes=$(stat -c %s "$out/base.gguf")
 
 stage "7. assistant (fine-tuning on conversations)"
 # shellcheck disable=SC2086
-kept "$out/chats.heldout.jsonl" || $L data chats --out "$out/chats.jsonl" $chats
+kept "$out/chats.heldout.jsonl" || $L data chats --out "$out/chats.jsonl" --sources "$chat_sources" $chats
 again=""
 [ "$resume" = 1 ] && [ -e "$out/chat.ckpt.gguf" ] && again=--resume
 # shellcheck disable=SC2086
