@@ -12,6 +12,8 @@ export LLMOS=${LLMOS:-$PWD/llmos}
 export UNIT_DIR=${UNIT_DIR:-$PWD/build/tests}
 export ROOT=$PWD
 export PY=/usr/bin/python3
+# The oracles run on the Node.js that tests/oracle/package.json pins (Debian 12's is too old).
+[ -x tests/oracle/node_modules/.bin/node ] && export PATH="$PWD/tests/oracle/node_modules/.bin:$PATH"
 pattern=${1:-}
 pass=0 fail=0 failed=()
 scratch=$(mktemp -d /tmp/llmos-tests.XXXXXX)
