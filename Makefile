@@ -20,7 +20,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test asan bench clean fuzz deps
+.PHONY: all test asan bench clean fuzz deps fresh-check
 all: llmos run $(UNIT_BIN)
 
 llmos: $(BUILD)/llmos
@@ -43,6 +43,10 @@ run: run.c
 
 deps:
 	./scripts/install-deps.sh
+
+# The README's two commands on a fresh Debian 12 root (root; tens of minutes; not in `test`).
+fresh-check:
+	./scripts/fresh-check.sh
 
 test: all
 	LLMOS=$(CURDIR)/llmos UNIT_DIR=$(CURDIR)/$(BUILD)/tests ./tests/run.sh
