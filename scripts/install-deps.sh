@@ -30,9 +30,9 @@ done
 
 # Build and run: compiler, cJSON, readline, plotting, compressors for the
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
-# (libFuzzer), node (llama.cpp oracles).
+# (libFuzzer; libomp for its OpenMP builds), node (llama.cpp oracles).
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
-          python3-torch python3-numpy clang libclang-rt-14-dev tmux
+          python3-torch python3-numpy clang libclang-rt-14-dev libomp-14-dev tmux
           python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium"
 
 # Node.js and npm only when absent: a machine may have them from another
