@@ -92,10 +92,10 @@ int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key,
 }
 
 int train_loop_start_at(train_loop *L, int64_t step0) {
-    L->step0 = step0;
+    L->step0 = L->last_good = step0;
     if (step0 > 0) {
         if (ckpt_log_rewind(L->log_path, step0) < 0) return -1;
-        if (step0 >= L->total)
+        if (step0 >= L->total && !L->resume_finished)
             return err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
                            L->ckpt_path, (long long)step0, (long long)L->total);
     }
@@ -112,9 +112,20 @@ int train_loop_open_log(train_loop *L, int append) {
 int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
                       double *lr) {
     *norm = grad_clip(m, L->o->hp.clip);
-    if (!isfinite(loss) || !isfinite(*norm))
-        return err_set("the %s is not finite at step %lld: training stopped (try a lower --lr)",
-                       isfinite(loss) ? "gradient norm" : "loss", (long long)step);
+    if (!isfinite(loss) || !isfinite(*norm)) {
+        const char *what = isfinite(loss) ? "gradient norm" : "loss";
+        const char *value = isnan(isfinite(loss) ? *norm : loss) ? "nan" : "inf";
+        if (L->log) {
+            fprintf(L->log, "{\"step\":%lld,\"error\":\"%s is not finite\"}\n", (long long)step, what);
+            fflush(L->log);
+        }
+        if (L->tty && !L->o->quiet) fputc('\n', stderr);
+        if (L->last_good > 0 && access(L->ckpt_path, F_OK) == 0)
+            return err_set("the %s is %s at step %lld: training stopped; the last good checkpoint is '%s' (step %lld)",
+                           what, value, (long long)step, L->ckpt_path, (long long)L->last_good);
+        return err_set("the %s is %s at step %lld: training stopped (no checkpoint saved yet; try a lower --lr)",
+                       what, value, (long long)step);
+    }
     *lr = lr_at(&L->sched, step);
     adamw_step(opt, m, (float)*lr);
     return 0;
@@ -143,11 +154,18 @@ void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double 
 
 int train_loop_checkpoint(train_loop *L, int64_t step) {
     const train_run_opts *o = L->o;
-    if (o->save_every > 0 && step % o->save_every == 0 && step != L->total &&
-        train_loop_save(L, L->ckpt_path, step, 1) < 0)
-        return -1;
-    if (o->stop_after > 0 && step == o->stop_after) {
+    if (o->save_every > 0 && step % o->save_every == 0) {
         if (train_loop_save(L, L->ckpt_path, step, 1) < 0) return -1;
+        L->last_good = step;
+    }
+    if (o->stop_after > 0 && step == o->stop_after && L->stop_kills) {
+        if (!o->quiet)
+            fprintf(stderr, "%s%s: stopping after step %lld (--stop-after)\n", L->tty ? "\n" : "", L->name,
+                    (long long)step);
+        return 1;
+    }
+    if (o->stop_after > 0 && step == o->stop_after) {
+        if (L->last_good != step && train_loop_save(L, L->ckpt_path, step, 1) < 0) return -1;
         if (!o->quiet)
             fprintf(stderr, "%s%s: stopped after step %lld (checkpoint '%s')\n", L->tty ? "\n" : "", L->name,
                     (long long)step, L->ckpt_path);
@@ -158,7 +176,7 @@ int train_loop_checkpoint(train_loop *L, int64_t step) {
 
 int train_loop_finish(train_loop *L, const char *out_path) {
     if (L->tty && !L->o->quiet) fputc('\n', stderr);
-    if (train_loop_save(L, L->ckpt_path, L->total, 1) < 0) return -1;
+    if (L->last_good != L->total && train_loop_save(L, L->ckpt_path, L->total, 1) < 0) return -1;
     return train_loop_save(L, out_path, L->total, 0);
 }
 

@@ -95,6 +95,10 @@ typedef struct train_loop {
     lr_schedule sched;
     int tty;                  /* the progress line redraws in place */
     double t_start;
+    int64_t last_good;        /* the step of the newest checkpoint on disk (step0 at the start) */
+    /* pretrain's rules: --stop-after exits as a kill would (no checkpoint),
+     * and resuming a finished run is allowed (it writes OUT again) */
+    int stop_kills, resume_finished;
 } train_loop;
 
 /* Sets up L (paths beside out_path, OpenMP threads). tty: whether the stage
@@ -125,8 +129,9 @@ int train_loop_start_at(train_loop *L, int64_t step0);
  * with err_set. */
 int train_loop_open_log(train_loop *L, int append);
 /* After the backward pass: clips the gradients, refuses a non-finite loss
- * or norm, and takes the AdamW step at the scheduled rate. *norm (before
- * clipping) and *lr for the log. 0, or -1 with err_set. */
+ * or norm (an "error" line in the log, and a message naming the last good
+ * checkpoint), and takes the AdamW step at the scheduled rate. *norm
+ * (before clipping) and *lr for the log. 0, or -1 with err_set. */
 int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
                       double *lr);
 /* 1 when step is an evaluation step (every eval_every, and the last). */
@@ -138,11 +143,12 @@ int train_loop_progress_due(const train_loop *L, int64_t step, int do_eval);
  * place on a terminal, ending the line after an evaluation). */
 void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double lr, const char *fmt, ...)
     __attribute__((format(printf, 5, 6)));
-/* After step: the periodic checkpoint (every save_every, but the last
- * step's is written by finish) and --stop-after. 1 when the run stops here,
- * 0 to go on, -1 with err_set. */
+/* After step: the periodic checkpoint (every save_every) and --stop-after
+ * (a checkpoint and a stop; with stop_kills, a stop only). 1 when the run
+ * stops here, 0 to go on, -1 with err_set. */
 int train_loop_checkpoint(train_loop *L, int64_t step);
-/* Ends the progress line; writes the final checkpoint and OUT. 0, or -1. */
+/* Ends the progress line; writes the final checkpoint (unless the last
+ * step's is on disk already) and OUT. 0, or -1. */
 int train_loop_finish(train_loop *L, const char *out_path);
 void train_loop_release(train_loop *L);
 

@@ -205,7 +205,7 @@ int pretrain_run(const pretrain_opts *o) {
 
     int64_t step0 = 0;
     remove_stale_temporaries(ckpt_path);
-    if (ro->resume) { /* a finished run is not refused: it writes OUT again (scaling relies on it) */
+    if (ro->resume) {
         if (access(ckpt_path, F_OK) != 0) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
             goto done;
@@ -213,10 +213,10 @@ int pretrain_run(const pretrain_opts *o) {
         gguf_file *ck = ckpt_load(ckpt_path, m, opt, &step0);
         if (!ck) goto done;
         gguf_close(ck);
-        if (ckpt_log_rewind(log_path, step0) < 0) goto done;
     }
-    L.step0 = step0;
-    if (train_loop_open_log(&L, ro->resume) < 0) goto done;
+    L.stop_kills = 1;
+    L.resume_finished = 1; /* a finished run writes OUT again (scaling relies on it) */
+    if (train_loop_start_at(&L, step0) < 0) goto done;
     FILE *logf = L.log;
     if (!ro->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
         int64_t nonemb;
@@ -266,8 +266,7 @@ int pretrain_run(const pretrain_opts *o) {
     steps_x = xmalloc(sizeof(double) * (size_t)(total + 1));
     vsteps = xmalloc(sizeof(double) * (size_t)(total / MAX(1, ro->eval_every) + 3));
     vloss = xmalloc(sizeof(double) * (size_t)(total / MAX(1, ro->eval_every) + 3));
-    int64_t n_losses = 0, last_good = step0;
-    const int tty = L.tty;
+    int64_t n_losses = 0;
     double val = NAN, val_bpb = NAN;
     L.t_start = time_now();
     int64_t tokens_done = 0;
@@ -286,25 +285,8 @@ int pretrain_run(const pretrain_opts *o) {
             train_model_backward(m, tok, 1.0f / o->accum);
         }
         const float lossf = (float)loss;
-        const double norm = grad_clip(m, ro->hp.clip);
-        if (!isfinite(lossf) || !isfinite(norm)) {
-            fprintf(logf, "{\"step\":%lld,\"error\":\"%s is %s\"}\n", (long long)step,
-                    isfinite(lossf) ? "gradient norm" : "loss", isfinite(lossf) ? "not finite" : "not finite");
-            fflush(logf);
-            if (tty && !ro->quiet) fputc('\n', stderr);
-            if (last_good > 0 && access(ckpt_path, F_OK) == 0)
-                err_set("%s is %s at step %lld: training stopped; the last good checkpoint is '%s' (step %lld)",
-                        isfinite(lossf) ? "the gradient norm" : "the loss",
-                        isnan(isfinite(lossf) ? norm : lossf) ? "nan" : "inf", (long long)step, ckpt_path,
-                        (long long)last_good);
-            else
-                err_set("%s is %s at step %lld: training stopped (no checkpoint saved yet; try a lower --lr)",
-                        isfinite(lossf) ? "the gradient norm" : "the loss",
-                        isnan(isfinite(lossf) ? norm : lossf) ? "nan" : "inf", (long long)step);
-            goto done;
-        }
-        const double lr = lr_at(&L.sched, step);
-        adamw_step(opt, m, (float)lr);
+        double norm, lr;
+        if (train_loop_update(&L, m, opt, step, lossf, &norm, &lr) < 0) goto done;
         const double dt = time_now() - t0, cpu = cpu_seconds() - c0;
         tokens_done += tokens_per_step;
         const double tps = tokens_per_step / dt;
@@ -334,21 +316,13 @@ int pretrain_run(const pretrain_opts *o) {
                                 lossf, valbuf, tokens_done / el, flops_tok * tokens_done / el / 1e9,
                                 100.0 * flops_tok * tokens_done / el / 1e9 / peak, peak);
         }
-        if (ro->save_every > 0 && step % ro->save_every == 0) {
-            if (train_loop_save(&L, ckpt_path, step, 1) < 0) goto done;
-            last_good = step;
-        }
-        if (ro->stop_after > 0 && step == ro->stop_after) {
-            if (!ro->quiet) fprintf(stderr, "%sllmos pretrain: stopping after step %lld (--stop-after)\n",
-                                   tty ? "\n" : "", (long long)step);
-            rc = 0;
+        const int r = train_loop_checkpoint(&L, step);
+        if (r) {
+            rc = r > 0 ? 0 : -1;
             goto done;
         }
     }
-    if (tty && !ro->quiet) fputc('\n', stderr);
-    /* the final checkpoint (for continuing) and the plain model */
-    if (last_good != total && train_loop_save(&L, ckpt_path, total, 1) < 0) goto done;
-    if (train_loop_save(&L, o->out_path, total, 0) < 0) goto done;
+    if (train_loop_finish(&L, o->out_path) < 0) goto done;
     if (n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
     if (!ro->quiet) {
         fprintf(stderr, "llmos pretrain: wrote '%s' (log '%s'%s%s)\n", o->out_path, log_path,
