@@ -9,6 +9,14 @@ CFLAGS  ?= -O2 -g
 override CFLAGS += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter -fopenmp -MMD -MP
 LDLIBS  += -lm -lcjson -lreadline -lcurl -lz -lmicrohttpd -fopenmp
 
+# OpenMPI (Debian's libopenmpi-dev) when installed: llmos links it but
+# initializes MPI only when started by mpirun (src/core/dist.h).
+MPI_LIBS := $(shell pkg-config --libs ompi-c 2>/dev/null)
+ifneq ($(MPI_LIBS),)
+override CFLAGS += -DLLMOS_MPI $(shell pkg-config --cflags ompi-c)
+LDLIBS  += $(MPI_LIBS)
+endif
+
 SRC      := $(sort $(wildcard src/*/*.c))
 LIB_SRC  := $(filter-out src/cli/%,$(SRC))
 CLI_SRC  := $(filter src/cli/%,$(SRC))

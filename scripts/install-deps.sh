@@ -34,6 +34,9 @@ done
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
           python3-torch python3-numpy clang libclang-rt-14-dev libomp-14-dev tmux
           python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium"
+# Training on several processes or machines (mpirun -np N ./llmos pretrain):
+# OpenMPI's library and headers (llmos links it) and its launcher.
+APT_PKGS="$APT_PKGS libopenmpi-dev openmpi-bin"
 
 # Node.js and npm only when absent: a machine may have them from another
 # source, whose nodejs conflicts with Debian's npm package. Debian 12's

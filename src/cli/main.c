@@ -6,6 +6,7 @@
 #include "cli.h"
 
 #include "../core/common.h"
+#include "../core/dist.h"
 
 #include <stdarg.h>
 #include <stdlib.h>
@@ -36,7 +37,8 @@ static const cli_command g_commands[] = {
 };
 
 int cli_error(const char *fmt, ...) {
-    fputs("llmos: ", stderr);
+    if (dist_rank() > 0) fprintf(stderr, "llmos (rank %d): ", dist_rank());
+    else fputs("llmos: ", stderr);
     if (!fmt) fputs(err_msg(), stderr);
     else {
         va_list ap;
@@ -98,6 +100,7 @@ int main(int argc, char **argv) {
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") &&
         setenv("GOMP_SPINCOUNT", "1000", 1) == 0)
         execv("/proc/self/exe", argv); /* on failure, carry on as we are */
+    if (dist_init(&argc, &argv) < 0) return cli_error(NULL);
     if (argc < 2 || cli_is_help(argv[1])) {
         usage(argc < 2 ? stderr : stdout);
         return argc < 2 ? 2 : 0;
@@ -107,7 +110,13 @@ int main(int argc, char **argv) {
         return 0;
     }
     for (size_t i = 0; i < ARRAY_LEN(g_commands); i++)
-        if (!strcmp(argv[1], g_commands[i].name)) return g_commands[i].fn(argc - 1, argv + 1);
+        if (!strcmp(argv[1], g_commands[i].name)) {
+            const int rc = g_commands[i].fn(argc - 1, argv + 1);
+            /* a rank that fails ends the job: the others may wait on it */
+            if (rc != 0) dist_abort(rc);
+            dist_finish();
+            return rc;
+        }
     fprintf(stderr, "llmos: unknown command '%s'\n", argv[1]);
     usage(stderr);
     return 2;

@@ -133,6 +133,7 @@ int cli_train_option(int argc, char **argv, int *i, void *out) {
     if (rc) return rc;
     if (!strcmp(a, "--resume")) return r->resume = 1;
     if (!strcmp(a, "--quiet")) return r->quiet = 1;
+    if (!strcmp(a, "--zero") && r->data_parallel) return r->zero = 1;
     if (!strcmp(a, "--grad-dump")) return (r->grad_dump = cli_value(argc, argv, i)) ? 1 : -1;
     if (!strcmp(a, "--epochs") && r->takes_epochs) {
         if (!(v = cli_value(argc, argv, i))) return -1;
@@ -184,6 +185,9 @@ void cli_train_help(FILE *f, const void *defaults, const char *batch_what) {
             d->save_every);
     fprintf(f, "  --resume            continue from OUT.ckpt.gguf (bit-identical to an uninterrupted run)\n");
     fprintf(f, "  --stop-after N      stop after step N (tests of --resume)\n");
+    if (d->data_parallel)
+        fprintf(f, "  --zero              under mpirun: each rank keeps AdamW's state for 1/N of the\n"
+                   "                      parameters (ZeRO-1; see docs/distributed.md)\n");
     fprintf(f, "  --seed N            random seed (%llu)   --threads N (default: all cores)   --quiet\n",
             (unsigned long long)d->seed);
 }

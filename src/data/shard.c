@@ -239,6 +239,11 @@ static void window(const shard *s, uint64_t start, int T, int *tokens, int *targ
 
 int dataset_train_batch(const dataset *d, uint64_t seed, int64_t step, int micro, int B, int T,
                         int *tokens, int *targets) {
+    return dataset_train_rows(d, seed, step, micro, 0, B, T, tokens, targets);
+}
+
+int dataset_train_rows(const dataset *d, uint64_t seed, int64_t step, int micro, int row0, int rows, int T,
+                       int *tokens, int *targets) {
     /* start positions: shard i offers n_i - T of them */
     uint64_t total = 0;
     for (int i = 0; i < d->n_train; i++)
@@ -246,7 +251,7 @@ int dataset_train_batch(const dataset *d, uint64_t seed, int64_t step, int micro
     if (total == 0)
         return err_set("the training shards are too short for a context of %d tokens (%llu tokens in all)",
                        T, (unsigned long long)d->train_tokens);
-    for (int b = 0; b < B; b++) {
+    for (int b = row0; b < row0 + rows; b++) {
         uint64_t st = seed * 0x9e3779b97f4a7c15ull ^ ((uint64_t)step << 20) ^ ((uint64_t)micro << 10) ^ (uint64_t)b;
         train_rng_next(&st);
         uint64_t pos = train_rng_next(&st) % total;
@@ -255,7 +260,7 @@ int dataset_train_batch(const dataset *d, uint64_t seed, int64_t step, int micro
             if (s->n_tokens <= (uint64_t)T) continue;
             const uint64_t avail = s->n_tokens - (uint64_t)T;
             if (pos < avail) {
-                window(s, pos, T, tokens + (size_t)b * T, targets + (size_t)b * T);
+                window(s, pos, T, tokens + (size_t)(b - row0) * T, targets + (size_t)(b - row0) * T);
                 break;
             }
             pos -= avail;
@@ -270,11 +275,15 @@ int64_t dataset_val_windows(const dataset *d, int T) {
 }
 
 int dataset_val_batch(const dataset *d, int i, int B, int T, int *tokens, int *targets) {
+    return dataset_val_rows(d, i, B, 0, B, T, tokens, targets);
+}
+
+int dataset_val_rows(const dataset *d, int i, int B, int row0, int rows, int T, int *tokens, int *targets) {
     const int64_t nw = dataset_val_windows(d, T);
     if (nw == 0) return err_set("no validation shard longer than the context (%d tokens)", T);
-    for (int b = 0; b < B; b++) {
+    for (int b = row0; b < row0 + rows; b++) {
         const int64_t w = ((int64_t)i * B + b) % nw;
-        window(d->val, (uint64_t)w * T, T, tokens + (size_t)b * T, targets + (size_t)b * T);
+        window(d->val, (uint64_t)w * T, T, tokens + (size_t)(b - row0) * T, targets + (size_t)(b - row0) * T);
     }
     return 0;
 }

@@ -95,9 +95,16 @@ void dataset_close(dataset *d);
  * never drawn; -1 with err_set when no shard is long enough. */
 int dataset_train_batch(const dataset *d, uint64_t seed, int64_t step, int micro, int B, int T,
                         int *tokens, int *targets);
+/* Rows [row0, row0 + rows) of that batch (a rank's share of it), into
+ * tokens (rows, T) and targets: row b depends on (seed, step, micro, b)
+ * only, so any split of the rows gives the same batch. */
+int dataset_train_rows(const dataset *d, uint64_t seed, int64_t step, int micro, int row0, int rows, int T,
+                       int *tokens, int *targets);
 /* Validation batch i: windows (i*B + b) laid end to end over val.bin
  * (wrapping). -1 with err_set when there is no val shard longer than T. */
 int dataset_val_batch(const dataset *d, int i, int B, int T, int *tokens, int *targets);
+/* Rows [row0, row0 + rows) of validation batch i of B rows. */
+int dataset_val_rows(const dataset *d, int i, int B, int row0, int rows, int T, int *tokens, int *targets);
 /* Number of distinct validation windows of length T + 1. */
 int64_t dataset_val_windows(const dataset *d, int T);
 

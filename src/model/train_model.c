@@ -554,6 +554,8 @@ void train_model_backward(train_model *m, const int *tokens, float loss_scale) {
         float *tmp = d_res;
         d_res = d_h;
         d_h = tmp;
+        if (m->grad_hook) m->grad_hook(m->grad_hook_ctx, l);
     }
     embedding_backward(m->g_tok_embd, tokens, d_res, N, C);
+    if (m->grad_hook) m->grad_hook(m->grad_hook_ctx, -1);
 }

@@ -100,6 +100,11 @@ typedef struct {
     const int *targets;
     const float *mask;
     float loss_weight_sum; /* number (or total weight) of unmasked targets */
+    /* called by train_model_backward when layer l's gradients are final
+     * (l = L-1 down to 0), then with l = -1 when all are (the embedding,
+     * the output norm and head): a data-parallel run starts sending them */
+    void (*grad_hook)(void *ctx, int l);
+    void *grad_hook_ctx;
 } train_model;
 
 /* Allocates a model with the given config and activations for batches of

@@ -6,6 +6,7 @@
 #include "ckpt.h"
 
 #include "../core/common.h"
+#include "../core/dist.h"
 #include "../core/types.h"
 
 #include <errno.h>
@@ -47,10 +48,12 @@ void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, c
     L->ckpt_path = ckpt_path_beside(out_path, ".ckpt.gguf");
     L->log_path = ckpt_path_beside(out_path, ".log.jsonl");
     L->tty = tty && isatty(2);
+    L->rank = dist_rank(), L->ranks = dist_size();
+    L->quiet = o->quiet || L->rank != 0;
     if (o->threads > 0) omp_set_num_threads(o->threads);
 }
 
-void train_loop_files(train_loop *L, const gguf_file *base, const train_model *m, const adamw *opt,
+void train_loop_files(train_loop *L, const gguf_file *base, train_model *m, adamw *opt,
                       const char *model_name, int chat, train_keys_fn keys, const void *keys_ctx) {
     L->base = base, L->m = m, L->opt = opt;
     L->model_name = model_name;
@@ -59,11 +62,20 @@ void train_loop_files(train_loop *L, const gguf_file *base, const train_model *m
 }
 
 int train_loop_save(const train_loop *L, const char *path, int64_t step, int checkpoint) {
-    gguf_writer *w = ckpt_writer_new(L->base, L->m, checkpoint ? L->opt : NULL, step, L->model_name);
-    if (L->chat) chat_template_to_gguf(w);
-    if (L->keys) L->keys(L, L->keys_ctx, w, step, checkpoint);
-    const int rc = gguf_writer_save(w, path);
-    gguf_writer_free(w);
+    adamw whole = checkpoint ? *L->opt : (adamw){0};
+    if (checkpoint && L->ddp && L->ddp->zero) { /* the ranks' pieces of the moments, on rank 0 */
+        ddp_gather_moments(L->ddp, L->opt, &whole.m, &whole.v);
+        whole.n = L->m->n_params;
+    }
+    int rc = 0;
+    if (L->rank == 0) { /* the other ranks hold the same weights */
+        gguf_writer *w = ckpt_writer_new(L->base, L->m, checkpoint ? &whole : NULL, step, L->model_name);
+        if (L->chat) chat_template_to_gguf(w);
+        if (L->keys) L->keys(L, L->keys_ctx, w, step, checkpoint);
+        rc = gguf_writer_save(w, path);
+        gguf_writer_free(w);
+    }
+    if (whole.m && whole.m != L->opt->m) free(whole.m), free(whole.v);
     return rc;
 }
 
@@ -93,8 +105,13 @@ int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key,
 
 int train_loop_start_at(train_loop *L, int64_t step0) {
     L->step0 = L->last_good = step0;
+    if (L->ranks > 1) {
+        if (!L->o->data_parallel)
+            return err_set("%s runs as one process, not on %d ranks (start it without mpirun)", L->name, L->ranks);
+        L->ddp = ddp_new(L->m, L->opt, L->o->zero);
+    }
     if (step0 > 0) {
-        if (ckpt_log_rewind(L->log_path, step0) < 0) return -1;
+        if (L->rank == 0 && ckpt_log_rewind(L->log_path, step0) < 0) return -1;
         if (step0 >= L->total && !L->resume_finished)
             return err_set("'%s' is at step %lld, the run has %lld steps: nothing to resume (raise --steps)",
                            L->ckpt_path, (long long)step0, (long long)L->total);
@@ -103,7 +120,7 @@ int train_loop_start_at(train_loop *L, int64_t step0) {
 }
 
 int train_loop_open_log(train_loop *L, int append) {
-    if (!(L->log = fopen(L->log_path, append ? "a" : "w")))
+    if (L->rank == 0 && !(L->log = fopen(L->log_path, append ? "a" : "w")))
         return err_set("cannot write '%s': %s", L->log_path, strerror(errno));
     L->t_start = time_now();
     return 0;
@@ -111,7 +128,7 @@ int train_loop_open_log(train_loop *L, int append) {
 
 int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
                       double *lr) {
-    *norm = grad_clip(m, L->o->hp.clip);
+    *norm = L->ddp ? ddp_grad_clip(L->ddp, L->o->hp.clip) : grad_clip(m, L->o->hp.clip);
     if (!isfinite(loss) || !isfinite(*norm)) {
         const char *what = isfinite(loss) ? "gradient norm" : "loss";
         const char *value = isnan(isfinite(loss) ? *norm : loss) ? "nan" : "inf";
@@ -119,7 +136,7 @@ int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, d
             fprintf(L->log, "{\"step\":%lld,\"error\":\"%s is not finite\"}\n", (long long)step, what);
             fflush(L->log);
         }
-        if (L->tty && !L->o->quiet) fputc('\n', stderr);
+        if (L->tty && !L->quiet) fputc('\n', stderr);
         if (L->last_good > 0 && access(L->ckpt_path, F_OK) == 0)
             return err_set("the %s is %s at step %lld: training stopped; the last good checkpoint is '%s' (step %lld)",
                            what, value, (long long)step, L->ckpt_path, (long long)L->last_good);
@@ -127,8 +144,23 @@ int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, d
                        what, value, (long long)step);
     }
     *lr = lr_at(&L->sched, step);
-    adamw_step(opt, m, (float)*lr);
+    if (L->ddp) ddp_adamw_step(L->ddp, opt, (float)*lr);
+    else adamw_step(opt, m, (float)*lr);
     return 0;
+}
+
+int train_loop_rows(const train_loop *L, int B, int *row0) {
+    *row0 = (int)((int64_t)B * L->rank / L->ranks);
+    return (int)((int64_t)B * (L->rank + 1) / L->ranks) - *row0;
+}
+
+void train_loop_last_backward(train_loop *L) {
+    if (L->ddp) ddp_arm(L->ddp);
+}
+
+double train_loop_sum(const train_loop *L, double x) {
+    dist_allreduce_f64(&x, 1);
+    return x;
 }
 
 int train_loop_eval_due(const train_loop *L, int64_t step) {
@@ -136,7 +168,7 @@ int train_loop_eval_due(const train_loop *L, int64_t step) {
 }
 
 int train_loop_progress_due(const train_loop *L, int64_t step, int do_eval) {
-    return !L->o->quiet &&
+    return !L->quiet &&
            (L->tty || do_eval || step == L->step0 + 1 || step % 10 == 0 || step == L->total);
 }
 
@@ -159,14 +191,14 @@ int train_loop_checkpoint(train_loop *L, int64_t step) {
         L->last_good = step;
     }
     if (o->stop_after > 0 && step == o->stop_after && L->stop_kills) {
-        if (!o->quiet)
+        if (!L->quiet)
             fprintf(stderr, "%s%s: stopping after step %lld (--stop-after)\n", L->tty ? "\n" : "", L->name,
                     (long long)step);
         return 1;
     }
     if (o->stop_after > 0 && step == o->stop_after) {
         if (L->last_good != step && train_loop_save(L, L->ckpt_path, step, 1) < 0) return -1;
-        if (!o->quiet)
+        if (!L->quiet)
             fprintf(stderr, "%s%s: stopped after step %lld (checkpoint '%s')\n", L->tty ? "\n" : "", L->name,
                     (long long)step, L->ckpt_path);
         return 1;
@@ -175,12 +207,13 @@ int train_loop_checkpoint(train_loop *L, int64_t step) {
 }
 
 int train_loop_finish(train_loop *L, const char *out_path) {
-    if (L->tty && !L->o->quiet) fputc('\n', stderr);
+    if (L->tty && !L->quiet) fputc('\n', stderr);
     if (L->last_good != L->total && train_loop_save(L, L->ckpt_path, L->total, 1) < 0) return -1;
     return train_loop_save(L, out_path, L->total, 0);
 }
 
 void train_loop_release(train_loop *L) {
+    ddp_free(L->ddp);
     if (L->log) fclose(L->log);
     free(L->ckpt_path), free(L->log_path);
     memset(L, 0, sizeof *L);

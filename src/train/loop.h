@@ -39,6 +39,7 @@
 
 #include "../io/gguf.h"
 #include "../model/train_model.h"
+#include "ddp.h"
 #include "optim.h"
 
 /* The options the training stages share (parsed by cli_train_option). */
@@ -60,6 +61,8 @@ typedef struct {
     /* what the stage takes on the command line */
     int max_batch;          /* largest --batch; 0: no --batch */
     int takes_epochs;       /* --epochs */
+    int data_parallel;      /* the stage runs on the ranks of an mpirun job (ddp.h) */
+    int zero;               /* --zero: AdamW's state sharded over the ranks (ZeRO-1) */
 } train_run_opts;
 
 /* seed 1, epochs 1, cosine from lr with automatic warmup of warmup_pct %,
@@ -85,8 +88,8 @@ typedef struct train_loop {
     FILE *log;
     /* what the files hold (train_loop_files) */
     const gguf_file *base;    /* the tokenizer keys come from here */
-    const train_model *m;
-    const adamw *opt;
+    train_model *m;
+    adamw *opt;
     const char *model_name;   /* general.name */
     int chat;                 /* store the chat template */
     train_keys_fn keys;
@@ -99,6 +102,11 @@ typedef struct train_loop {
     /* pretrain's rules: --stop-after exits as a kill would (no checkpoint),
      * and resuming a finished run is allowed (it writes OUT again) */
     int stop_kills, resume_finished;
+    /* under mpirun (o->data_parallel): this rank's rows of each batch and
+     * the gradient exchange; ddp is NULL for one process */
+    ddp *ddp;
+    int rank, ranks;
+    int quiet;                /* o->quiet, or not rank 0: nothing printed */
 } train_loop;
 
 /* Sets up L (paths beside out_path, OpenMP threads). tty: whether the stage
@@ -107,7 +115,7 @@ void train_loop_init(train_loop *L, const char *name, const train_run_opts *o, c
 /* What the stage's model files hold: base's tokenizer keys, m's config and
  * weights, general.name, the chat template (with chat), the keys fn adds
  * (may be NULL), and in a checkpoint opt's state and the step. */
-void train_loop_files(train_loop *L, const gguf_file *base, const train_model *m, const adamw *opt,
+void train_loop_files(train_loop *L, const gguf_file *base, train_model *m, adamw *opt,
                       const char *model_name, int chat, train_keys_fn keys, const void *keys_ctx);
 /* Writes the model (checkpoint 0) or the checkpoint at step to path,
  * atomically. 0, or -1 with err_set. */
@@ -123,7 +131,9 @@ void train_loop_schedule(train_loop *L, int64_t total);
  * after a resume). 0, or -1 with err_set. */
 int train_loop_start(train_loop *L, train_model *m, adamw *opt, const char *key, size_t n, const char *what);
 /* The same for a stage that loaded its checkpoint itself (step0 > 0) or
- * starts afresh (step0 = 0). */
+ * starts afresh (step0 = 0). Under mpirun it also sets up the gradient
+ * exchange between the ranks (a stage without o->data_parallel is refused
+ * there); only rank 0 keeps the log. */
 int train_loop_start_at(train_loop *L, int64_t step0);
 /* Only opens the log (appending or afresh) and starts the clock. 0, or -1
  * with err_set. */
@@ -134,6 +144,14 @@ int train_loop_open_log(train_loop *L, int append);
  * (before clipping) and *lr for the log. 0, or -1 with err_set. */
 int train_loop_update(train_loop *L, train_model *m, adamw *opt, int64_t step, double loss, double *norm,
                       double *lr);
+/* This rank's share of a global batch of B rows: rows [*row0, *row0 +
+ * return) (all of them for one process). */
+int train_loop_rows(const train_loop *L, int B, int *row0);
+/* The next backward is the step's last: its gradients are sent to the
+ * other ranks while it runs (nothing for one process). */
+void train_loop_last_backward(train_loop *L);
+/* x summed over the ranks (x itself for one process). */
+double train_loop_sum(const train_loop *L, double x);
 /* 1 when step is an evaluation step (every eval_every, and the last). */
 int train_loop_eval_due(const train_loop *L, int64_t step);
 /* 1 when the progress line is shown after step: always on a terminal,

@@ -49,6 +49,11 @@ __attribute__((target_clones("avx512f", "default"))) static void adamw_range(
 void adamw_step(adamw *o, train_model *tm, float lr) {
     LLMOS_ASSERT(o->n == tm->n_params);
     o->t++;
+    adamw_update(o, tm, lr, 0, tm->n_params, tm->grads, o->m, o->v);
+}
+
+void adamw_update(const adamw *o, train_model *tm, float lr, size_t lo, size_t hi, const float *grads, float *mom1,
+                  float *mom2) {
     const double bc1 = 1.0 - pow(o->beta1, (double)o->t);
     const double bc2 = 1.0 - pow(o->beta2, (double)o->t);
     const float step_size = (float)(lr / bc1);
@@ -56,10 +61,12 @@ void adamw_step(adamw *o, train_model *tm, float lr) {
     const float b1 = o->beta1, b2 = o->beta2, eps = o->eps;
     for (int ti = 0; ti < tm->n_tensors; ti++) {
         const train_tensor *t = &tm->tensors[ti];
-        float *p = tm->params + t->offset, *g = tm->grads + t->offset;
-        float *m = o->m + t->offset, *v = o->v + t->offset;
+        const size_t t0 = MAX(t->offset, lo), t1 = MIN(t->offset + t->size, hi);
+        if (t0 >= t1) continue;
+        float *p = tm->params + t0, *m = mom1 + (t0 - lo), *v = mom2 + (t0 - lo);
+        const float *g = grads + (t0 - lo);
         const float decay = t->decay ? (float)(1.0 - (double)lr * o->weight_decay) : 1.0f;
-        const long n = (long)t->size, chunks = (n + ADAMW_CHUNK - 1) / ADAMW_CHUNK;
+        const long n = (long)(t1 - t0), chunks = (n + ADAMW_CHUNK - 1) / ADAMW_CHUNK;
 #pragma omp parallel for schedule(static) if (n >= 65536)
         for (long c = 0; c < chunks; c++) {
             const long i0 = c * ADAMW_CHUNK, len = MIN(ADAMW_CHUNK, n - i0);

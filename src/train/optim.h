@@ -33,6 +33,12 @@ adamw *adamw_new(size_t n, float beta1, float beta2, float eps, float weight_dec
 void adamw_free(adamw *o);
 /* One step over the model's parameters at learning rate lr (increments t). */
 void adamw_step(adamw *o, train_model *m, float lr);
+/* The update of step o->t (t not incremented) for the parameters [lo, hi)
+ * of m: grads, mom1 and mom2 hold those elements' gradients and moments
+ * (element lo first). adamw_step is this over all of them; a rank of a
+ * sharded optimizer (ddp.h) calls it on its own pieces. */
+void adamw_update(const adamw *o, train_model *m, float lr, size_t lo, size_t hi, const float *grads, float *mom1,
+                  float *mom2);
 
 typedef enum { SCHED_COSINE, SCHED_LINEAR, SCHED_CONSTANT } sched_kind;
 

@@ -10,6 +10,7 @@
 #include "ckpt.h"
 
 #include "../core/common.h"
+#include "../core/dist.h"
 #include "../core/gemm.h"
 #include "../core/types.h"
 #include "../data/shard.h"
@@ -35,6 +36,7 @@ void pretrain_opts_default(pretrain_opts *o) {
     o->run.eval_every = 100;
     o->run.save_every = 500;
     o->run.max_batch = 1 << 16;
+    o->run.data_parallel = 1;
     o->accum = 1;
     o->eval_batches = 8;
 }
@@ -83,7 +85,9 @@ static void remove_stale_temporaries(const char *ckpt) {
 
 /* ---- evaluation ---- */
 
-static double evaluate(train_model *m, const dataset *d, int B, int T, int n_batches,
+/* The mean validation loss over n_batches batches of B rows; this rank
+ * computes rows [row0, row0 + m->B) of each, the ranks' parts are summed. */
+static double evaluate(const train_loop *L, train_model *m, const dataset *d, int B, int row0, int T, int n_batches,
                        int *tok, int *tgt) {
     const int64_t windows = dataset_val_windows(d, T);
     if (windows == 0) return NAN;
@@ -91,10 +95,10 @@ static double evaluate(train_model *m, const dataset *d, int B, int T, int n_bat
     if (nb < 1) nb = 1;
     double sum = 0;
     for (int i = 0; i < nb; i++) {
-        if (dataset_val_batch(d, i, B, T, tok, tgt) < 0) return NAN;
-        sum += train_model_forward(m, tok, tgt, NULL, B, T);
+        if (dataset_val_rows(d, i, B, row0, m->B, T, tok, tgt) < 0) return NAN;
+        sum += (double)train_model_forward(m, tok, tgt, NULL, m->B, T) * m->B / B;
     }
-    return sum / nb;
+    return train_loop_sum(L, sum) / nb;
 }
 
 /* ---- plot ---- */
@@ -183,7 +187,17 @@ int pretrain_run(const pretrain_opts *o) {
     const int T = cfg.ctx_len, B = ro->batch;
 
     if (!(ds = dataset_open(o->data_dir, (uint32_t)vocab))) goto done;
-    m = train_model_new(&cfg, B, T);
+    int row0;
+    const int rows = train_loop_rows(&L, B, &row0); /* this rank's share of every micro-batch */
+    if (rows < 1) {
+        err_set("--batch %d is smaller than the %d ranks: every rank needs at least one sequence", B, L.ranks);
+        goto done;
+    }
+    if (o->dump_batches && L.ranks > 1) {
+        err_set("--dump-batches is for one process (it would hold one rank's rows)");
+        goto done;
+    }
+    m = train_model_new(&cfg, rows, T);
     if (init_g) {
         const int r = train_model_load_weights(m, init_g);
         gguf_close(init_g);
@@ -204,7 +218,7 @@ int pretrain_run(const pretrain_opts *o) {
     train_loop_files(&L, tok_g, m, opt, "llmos pretrain", 0, pretrain_keys, o);
 
     int64_t step0 = 0;
-    remove_stale_temporaries(ckpt_path);
+    if (L.rank == 0) remove_stale_temporaries(ckpt_path);
     if (ro->resume) {
         if (access(ckpt_path, F_OK) != 0) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
@@ -218,7 +232,7 @@ int pretrain_run(const pretrain_opts *o) {
     L.resume_finished = 1; /* a finished run writes OUT again (scaling relies on it) */
     if (train_loop_start_at(&L, step0) < 0) goto done;
     FILE *logf = L.log;
-    if (!ro->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
+    if (logf && !ro->resume) { /* the run's configuration (step 0 so that a resume keeps it) */
         int64_t nonemb;
         const int64_t np = scaling_param_count(&cfg, &nonemb);
         fprintf(logf, "{\"step\":0,\"event\":\"config\",\"params\":%lld,\"non_embedding_params\":%lld,"
@@ -227,6 +241,8 @@ int pretrain_run(const pretrain_opts *o) {
                 (long long)np, (long long)nonemb, scaling_flops_per_token(&cfg, T), (long long)(total * tokens_per_step),
                 cfg.dim, cfg.n_layers, cfg.n_heads, cfg.n_kv_heads, cfg.ffn_dim, T, vocab, cfg.tied ? "true" : "false",
                 B, o->accum);
+        if (L.ranks > 1) fprintf(logf, "{\"step\":0,\"event\":\"ranks\",\"ranks\":%d,\"zero\":%s}\n", L.ranks,
+                                 ro->zero ? "true" : "false");
     }
     if (o->dump_batches && !(dumpf = fopen(o->dump_batches, "wb"))) {
         err_set("cannot write '%s': %s", o->dump_batches, strerror(errno));
@@ -234,11 +250,12 @@ int pretrain_run(const pretrain_opts *o) {
     }
 
     const double flops_tok = train_model_flops_per_token(&cfg, T);
-    const double peak = o->peak_gflops > 0 ? o->peak_gflops : gemm_peak_gflops(threads);
+    /* every rank's matmul peak (each measures its own threads) */
+    const double peak = (o->peak_gflops > 0 ? o->peak_gflops : gemm_peak_gflops(threads)) * L.ranks;
     const double bytes_per_token = ds->val && ds->val->n_tokens ? (double)ds->val->n_bytes / ds->val->n_tokens : 0;
     {
         char b1[32], b2[32], b3[32];
-        if (!ro->quiet)
+        if (!L.quiet)
             fprintf(stderr,
                     "llmos pretrain: %s parameters (dim %d, %d layers, %d/%d heads, ffn %d, ctx %d, vocab %d%s)\n"
                     "  %s train tokens in %d shard(s), %s val tokens; %lld steps of %lld tokens "
@@ -252,12 +269,18 @@ int pretrain_run(const pretrain_opts *o) {
                     sched_name(ro->hp.sched), (long long)L.sched.warmup, threads, gemm_path(),
                     gemm_bf16() ? " bf16" : " fp32", peak, ro->resume ? "resuming" : "fresh start");
         char m1[32], m2[32], m3[32];
-        if (!ro->quiet)
+        if (!L.quiet && L.ranks > 1)
+            fprintf(stderr, "  %d ranks (%d sequences each, the last %d), %s; per rank: weights %s + gradients %s "
+                            "+ AdamW m, v %s; activations for %d x %d: %s\n",
+                    L.ranks, rows, B - (L.ranks - 1) * rows, ro->zero ? "AdamW state sharded (ZeRO-1)" : "all-reduce",
+                    fmt_bytes(m->n_params * 4.0, m1, sizeof(m1)), m1, fmt_bytes(ddp_optimizer_bytes(L.ddp), m2, sizeof(m2)),
+                    rows, T, fmt_bytes(m->n_acts * 4.0, m3, sizeof(m3)));
+        else if (!L.quiet)
             fprintf(stderr, "  memory: weights %s + gradients %s + AdamW m, v %s; activations for %d x %d: %s\n",
                     fmt_bytes(m->n_params * 4.0, m1, sizeof(m1)), m1,
                     fmt_bytes(m->n_params * 8.0, m2, sizeof(m2)), B, T,
                     fmt_bytes(m->n_acts * 4.0, m3, sizeof(m3)));
-        if (ro->resume && !ro->quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
+        if (ro->resume && !L.quiet) fprintf(stderr, "  resumed from '%s' at step %lld\n", ckpt_path, (long long)step0);
     }
 
     tok = xmalloc(sizeof(int) * (size_t)B * T);
@@ -272,19 +295,21 @@ int pretrain_run(const pretrain_opts *o) {
     int64_t tokens_done = 0;
 
     for (int64_t step = step0 + 1; step <= total; step++) {
-        const double t0 = time_now(), c0 = cpu_seconds();
+        const double t0 = time_now(), c0 = cpu_seconds(), comm0 = dist_comm_seconds();
         train_model_zero_grad(m);
         double loss = 0;
         for (int mi = 0; mi < o->accum; mi++) {
-            if (dataset_train_batch(ds, ro->seed, step, mi, B, T, tok, tgt) < 0) goto done;
+            if (dataset_train_rows(ds, ro->seed, step, mi, row0, rows, T, tok, tgt) < 0) goto done;
             if (dumpf) {
                 fwrite(tok, sizeof(int), (size_t)B * T, dumpf);
                 fwrite(tgt, sizeof(int), (size_t)B * T, dumpf);
             }
-            loss += train_model_forward(m, tok, tgt, NULL, B, T) / o->accum;
-            train_model_backward(m, tok, 1.0f / o->accum);
+            /* this rank's rows weigh rows / B of the step's mean loss */
+            loss += (double)(train_model_forward(m, tok, tgt, NULL, rows, T) / o->accum) * rows / B;
+            if (mi == o->accum - 1) train_loop_last_backward(&L);
+            train_model_backward(m, tok, (float)rows / (float)B / (float)o->accum);
         }
-        const float lossf = (float)loss;
+        const float lossf = (float)train_loop_sum(&L, loss);
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, lossf, &norm, &lr) < 0) goto done;
         const double dt = time_now() - t0, cpu = cpu_seconds() - c0;
@@ -293,19 +318,24 @@ int pretrain_run(const pretrain_opts *o) {
         const double gflops = flops_tok * tps / 1e9;
         losses[n_losses] = lossf;
         steps_x[n_losses++] = (double)step;
-        fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%lld,"
-                      "\"tok_per_s\":%.1f,\"gflops\":%.2f,\"sec\":%.4f,\"cpu_sec\":%.4f}\n",
-                (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops, dt, cpu);
+        if (logf) {
+            fprintf(logf, "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"tokens\":%lld,"
+                          "\"tok_per_s\":%.1f,\"gflops\":%.2f,\"sec\":%.4f,\"cpu_sec\":%.4f",
+                    (long long)step, lossf, lr, norm, (long long)(step * tokens_per_step), tps, gflops, dt, cpu);
+            /* rank 0's seconds inside MPI (waiting for the others included) */
+            if (L.ranks > 1) fprintf(logf, ",\"comm_sec\":%.4f", dist_comm_seconds() - comm0);
+            fputs("}\n", logf);
+        }
 
         const int do_eval = train_loop_eval_due(&L, step);
         if (do_eval && ds->val) {
-            val = evaluate(m, ds, B, T, o->eval_batches, tok, tgt);
+            val = evaluate(&L, m, ds, B, row0, T, o->eval_batches, tok, tgt);
             val_bpb = bytes_per_token > 0 ? val / log(2.0) / bytes_per_token : NAN;
-            fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_bpb\":%.6g}\n", (long long)step, val, val_bpb);
+            if (logf) fprintf(logf, "{\"step\":%lld,\"val_loss\":%.9g,\"val_bpb\":%.6g}\n", (long long)step, val, val_bpb);
             vsteps[nv] = (double)step;
             vloss[nv++] = val;
         }
-        fflush(logf);
+        if (logf) fflush(logf);
         if (train_loop_progress_due(&L, step, do_eval)) {
             const double el = time_now() - L.t_start;
             char valbuf[64];
@@ -323,8 +353,8 @@ int pretrain_run(const pretrain_opts *o) {
         }
     }
     if (train_loop_finish(&L, o->out_path) < 0) goto done;
-    if (n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
-    if (!ro->quiet) {
+    if (L.rank == 0 && n_losses > 0) plot_losses(png_path, steps_x, losses, n_losses, vsteps, vloss, nv);
+    if (!L.quiet) {
         fprintf(stderr, "llmos pretrain: wrote '%s' (log '%s'%s%s)\n", o->out_path, log_path,
                 access(png_path, F_OK) == 0 ? ", curve " : "", access(png_path, F_OK) == 0 ? png_path : "");
     }
