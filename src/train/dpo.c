@@ -24,6 +24,7 @@ void dpo_opts_default(dpo_opts *o) {
     o->run.eval_every = 50;
     o->run.save_every = 200;
     o->run.max_batch = 4096;
+    o->run.data_parallel = 1;
     o->run.takes_epochs = 1;
 }
 
@@ -247,10 +248,11 @@ static void dpo_keys(const train_loop *L, const void *ctx, gguf_writer *w, int64
 /* ---- one step --------------------------------------------------------------- */
 
 /* Forward over the pairs idx[0..np), the DPO loss against ref, and (when
- * backward) the gradient of the mean loss added to m's grads. */
+ * backward) the gradient of share x their mean loss added to m's grads
+ * (share: these pairs' part of the step's, 1 on one process). */
 static dpo_stats dpo_step(train_model *m, const seqset *s, const double *ref_all, const size_t *idx,
                           int np, double beta, int *tok, int *tgt, float *mask, int pad, int backward,
-                          int *T_out) {
+                          double share, int *T_out) {
     const int T = fill_pairs(s, idx, np, tok, tgt, mask, pad);
     train_model_forward(m, tok, tgt, mask, 2 * np, T);
     double *pol = xmalloc(sizeof(double) * 6 * (size_t)np), *ref = pol + 2 * np, *coef = ref + 2 * np;
@@ -263,7 +265,7 @@ static dpo_stats dpo_step(train_model *m, const seqset *s, const double *ref_all
         for (int r = 0; r < 2 * np; r++)
             for (int t = 0; t < T; t++)
                 if (tgt[r * T + t] >= 0) mask[r * T + t] = (float)-coef[r];
-        train_model_backward(m, tok, m->loss_weight_sum);
+        train_model_backward(m, tok, (float)(m->loss_weight_sum * share));
     }
     if (T_out) *T_out = T;
     free(pol);
@@ -332,7 +334,7 @@ int dpo_run(const dpo_opts *o) {
     if (!cached) {
         all_logps(m, &tr, B, tokb, tgtb, maskb, pad, ref_both);
         all_logps(m, &va, B, tokb, tgtb, maskb, pad, ref_both + 2 * n_tr);
-        if (ref_save(ref_path, key, 2 * (n_tr + n_va), ref_both) < 0) {
+        if (L.rank == 0 && ref_save(ref_path, key, 2 * (n_tr + n_va), ref_both) < 0) {
             free(ref_both);
             goto done;
         }
@@ -352,7 +354,7 @@ int dpo_run(const dpo_opts *o) {
         for (int b = 0; b < np; b++) idx[b] = (size_t)b;
         train_model_zero_grad(m);
         int Tb;
-        dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
+        dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, 1.0, &Tb);
         float *refs = xmalloc(sizeof(float) * 2 * (size_t)np);
         for (int i = 0; i < 2 * np; i++) refs[i] = (float)ref_tr[i];
         gguf_writer *w = train_dump_batch(st.loss, 2 * np, Tb, tokb, tgtb, NULL);
@@ -370,7 +372,7 @@ int dpo_run(const dpo_opts *o) {
     size_t n_pairs = n_tr;
     train_loop_files(&L, g, m, opt, "llmos dpo", 1, dpo_keys, &n_pairs);
     if (train_loop_start(&L, m, opt, "dpo.pairs", n_tr, "pairs") < 0) goto done;
-    if (!ro->quiet) {
+    if (!L.quiet) {
         char b1[32];
         fprintf(stderr,
                 "llmos dpo: %s parameters, ctx %d; %zu pairs for training, %zu held out (%zu too long, "
@@ -381,16 +383,17 @@ int dpo_run(const dpo_opts *o) {
                 cached ? "loaded from" : "computed into", ref_path, time_now() - t_ref,
                 ro->resume ? "; resuming" : "");
     }
-    fprintf(L.log, "{\"step\":0,\"pairs\":%zu,\"heldout\":%zu,\"beta\":%g,\"ref_cached\":%d}\n", n_tr,
+    if (L.log) fprintf(L.log, "{\"step\":0,\"pairs\":%zu,\"heldout\":%zu,\"beta\":%g,\"ref_cached\":%d}\n", n_tr,
             n_va, o->beta, cached);
     /* held-out figures before training */
     dpo_stats vs = {NAN, NAN, NAN, NAN, NAN};
     if (n_va && !ro->resume) {
         all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
         vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
-        fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss,
-                vs.acc, vs.margin);
-        if (!ro->quiet)
+        if (L.log)
+            fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n", vs.loss,
+                    vs.acc, vs.margin);
+        if (!L.quiet)
             fprintf(stderr, "  held out before training: loss %.4f, reward accuracy %.3f, margin %.4f\n",
                     vs.loss, vs.acc, vs.margin);
     }
@@ -400,11 +403,23 @@ int dpo_run(const dpo_opts *o) {
         const size_t *idx;
         const int np = train_batches_step(&bt, step, &idx);
         train_model_zero_grad(m);
-        int Tb;
-        dpo_stats st = dpo_step(m, &tr, ref_tr, idx, np, o->beta, tokb, tgtb, maskb, pad, 1, &Tb);
+        int p0;
+        const int my_np = train_loop_rows(&L, np, &p0); /* this rank's pairs */
+        dpo_stats st = {0};
+        if (my_np > 0) {
+            int Tb;
+            train_loop_last_backward(&L);
+            st = dpo_step(m, &tr, ref_tr, idx + p0, my_np, o->beta, tokb, tgtb, maskb, pad, 1,
+                          (double)my_np / np, &Tb);
+        }
+        if (L.ranks > 1) { /* the step's means over all ranks' pairs */
+            double *sv[5] = {&st.loss, &st.acc, &st.margin, &st.chosen_reward, &st.rejected_reward};
+            for (int k = 0; k < 5; k++) *sv[k] = train_loop_sum(&L, *sv[k] * my_np / np);
+        }
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, st.loss, &norm, &lr) < 0) goto done;
-        fprintf(L.log,
+        if (L.log)
+            fprintf(L.log,
                 "{\"step\":%lld,\"loss\":%.9g,\"acc\":%.6g,\"margin\":%.6g,\"chosen_reward\":%.6g,"
                 "\"rejected_reward\":%.6g,\"lr\":%.6g,\"grad_norm\":%.6g,\"pairs\":%d}\n",
                 (long long)step, st.loss, st.acc, st.margin, st.chosen_reward, st.rejected_reward, lr,
@@ -413,10 +428,11 @@ int dpo_run(const dpo_opts *o) {
         if (do_eval && n_va) {
             all_logps(m, &va, B, tokb, tgtb, maskb, pad, pol_va);
             vs = dpo_loss(pol_va, ref_va, n_va, o->beta, NULL);
-            fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
-                    (long long)step, vs.loss, vs.acc, vs.margin);
+            if (L.log)
+                fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g,\"val_acc\":%.6g,\"val_margin\":%.6g}\n",
+                        (long long)step, vs.loss, vs.acc, vs.margin);
         }
-        fflush(L.log);
+        if (L.log) fflush(L.log);
         if (train_loop_progress_due(&L, step, do_eval))
             train_loop_progress(&L, step, do_eval, lr,
                                 "loss %.4f | acc %.2f | margin %.3f | val acc %.3f margin %.3f", st.loss,
@@ -428,14 +444,14 @@ int dpo_run(const dpo_opts *o) {
         }
     }
     if (train_loop_finish(&L, o->out_path) < 0) goto done;
-    if (!ro->quiet) {
+    if (!L.quiet) {
         char b[32];
         fprintf(stderr, "llmos dpo: wrote '%s' in %s", o->out_path,
                 fmt_duration(time_now() - L.t_start, b, sizeof b));
         if (n_va) fprintf(stderr, "; held out: reward accuracy %.3f, margin %.4f, loss %.4f", vs.acc, vs.margin, vs.loss);
         fprintf(stderr, " (log '%s')\n", L.log_path);
     }
-    if (n_va) printf("heldout_pairs %zu reward_accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
+    if (n_va && L.rank == 0) printf("heldout_pairs %zu reward_accuracy %.4f margin %.5f loss %.5f\n", n_va, vs.acc, vs.margin, vs.loss);
     rc = 0;
 done:
     train_loop_release(&L);

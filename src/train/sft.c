@@ -25,6 +25,7 @@ void sft_opts_default(sft_opts *o) {
     o->run.save_every = 200;
     o->run.max_batch = 1 << 16;
     o->run.takes_epochs = 1;
+    o->run.data_parallel = 1;
     o->val_frac = 0.01;
     o->val_max = 512;
 }
@@ -295,7 +296,7 @@ int sft_run(const sft_opts *o) {
     const int64_t total = L.total;
     train_loop_files(&L, g, m, opt, "llmos sft", 1, sft_keys, &tr);
     if (train_loop_start(&L, m, opt, "sft.conversations", tr.n, "conversations") < 0) goto done;
-    if (!ro->quiet) {
+    if (!L.quiet) {
         char b1[32], b2[32];
         fprintf(stderr,
                 "llmos sft: %s parameters, ctx %d; %zu conversations (%s assistant tokens), "
@@ -314,34 +315,49 @@ int sft_run(const sft_opts *o) {
     if (!ro->resume && ro->eval_every > 0 && va.n) {
         /* the starting point: what the model makes of the answers before fine-tuning */
         val = evaluate(m, &va, B, tokb, tgtb, pad);
-        fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g}\n", val);
-        if (!ro->quiet) fprintf(stderr, "step 0 | val %.4f (before fine-tuning)\n", val);
+        if (L.log) fprintf(L.log, "{\"step\":0,\"val_loss\":%.9g}\n", val);
+        if (!L.quiet) fprintf(stderr, "step 0 | val %.4f (before fine-tuning)\n", val);
     }
     L.t_start = time_now();
     int64_t tokens_done = 0, targets_done = 0;
     for (int64_t step = L.step0 + 1; step <= total; step++) {
         const size_t *idx;
         const int rows = step_batch(&bt, ro->seed, step, &idx);
-        const int Tb = fill_rows(&tr, idx, rows, tokb, tgtb, pad);
+        int row0, Tb = 1;
+        for (int b = 0; b < rows; b++) Tb = MAX(Tb, tr.ex[idx[b]].n - 1); /* the batch's row length */
+        /* this rank's conversations; the step's loss is the mean over all
+         * ranks' assistant targets, so each rank's mean weighs w / W */
+        const int my_rows = train_loop_rows(&L, rows, &row0);
+        double w = 0, wloss = 0;
         train_model_zero_grad(m);
-        const float loss = train_model_forward(m, tokb, tgtb, NULL, rows, Tb);
-        const int64_t n_targets = (int64_t)m->loss_weight_sum;
-        train_model_backward(m, tokb, 1.0f);
+        if (my_rows > 0) {
+            const int Tm = fill_rows(&tr, idx + row0, my_rows, tokb, tgtb, pad);
+            wloss = (double)train_model_forward(m, tokb, tgtb, NULL, my_rows, Tm);
+            w = m->loss_weight_sum;
+        }
+        const double W = train_loop_sum(&L, w);
+        const float loss = W > 0 ? (float)(train_loop_sum(&L, wloss * w) / W) : 0.0f;
+        const int64_t n_targets = (int64_t)W;
+        if (my_rows > 0) {
+            train_loop_last_backward(&L);
+            train_model_backward(m, tokb, (float)(w / W));
+        }
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
         tokens_done += (int64_t)rows * Tb;
         targets_done += n_targets;
         const double el = time_now() - L.t_start;
-        fprintf(L.log,
-                "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"rows\":%d,"
-                "\"row_len\":%d,\"targets\":%lld}\n",
-                (long long)step, loss, lr, norm, rows, Tb, (long long)n_targets);
+        if (L.log)
+            fprintf(L.log,
+                    "{\"step\":%lld,\"loss\":%.9g,\"lr\":%.6g,\"grad_norm\":%.6g,\"rows\":%d,"
+                    "\"row_len\":%d,\"targets\":%lld}\n",
+                    (long long)step, loss, lr, norm, rows, Tb, (long long)n_targets);
         const int do_eval = train_loop_eval_due(&L, step);
         if (do_eval && va.n) {
-            val = evaluate(m, &va, B, tokb, tgtb, pad);
-            fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g}\n", (long long)step, val);
+            val = evaluate(m, &va, B, tokb, tgtb, pad); /* every rank, the whole set */
+            if (L.log) fprintf(L.log, "{\"step\":%lld,\"val_loss\":%.9g}\n", (long long)step, val);
         }
-        fflush(L.log);
+        if (L.log) fflush(L.log);
         if (train_loop_progress_due(&L, step, do_eval))
             train_loop_progress(&L, step, do_eval, lr, "loss %.4f | val %.4f | %.0f tok/s (%.0f assistant)", loss,
                                 val, tokens_done / el, targets_done / el);
@@ -352,7 +368,7 @@ int sft_run(const sft_opts *o) {
         }
     }
     if (train_loop_finish(&L, o->out_path) < 0) goto done;
-    if (!ro->quiet) {
+    if (!L.quiet) {
         char b[32];
         fprintf(stderr, "llmos sft: wrote '%s' in %s (final val loss %.4f; log '%s')\n", o->out_path,
                 fmt_duration(time_now() - L.t_start, b, sizeof b), val, L.log_path);
