@@ -74,6 +74,9 @@ int cli_default_threads(void) {
     const char *e = getenv("LLMOS_THREADS");
     if (e && atoi(e) > 0) return atoi(e);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
+    /* under mpirun, the cores are shared by the ranks on this machine */
+    const char *local = getenv("OMPI_COMM_WORLD_LOCAL_SIZE");
+    if (local && atoi(local) > 1) n /= atoi(local);
     return n > 0 ? (int)n : 1;
 }
 
