@@ -31,7 +31,7 @@ done
 # Build and run: compiler, cJSON, readline, plotting, compressors for the
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
 # (libFuzzer; libomp for its OpenMP builds), node (llama.cpp oracles).
-APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd
+APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd zpaq
           python3-torch python3-numpy clang libclang-rt-14-dev libomp-14-dev tmux
           python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium"
 # Training on several processes or machines (mpirun -np N ./llmos pretrain):

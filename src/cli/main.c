@@ -21,6 +21,8 @@ static const cli_command g_commands[] = {
     {"generate", cmd_generate, "generate text from a prompt"},
     {"logits", cmd_logits, "print the logits of a token sequence as JSON"},
     {"perplexity", cmd_perplexity, "perplexity and bits per byte of a text file"},
+    {"compress", cmd_compress, "compress a file with the model as the probability model (--bench: beside xz, zstd, zpaq)"},
+    {"decompress", cmd_decompress, "decompress what llmos compress made, with the same model"},
     {"bench", cmd_bench, "inference speed: prompt processing and generation tok/s, as llama-bench"},
     {"data", cmd_data, "build a corpus, show its statistics, tokenize it into shards"},
     {"pretrain", cmd_pretrain, "train a base model from token shards (AdamW, checkpoints, resume)"},
