@@ -17,7 +17,9 @@
 #   4. pretrains a base model sized for the time budget (llmos pretrain)
 #   5. prints "dreams": unconditional and prompted samples, from llmos and run.c
 #   6. measures validation bits per byte and the compression view: corpus
-#      bytes against parameter bytes, and the model against xz -9 and zstd -19
+#      bytes against parameter bytes, and the model against xz -9 and zstd -19;
+#      then compresses the held-out text with the model (llmos compress, a
+#      real file, checked to decompress byte for byte)
 #   7. makes the assistant: Q&A conversations from Debian's reference data
 #      (llmos data chats), supervised fine-tuning (llmos sft), and the same
 #      held-out questions asked to the base model and the assistant (llmos eval)
@@ -145,6 +147,14 @@ cat "$out/perplexity.json"
 val_bytes=$(stat -c %s "$out/val.txt")
 xz_bytes=$(xz -9 -c "$out/val.txt" | wc -c)
 zstd_bytes=$(zstd -19 -q -c "$out/val.txt" | wc -c)
+# the model as the compressor: a real file, decompressed and compared
+t_c=$SECONDS
+$L compress "$out/base.gguf" "$out/val.txt" "$out/val.llmz"
+t_c=$((SECONDS - t_c)) t_d=$SECONDS
+$L decompress "$out/base.gguf" "$out/val.llmz" "$out/val.back.txt"
+t_d=$((SECONDS - t_d))
+cmp "$out/val.txt" "$out/val.back.txt" && rm -f "$out/val.back.txt"
+llmz_bytes=$(stat -c %s "$out/val.llmz")
 corpus_bytes=$(cat "$out/corpus/train.jsonl" "$out/corpus/val.jsonl" | wc -c)
 model_bytes=$(stat -c %s "$out/base.gguf")
 
@@ -198,6 +208,7 @@ last_eval=$(grep '"val_loss"' "$out/base.log.jsonl" | tail -n 1 || true)
     echo "| xz -9 | $xz_bytes | $(awk -v a="$xz_bytes" -v b="$val_bytes" 'BEGIN { printf "%.3f", 8 * a / b }') |"
     echo "| zstd -19 | $zstd_bytes | $(awk -v a="$zstd_bytes" -v b="$val_bytes" 'BEGIN { printf "%.3f", 8 * a / b }') |"
     echo "| the model (llmos perplexity, ctx $ctx) | - | $bpb (perplexity $ppl per token) |"
+    echo "| compressed with the model (llmos compress: val.llmz, decompressed byte for byte; ${t_c} s / ${t_d} s) | $llmz_bytes | $(awk -v a="$llmz_bytes" -v b="$val_bytes" 'BEGIN { printf "%.3f", 8 * a / b }') |"
     echo
     echo "Corpus: $corpus_bytes bytes of JSONL; parameters file: $model_bytes bytes"
     echo "($params parameters): the corpus is $(ratio "$corpus_bytes" "$model_bytes") x the parameters file."

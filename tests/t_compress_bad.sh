@@ -60,5 +60,5 @@ dec "version 2" "format version 2"
 cp "$T/good" "$T/in"; dec "another model" "compressed with another model" "$T/m/gqa-q8_0.gguf"
 refuse "no byte tokens" "cannot represent the byte" "$LLMOS" compress "$T/m/spm-nobytes.gguf" "$T/orig" "$T/out" -q
 refuse "missing input" "$T/nothere" "$LLMOS" compress "$M" "$T/nothere" "$T/out" -q
-echo "$n bad inputs refused"
+echo "$n bad inputs tried, $bad not refused as they should be"
 [ "$bad" -eq 0 ]

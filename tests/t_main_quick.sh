@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The main job end to end at CI size (scripts/main.sh --preset quick): corpus,
 # tokenizer, shards, pretraining, dreams from llmos and run.c, bits per byte
-# and the report. The base model must end clearly (0.5 nats) below the
+# and the report (with the held-out text compressed by the model, checked to
+# decompress). The base model must end clearly (0.5 nats) below the
 # unigram cross-entropy of the validation tokens (tests/py/unigram.py: what a
 # model ignoring context reaches), and beat xz -9 on the held-out text.
 set -eu
@@ -39,3 +40,9 @@ model = float(re.search(r'\| the model \(llmos perplexity, ctx \d+\) \| - \| ([\
 print(f"bits per byte: model {model}, xz -9 {xz}")
 sys.exit(0 if model < xz else 1)
 PYEOF
+# the model as a real compressor: the report's row is the size of val.llmz,
+# which decompresses to the held-out text byte for byte
+z=$(stat -c %s "$o/val.llmz")
+grep -qE "^\| compressed with the model .*\| $z \| [0-9.]+ \|$" "$o/report.md" ||
+    { echo "no 'compressed with the model' row of $z bytes in the report"; grep 'compressed' "$o/report.md"; exit 1; }
+"$LLMOS" decompress "$o/base.gguf" "$o/val.llmz" - -q | cmp - "$o/val.txt"

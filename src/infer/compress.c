@@ -105,8 +105,9 @@ typedef struct {
     int *seq;       /* (ctx) */
 } scratch;
 
-static void scratch_init(scratch *s, const job *j) {
+static void scratch_init(scratch *s, const job *j, int threads) {
     s->st = exact_state_new(j->x, j->ctx);
+    exact_state_set_threads(s->st, threads);
     s->e = xmalloc(sizeof(double) * j->V);
     s->freq = xmalloc(sizeof(uint32_t) * j->V);
     s->seq = xmalloc(sizeof(int) * j->ctx);
@@ -343,8 +344,8 @@ int compress_bytes(const model *m, const uint8_t *in, size_t len, const compress
     char why[512] = "";
 #pragma omp parallel num_threads(threads_of(o, n_chunks)) reduction(+ : ideal, tokens)
     {
-        scratch s;
-        scratch_init(&s, &j);
+        scratch s; /* one chunk: its forwards use the threads */
+        scratch_init(&s, &j, n_chunks == 1 ? MAX(o->threads, 1) : 1);
 #pragma omp for schedule(dynamic, 1)
         for (size_t c = 0; c < n_chunks; c++) {
             const size_t off = c * chunk, cl = MIN(chunk, len - off);
@@ -496,7 +497,7 @@ int decompress_bytes(const model *m, const uint8_t *in, size_t len, const compre
 #pragma omp parallel num_threads(threads_of(o, h.n_chunks))
     {
         scratch s;
-        scratch_init(&s, &j);
+        scratch_init(&s, &j, h.n_chunks == 1 ? MAX(o->threads, 1) : 1);
         uint8_t *tmp = xmalloc(h.chunk + SKIP_MAX);
 #pragma omp for schedule(dynamic, 1)
         for (size_t c = 0; c < h.n_chunks; c++) {

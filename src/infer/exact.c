@@ -170,6 +170,9 @@ static void sincos_d(double x, double *s, double *c) {
 /* ---- the dot product: 16 lanes, then a tree ---- */
 
 typedef float (*dot_fn)(const float *a, const float *b, int n);
+/* out[k] = dot(a, b[k], n) for k < 4: four independent sums in flight,
+ * each exactly as dot_fn computes it */
+typedef void (*dot4_fn)(float *out, const float *a, const float *const *b, int n);
 
 static float lanes_sum(float *acc) {
     for (int w = 8; w >= 1; w /= 2)
@@ -185,6 +188,10 @@ static float dot_portable(const float *a, const float *b, int n) {
     if (i < n)
         for (int j = 0; j < 16; j++) acc[j] = acc[j] + (i + j < n ? a[i + j] * b[i + j] : 0.0f);
     return lanes_sum(acc);
+}
+
+static void dot4_portable(float *out, const float *a, const float *const *b, int n) {
+    for (int k = 0; k < 4; k++) out[k] = dot_portable(a, b[k], n);
 }
 
 #ifdef EXACT_X86
@@ -225,16 +232,68 @@ __attribute__((target("avx512f"))) static float dot_avx512(const float *a, const
     const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc), 1));
     return sum8(_mm256_add_ps(_mm512_castps512_ps256(acc), hi));
 }
+
+__attribute__((target("avx2"))) static void dot4_avx2(float *out, const float *a, const float *const *b, int n) {
+    __m256 lo[4], hi[4];
+    for (int k = 0; k < 4; k++) lo[k] = hi[k] = _mm256_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m256 al = _mm256_loadu_ps(a + i), ah = _mm256_loadu_ps(a + i + 8);
+        for (int k = 0; k < 4; k++) {
+            lo[k] = _mm256_add_ps(lo[k], _mm256_mul_ps(al, _mm256_loadu_ps(b[k] + i)));
+            hi[k] = _mm256_add_ps(hi[k], _mm256_mul_ps(ah, _mm256_loadu_ps(b[k] + i + 8)));
+        }
+    }
+    if (i < n) {
+        const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+        const __m256i m0 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i), lane);
+        const __m256i m1 = _mm256_cmpgt_epi32(_mm256_set1_epi32(n - i - 8), lane);
+        const __m256 al = _mm256_maskload_ps(a + i, m0), ah = _mm256_maskload_ps(a + i + 8, m1);
+        for (int k = 0; k < 4; k++) {
+            lo[k] = _mm256_add_ps(lo[k], _mm256_mul_ps(al, _mm256_maskload_ps(b[k] + i, m0)));
+            hi[k] = _mm256_add_ps(hi[k], _mm256_mul_ps(ah, _mm256_maskload_ps(b[k] + i + 8, m1)));
+        }
+    }
+    for (int k = 0; k < 4; k++) out[k] = sum8(_mm256_add_ps(lo[k], hi[k]));
+}
+
+__attribute__((target("avx512f"))) static void dot4_avx512(float *out, const float *a, const float *const *b,
+                                                           int n) {
+    __m512 acc[4];
+    for (int k = 0; k < 4; k++) acc[k] = _mm512_setzero_ps();
+    int i = 0;
+    for (; i + 16 <= n; i += 16) {
+        const __m512 av = _mm512_loadu_ps(a + i);
+        for (int k = 0; k < 4; k++) acc[k] = _mm512_add_ps(acc[k], _mm512_mul_ps(av, _mm512_loadu_ps(b[k] + i)));
+    }
+    if (i < n) {
+        const __mmask16 m = (__mmask16)((1u << (n - i)) - 1);
+        const __m512 av = _mm512_maskz_loadu_ps(m, a + i);
+        for (int k = 0; k < 4; k++)
+            acc[k] = _mm512_add_ps(acc[k], _mm512_mul_ps(av, _mm512_maskz_loadu_ps(m, b[k] + i)));
+    }
+    for (int k = 0; k < 4; k++) {
+        const __m256 hi = _mm256_castpd_ps(_mm512_extractf64x4_pd(_mm512_castps_pd(acc[k]), 1));
+        out[k] = sum8(_mm256_add_ps(_mm512_castps512_ps256(acc[k]), hi));
+    }
+}
 #endif
 
 /* The paths of the dot product and exp for a kernels path name (kernels.h). */
-static const char *paths_for(const char *kpath, dot_fn *dot, exp_fn *ex) {
+typedef struct {
+    const char *name;
+    dot_fn dot;
+    dot4_fn dot4;
+    exp_fn exp;
+} exact_path_fns;
+
+static exact_path_fns paths_for(const char *kpath) {
 #ifdef EXACT_X86
-    if (!strncmp(kpath, "avx512", 6)) return *dot = dot_avx512, *ex = exp_avx512, "avx512";
-    if (!strcmp(kpath, "avx2")) return *dot = dot_avx2, *ex = exp_avx2, "avx2";
+    if (!strncmp(kpath, "avx512", 6)) return (exact_path_fns){"avx512", dot_avx512, dot4_avx512, exp_avx512};
+    if (!strcmp(kpath, "avx2")) return (exact_path_fns){"avx2", dot_avx2, dot4_avx2, exp_avx2};
 #endif
     (void)kpath;
-    return *dot = dot_portable, *ex = exp_portable, "portable";
+    return (exact_path_fns){"portable", dot_portable, dot4_portable, exp_portable};
 }
 
 /* ---- the model ---- */
@@ -255,13 +314,12 @@ struct exact_model {
     float *rope;           /* (n_ctx, D): cos and sin of each pair at each position */
     float **owned;         /* f32 copies of weights stored otherwise */
     int n_owned;
-    dot_fn dot;
-    exp_fn exp;
-    const char *path;
+    exact_path_fns fn;
 };
 
 struct exact_state {
     int n_batch;
+    int threads;          /* for the matrix products (1: none started) */
     float *x, *xb, *tmp;  /* (n_batch, C) */
     float *q, *att;       /* (n_batch, H*D) */
     float *hg, *hu;       /* (n_batch, F) */
@@ -292,7 +350,7 @@ exact_model *exact_model_new(const model *m, int n_ctx) {
     exact_model *x = xcalloc(1, sizeof(*x));
     x->c = m->cfg;
     x->n_ctx = n_ctx;
-    x->path = paths_for(kernels_path(), &x->dot, &x->exp);
+    x->fn = paths_for(kernels_path());
     x->tok_embd = f32_of(x, &m->tok_embd);
     x->output = m->cfg.tied ? x->tok_embd : f32_of(x, &m->output);
     x->out_norm = m->out_norm;
@@ -331,15 +389,16 @@ void exact_model_free(exact_model *x) {
     free(x);
 }
 
-const char *exact_path(const exact_model *x) { return x->path; }
+const char *exact_path(const exact_model *x) { return x->fn.name; }
 
-void exact_exp_array(const exact_model *x, double *v, int n) { x->exp(v, n); }
+void exact_exp_array(const exact_model *x, double *v, int n) { x->fn.exp(v, n); }
 
 exact_state *exact_state_new(const exact_model *x, int n_batch) {
     const model_config *c = &x->c;
     const size_t C = c->dim, HD = (size_t)c->n_heads * c->head_dim, KVD = (size_t)c->n_kv_heads * c->head_dim;
     exact_state *s = xcalloc(1, sizeof(*s));
     s->n_batch = n_batch;
+    s->threads = 1;
     s->x = xmalloc(sizeof(float) * n_batch * C);
     s->xb = xmalloc(sizeof(float) * n_batch * C);
     s->tmp = xmalloc(sizeof(float) * n_batch * C);
@@ -355,6 +414,8 @@ exact_state *exact_state_new(const exact_model *x, int n_batch) {
     return s;
 }
 
+void exact_state_set_threads(exact_state *s, int n) { s->threads = MAX(n, 1); }
+
 void exact_state_free(exact_state *s) {
     if (!s) return;
     float *bufs[] = {s->x, s->xb, s->tmp, s->q, s->att, s->hg, s->hu, s->scores, s->kc, s->vc, s->logits};
@@ -365,18 +426,30 @@ void exact_state_free(exact_state *s) {
 
 /* out (n, rows), row stride ldo = x (n, cols) . W^T, W (rows, cols); each
  * element one dot product, whatever n is. */
-static void matmul_exact(const exact_model *m, float *out, size_t ldo, const float *x, const float *w, int n,
-                         int rows, int cols) {
-    for (int r = 0; r < rows; r++) {
-        const float *wr = w + (size_t)r * cols;
-        for (int t = 0; t < n; t++) out[(size_t)t * ldo + r] = m->dot(x + (size_t)t * cols, wr, cols);
+static void matmul_exact(const exact_model *m, const exact_state *s, float *out, size_t ldo, const float *x,
+                         const float *w, int n, int rows, int cols) {
+    const int groups = (rows + 3) / 4;
+    /* threads take groups of 4 rows; each element is one dot product
+     * whoever computes it */
+#pragma omp parallel for schedule(static) num_threads(s->threads) if (s->threads > 1 && (double)rows * cols * n > 1e5)
+    for (int g = 0; g < groups; g++) {
+        const int r = 4 * g;
+        if (r + 4 <= rows) {
+            const float *wr[4] = {w + (size_t)r * cols, w + (size_t)(r + 1) * cols, w + (size_t)(r + 2) * cols,
+                                  w + (size_t)(r + 3) * cols};
+            for (int t = 0; t < n; t++) m->fn.dot4(out + (size_t)t * ldo + r, x + (size_t)t * cols, wr, cols);
+        } else {
+            for (int k = r; k < rows; k++)
+                for (int t = 0; t < n; t++)
+                    out[(size_t)t * ldo + k] = m->fn.dot(x + (size_t)t * cols, w + (size_t)k * cols, cols);
+        }
     }
 }
 
 /* out = x / sqrt(mean(x^2) + eps) * w */
 static void rmsnorm_exact(const exact_model *m, float *out, const float *x, const float *w) {
     const int C = m->c.dim;
-    const float r = 1.0f / sqrtf(m->dot(x, x, C) / (float)C + m->c.norm_eps);
+    const float r = 1.0f / sqrtf(m->fn.dot(x, x, C) / (float)C + m->c.norm_eps);
     for (int i = 0; i < C; i++) out[i] = x[i] * r * w[i];
 }
 
@@ -393,6 +466,12 @@ static void rope_exact(const exact_model *m, float *v, int n_heads, int pos) {
         }
 }
 
+/* o += e v, element by element (each element the same two roundings
+ * whether or not the compiler vectorizes the loop). */
+static void axpy_exact(float *restrict o, float e, const float *restrict v, int n) {
+    for (int d = 0; d < n; d++) o[d] = o[d] + e * v[d];
+}
+
 /* Causal attention of the query row q (H*D) at position pos over cache
  * positions 0 .. pos of layer caches kc, vc (n_ctx, KVH*D) into out. */
 static void attend_exact(const exact_model *m, exact_state *s, float *out, const float *q, const float *kc,
@@ -405,18 +484,17 @@ static void attend_exact(const exact_model *m, exact_state *s, float *out, const
         const size_t kvo = (size_t)(h / group) * D;
         float mx = -INFINITY, sum = 0;
         for (int p = 0; p <= pos; p++) {
-            s->scores[p] = m->dot(qh, kc + (size_t)p * KVD + kvo, D) * scale;
+            s->scores[p] = m->fn.dot(qh, kc + (size_t)p * KVD + kvo, D) * scale;
             if (s->scores[p] > mx) mx = s->scores[p];
         }
         for (int p = 0; p <= pos; p++) s->ex[p] = (double)(s->scores[p] - mx);
-        m->exp(s->ex, pos + 1);
+        m->fn.exp(s->ex, pos + 1);
         float *o = out + (size_t)h * D;
         for (int d = 0; d < D; d++) o[d] = 0;
         for (int p = 0; p <= pos; p++) {
             const float e = (float)s->ex[p];
-            const float *vp = vc + (size_t)p * KVD + kvo;
             sum = sum + e;
-            for (int d = 0; d < D; d++) o[d] = o[d] + e * vp[d];
+            axpy_exact(o, e, vc + (size_t)p * KVD + kvo, D);
         }
         const float inv = 1.0f / sum;
         for (int d = 0; d < D; d++) o[d] = o[d] * inv;
@@ -432,30 +510,30 @@ const float *exact_forward(const exact_model *m, exact_state *s, const int *toke
         const exact_layer *w = &m->layers[l];
         float *kc = s->kc + (size_t)l * m->n_ctx * KVD, *vc = s->vc + (size_t)l * m->n_ctx * KVD;
         for (int t = 0; t < n; t++) rmsnorm_exact(m, s->xb + (size_t)t * C, s->x + (size_t)t * C, w->attn_norm);
-        matmul_exact(m, s->q, HD, s->xb, w->wq, n, HD, C);
-        matmul_exact(m, kc + (size_t)pos * KVD, KVD, s->xb, w->wk, n, KVD, C);
-        matmul_exact(m, vc + (size_t)pos * KVD, KVD, s->xb, w->wv, n, KVD, C);
+        matmul_exact(m, s, s->q, HD, s->xb, w->wq, n, HD, C);
+        matmul_exact(m, s, kc + (size_t)pos * KVD, KVD, s->xb, w->wk, n, KVD, C);
+        matmul_exact(m, s, vc + (size_t)pos * KVD, KVD, s->xb, w->wv, n, KVD, C);
         for (int t = 0; t < n; t++) {
             rope_exact(m, s->q + (size_t)t * HD, c->n_heads, pos + t);
             rope_exact(m, kc + (size_t)(pos + t) * KVD, c->n_kv_heads, pos + t);
         }
         for (int t = 0; t < n; t++) attend_exact(m, s, s->att + (size_t)t * HD, s->q + (size_t)t * HD, kc, vc, pos + t);
-        matmul_exact(m, s->tmp, C, s->att, w->wo, n, C, HD);
+        matmul_exact(m, s, s->tmp, C, s->att, w->wo, n, C, HD);
         for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] = s->x[i] + s->tmp[i];
         for (int t = 0; t < n; t++) rmsnorm_exact(m, s->xb + (size_t)t * C, s->x + (size_t)t * C, w->ffn_norm);
-        matmul_exact(m, s->hg, F, s->xb, w->w_gate, n, F, C);
-        matmul_exact(m, s->hu, F, s->xb, w->w_up, n, F, C);
+        matmul_exact(m, s, s->hg, F, s->xb, w->w_gate, n, F, C);
+        matmul_exact(m, s, s->hu, F, s->xb, w->w_up, n, F, C);
         /* silu(g) u = g / (1 + e^-g) u */
         for (size_t i = 0; i < (size_t)n * F; i++) s->ex[i] = -(double)s->hg[i];
-        m->exp(s->ex, n * F);
+        m->fn.exp(s->ex, n * F);
         for (size_t i = 0; i < (size_t)n * F; i++) s->hg[i] = s->hg[i] / (1.0f + (float)s->ex[i]) * s->hu[i];
-        matmul_exact(m, s->tmp, C, s->hg, w->w_down, n, C, F);
+        matmul_exact(m, s, s->tmp, C, s->hg, w->w_down, n, C, F);
         for (size_t i = 0; i < (size_t)n * C; i++) s->x[i] = s->x[i] + s->tmp[i];
     }
     const int first = all ? 0 : n - 1;
     for (int t = first; t < n; t++)
         rmsnorm_exact(m, s->xb + (size_t)(t - first) * C, s->x + (size_t)t * C, m->out_norm);
-    matmul_exact(m, s->logits, V, s->xb, m->output, n - first, V, C);
+    matmul_exact(m, s, s->logits, V, s->xb, m->output, n - first, V, C);
     return s->logits;
 }
 
@@ -494,16 +572,19 @@ int exact_selfcheck(void) {
 #ifdef EXACT_X86
         if (!(k ? __builtin_cpu_supports("avx512f") : __builtin_cpu_supports("avx2"))) continue;
 #endif
-        dot_fn dot;
-        exp_fn ex;
-        const char *name = paths_for(paths[k], &dot, &ex);
-        for (int n = 0; n <= N; n += n < 40 ? 1 : 37)
-            if (dot(x, y, n) != dot_portable(x, y, n))
+        const exact_path_fns f = paths_for(paths[k]);
+        const char *name = f.name;
+        for (int n = 0; n <= N; n += n < 40 ? 1 : 37) {
+            float d4[4];
+            const float *rows[4] = {y, x, y + 1, x + 2};
+            f.dot4(d4, x, rows, MIN(n, N - 2));
+            if (f.dot(x, y, n) != dot_portable(x, y, n) || d4[2] != dot_portable(x, y + 1, MIN(n, N - 2)))
                 return err_set("exact forward: the %s dot product differs from the portable one (n = %d)", name, n);
+        }
         double a1[N], a2[N];
         for (int i = 0; i < N; i++) a1[i] = a2[i] = i < 8 ? (double[]){-709, -708, -707.5, 0, 708.9, 709, 709.5, NAN}[i]
                                                           : (double)y[i] * 2.5;
-        ex(a1, N);
+        f.exp(a1, N);
         exp_portable(a2, N);
         if (memcmp(a1, a2, sizeof(a1)))
             return err_set("exact forward: the %s exp differs from the portable one", name);

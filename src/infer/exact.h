@@ -33,7 +33,8 @@
  *
  * Ownership: an exact_model borrows the model's weights (f32 ones directly,
  * others through f32 copies it owns) and must be freed before the model.
- * An exact_state belongs to one thread at a time; use one per thread.
+ * An exact_state belongs to one thread at a time; use one per thread (its
+ * forwards may start their own threads: exact_state_set_threads).
  */
 #ifndef LLMOS_EXACT_H
 #define LLMOS_EXACT_H
@@ -52,6 +53,9 @@ void exact_model_free(exact_model *x);
  * to n_batch tokens. */
 exact_state *exact_state_new(const exact_model *x, int n_batch);
 void exact_state_free(exact_state *s);
+/* Threads for the matrix products of this state's forwards (default 1;
+ * the logits are the same for any number). */
+void exact_state_set_threads(exact_state *s, int n);
 
 /* Runs n (1..n_batch) tokens at positions pos .. pos+n-1, the cache holding
  * 0 .. pos-1, and returns the logits of the last position (V floats) or,
