@@ -490,7 +490,11 @@ int decompress_bytes(const model *m, const uint8_t *in, size_t len, const compre
     }
     j.keep = (int)h.keep;
     j.total_bytes = h.len;
-    res = xmalloc(MAX(h.len, 1) + SKIP_MAX);
+    /* a damaged but self-consistent header may announce anything: fail, not abort, when it is too much */
+    if (h.len > SIZE_MAX / 2 || !(res = malloc((size_t)MAX(h.len, 1) + SKIP_MAX))) {
+        err_set("cannot allocate %llu bytes for the output", (unsigned long long)h.len);
+        goto done;
+    }
     size_t failed = SIZE_MAX;
     char why[512] = "";
     const uint8_t *body = in + h.header_bytes;
@@ -498,7 +502,7 @@ int decompress_bytes(const model *m, const uint8_t *in, size_t len, const compre
     {
         scratch s;
         scratch_init(&s, &j, h.n_chunks == 1 ? MAX(o->threads, 1) : 1);
-        uint8_t *tmp = xmalloc(h.chunk + SKIP_MAX);
+        uint8_t *tmp = xmalloc(MIN(h.chunk, h.len) + SKIP_MAX);
 #pragma omp for schedule(dynamic, 1)
         for (size_t c = 0; c < h.n_chunks; c++) {
             const uint8_t *cb = body;
