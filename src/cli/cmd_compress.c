@@ -44,39 +44,44 @@ static void usage(const char *cmd) {
 static void print_bench(const char *file, const compress_bench_result *r, int json) {
     const double n = (double)r->in_bytes, ideal = r->st.ideal_bits / 8;
     const double bpb = n ? 8 * r->out_bytes / n : 0, ideal_bpb = n ? r->st.ideal_bits / n : 0;
+#define KBPS(bytes, secs) ((secs) > 0 ? (bytes) / (secs) / 1000 : 0.0)
     if (json) {
         printf("{\"bytes\": %zu, \"tokens\": %zu, \"ctx\": %d, \"chunks\": %zu, \"llmos\": {\"bytes\": %zu, "
                "\"header_bytes\": %zu, \"ideal_bytes\": %.1f, \"bits_per_byte\": %.4f, \"ideal_bits_per_byte\": %.4f, "
-               "\"compress_kbps\": %.2f, \"decompress_kbps\": %.2f}",
+               "\"compress_kbps\": %.2f, \"decompress_kbps\": %.2f, \"compress_kbps_cpu\": %.2f, "
+               "\"decompress_kbps_cpu\": %.2f}",
                r->in_bytes, r->st.tokens, r->st.ctx, r->st.chunks, r->out_bytes, r->st.header_bytes, ideal, bpb,
-               ideal_bpb, n / r->enc_s / 1000, n / r->dec_s / 1000);
+               ideal_bpb, KBPS(n, r->enc_s), KBPS(n, r->dec_s), KBPS(n, r->enc_cpu), KBPS(n, r->dec_cpu));
         for (int k = 0; k < COMPRESS_BENCH_PEERS; k++) {
             const compress_peer *p = &r->peers[k];
             if (p->ok)
                 printf(", \"%.*s\": {\"bytes\": %zu, \"bits_per_byte\": %.4f, \"compress_kbps\": %.1f, "
-                       "\"decompress_kbps\": %.1f}",
-                       (int)strcspn(p->name, " "), p->name, p->bytes, 8 * p->bytes / n, n / p->enc_s / 1000,
-                       n / p->dec_s / 1000);
+                       "\"decompress_kbps\": %.1f, \"compress_kbps_cpu\": %.1f, \"decompress_kbps_cpu\": %.1f}",
+                       (int)strcspn(p->name, " "), p->name, p->bytes, 8 * p->bytes / n, KBPS(n, p->enc_s),
+                       KBPS(n, p->dec_s), KBPS(n, p->enc_cpu), KBPS(n, p->dec_cpu));
         }
         printf("}\n");
         return;
     }
     printf("%s: %zu bytes, %zu tokens (context %d, %zu chunk%s, dot products: %s)\n", file, r->in_bytes,
            r->st.tokens, r->st.ctx, r->st.chunks, r->st.chunks == 1 ? "" : "s", r->st.path);
-    printf("%-28s %12s %10s %14s %16s\n", "", "bytes", "bits/byte", "compress KB/s", "decompress KB/s");
-    printf("%-28s %12zu %10.4f %14.2f %16.2f\n", "llmos compress (the model)", r->out_bytes, bpb,
-           n / r->enc_s / 1000, n / r->dec_s / 1000);
-    printf("%-28s %12.1f %10.4f   (header %zu bytes; coded %+.3f%% of the ideal)\n", "the model's ideal (-log2 p)",
+    printf("%-28s %10s %9s  %s\n", "", "", "", "KB/s: compress   decompress");
+    printf("%-28s %10s %9s  %8s %7s %8s %7s\n", "", "bytes", "bits/byte", "wall", "CPU", "wall", "CPU");
+    printf("%-28s %10zu %9.4f  %8.2f %7.2f %8.2f %7.2f\n", "llmos compress (the model)", r->out_bytes, bpb,
+           KBPS(n, r->enc_s), KBPS(n, r->enc_cpu), KBPS(n, r->dec_s), KBPS(n, r->dec_cpu));
+    printf("%-28s %10.1f %9.4f  (header %zu bytes; coded %+.3f%% of the ideal)\n", "the model's ideal (-log2 p)",
            ideal, ideal_bpb, r->st.header_bytes,
            ideal > 0 ? 100.0 * ((double)(r->out_bytes - r->st.header_bytes) - ideal) / ideal : 0.0);
     for (int k = 0; k < COMPRESS_BENCH_PEERS; k++) {
         const compress_peer *p = &r->peers[k];
         if (p->ok)
-            printf("%-28s %12zu %10.4f %14.1f %16.1f\n", p->name, p->bytes, 8 * p->bytes / n, n / p->enc_s / 1000,
-                   n / p->dec_s / 1000);
+            printf("%-28s %10zu %9.4f  %8.1f %7.1f %8.1f %7.1f\n", p->name, p->bytes, 8 * p->bytes / n,
+                   KBPS(n, p->enc_s), KBPS(n, p->enc_cpu), KBPS(n, p->dec_s), KBPS(n, p->dec_cpu));
         else
             printf("%-28s %s\n", p->name, p->why);
     }
+    printf("(KB/s per wall-clock second and per CPU second of all threads; 1 KB = 1000 bytes)\n");
+#undef KBPS
 }
 
 static int run(const char *cmd, int argc, char **argv) {

@@ -11,14 +11,23 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+static double cpu_now(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return ts.tv_sec + ts.tv_nsec * 1e-9;
+}
+
 /* Runs argv in dir with stdin from in and stdout to out (names in dir, or
- * NULL for /dev/null). Returns the exit status (127: could not run it) and
- * the wall time in *secs. */
-static int run_in(const char *dir, char *const argv[], const char *in, const char *out, double *secs) {
+ * NULL for /dev/null). Returns the exit status (127: could not run it),
+ * the wall time in *secs and the CPU time (user + system) in *cpu. */
+static int run_in(const char *dir, char *const argv[], const char *in, const char *out, double *secs,
+                  double *cpu) {
     const double t0 = time_now();
     const pid_t pid = fork();
     if (pid < 0) return 127;
@@ -32,8 +41,11 @@ static int run_in(const char *dir, char *const argv[], const char *in, const cha
         _exit(127);
     }
     int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    struct rusage ru;
+    memset(&ru, 0, sizeof(ru));
+    while (wait4(pid, &status, 0, &ru) < 0 && errno == EINTR) {}
     *secs = time_now() - t0;
+    *cpu = ru.ru_utime.tv_sec + ru.ru_utime.tv_usec * 1e-6 + ru.ru_stime.tv_sec + ru.ru_stime.tv_usec * 1e-6;
     return WIFEXITED(status) ? WEXITSTATUS(status) : 128;
 }
 
@@ -63,16 +75,18 @@ int compress_bench(const model *m, const uint8_t *in, size_t len, const compress
     r->in_bytes = len;
     uint8_t *code = NULL, *back = NULL;
     size_t code_len, back_len;
-    double t0 = time_now();
+    double t0 = time_now(), c0 = cpu_now();
     if (compress_bytes(m, in, len, o, &code, &code_len, &r->st)) return -1;
     r->enc_s = time_now() - t0;
-    t0 = time_now();
+    r->enc_cpu = cpu_now() - c0;
+    t0 = time_now(), c0 = cpu_now();
     compress_stats ds;
     if (decompress_bytes(m, code, code_len, o, &back, &back_len, &ds)) {
         free(code);
         return -1;
     }
     r->dec_s = time_now() - t0;
+    r->dec_cpu = cpu_now() - c0;
     r->out_bytes = code_len;
     const int same = back_len == len && !memcmp(back, in, len);
     free(code);
@@ -97,8 +111,8 @@ int compress_bench(const model *m, const uint8_t *in, size_t len, const compress
         char *const *enc = k == 0 ? xz_c : k == 1 ? zs_c : zp_c;
         char *const *dec = k == 0 ? xz_d : k == 1 ? zs_d : zp_d;
         const char *packed = k == 0 ? "in.xz" : k == 1 ? "in.zst" : "in.zpaq";
-        int rc = k < 2 ? run_in(dir, enc, "in", packed, &p->enc_s) : run_in(dir, enc, NULL, NULL, &p->enc_s);
-        if (!rc) rc = k < 2 ? run_in(dir, dec, packed, "back", &p->dec_s) : run_in(dir, dec, NULL, NULL, &p->dec_s);
+        int rc = run_in(dir, enc, k < 2 ? "in" : NULL, k < 2 ? packed : NULL, &p->enc_s, &p->enc_cpu);
+        if (!rc) rc = run_in(dir, dec, k < 2 ? packed : NULL, k < 2 ? "back" : NULL, &p->dec_s, &p->dec_cpu);
         if (rc == 127)
             snprintf(p->why, sizeof(p->why), "not installed ('%s' did not run)", enc[0]);
         else if (rc)

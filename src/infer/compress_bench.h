@@ -7,7 +7,8 @@
  * coded tokens (compress_stats). The peers run as the programs they are,
  * on a copy of the input in a temporary folder: `xz -9`, `zstd -19` and
  * `zpaq a -m5` (the context-mixing archiver; its size is the archive's),
- * each timed compressing and decompressing (xz -d, zstd -d, zpaq x); a
+ * each timed compressing and decompressing (xz -d, zstd -d, zpaq x), in
+ * wall-clock and CPU seconds (the second says more on a loaded machine); a
  * peer that is not installed is reported as missing, not as a failure.
  */
 #ifndef LLMOS_COMPRESS_BENCH_H
@@ -22,12 +23,13 @@ typedef struct {
     int ok;              /* 0: not installed or it failed (see why) */
     char why[96];
     size_t bytes;        /* compressed size */
-    double enc_s, dec_s; /* wall seconds */
+    double enc_s, dec_s;     /* wall seconds */
+    double enc_cpu, dec_cpu; /* CPU seconds (user + system, all threads) */
 } compress_peer;
 
 typedef struct {
     size_t in_bytes, out_bytes;
-    double enc_s, dec_s;
+    double enc_s, dec_s, enc_cpu, dec_cpu; /* as the peers' */
     compress_stats st;
     compress_peer peers[COMPRESS_BENCH_PEERS];
 } compress_bench_result;
