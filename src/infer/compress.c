@@ -130,8 +130,10 @@ static void progress(job *j, size_t bytes) {
 }
 
 /* The frequency table of one position (compress.h): freq (V) and the
- * total; *sum gets S (the softmax's denominator over e). */
-static uint64_t freq_table(const exact_model *x, const float *lg, int V, double *e, uint32_t *freq, double *sum) {
+ * total; *sum gets S (the softmax's denominator over e), *max the largest
+ * logit. */
+static uint64_t freq_table(const exact_model *x, const float *lg, int V, double *e, uint32_t *freq, double *sum,
+                           float *max) {
     float mx = lg[0];
     for (int i = 1; i < V; i++) mx = lg[i] > mx ? lg[i] : mx;
     for (int i = 0; i < V; i++) e[i] = (double)lg[i] - (double)mx;
@@ -145,6 +147,7 @@ static uint64_t freq_table(const exact_model *x, const float *lg, int V, double 
         total += freq[i];
     }
     *sum = s;
+    *max = mx;
     return total;
 }
 
@@ -177,12 +180,15 @@ static int encode_chunk(job *j, scratch *s, const int *ids, size_t n, size_t chu
         const float *lg = exact_forward(j->x, s->st, s->seq + j0, m - j0, j0, 1);
         if (!lg) return -1;
         for (size_t k = i; k < e; k++) {
+            const float *row = lg + (k - i) * (size_t)j->V;
             double sum;
-            const uint64_t total = freq_table(j->x, lg + (k - i) * (size_t)j->V, j->V, s->e, s->freq, &sum);
+            float mx;
+            const uint64_t total = freq_table(j->x, row, j->V, s->e, s->freq, &sum, &mx);
             uint64_t cum = 0;
             for (int t = 0; t < ids[k]; t++) cum += s->freq[t];
             rc_encode(enc, cum, s->freq[ids[k]], total);
-            *ideal -= log2(s->e[ids[k]] / sum);
+            /* -log2 p = (max - l) / ln 2 + log2 S, finite even where e underflows */
+            *ideal += ((double)mx - (double)row[ids[k]]) / M_LN2 + log2(sum);
         }
         i = e;
         b = e - (size_t)j->keep;
@@ -269,7 +275,8 @@ static int decode_chunk(job *j, scratch *s, const uint8_t *code, size_t code_len
             }
             if (!lg) goto done;
             double sum;
-            const uint64_t total = freq_table(j->x, lg, j->V, s->e, s->freq, &sum);
+            float mx;
+            const uint64_t total = freq_table(j->x, lg, j->V, s->e, s->freq, &sum, &mx);
             const uint64_t v = rc_decode_target(&dec, total);
             if (v == UINT64_MAX) goto corrupt;
             uint64_t cum = 0;
