@@ -2,14 +2,15 @@
 
     compress_ref.py models OUTDIR   test models (below)
     compress_ref.py inputs OUTDIR   the round-trip inputs: OUTDIR/NNN-name, over 100 files
-    compress_ref.py check MODEL ORIGINAL CODED IDS
-        reads CODED's header from the format's definition (src/infer/compress.h),
+    compress_ref.py check LIST
+        LIST has lines "MODEL ORIGINAL CODED IDS LABEL...". For each: reads
+        CODED's header from the format's definition (src/infer/compress.h),
         checks the model's SHA-256 (hashlib), the CRC-32 of ORIGINAL and of the
         header (zlib), then computes the ideal code length of ORIGINAL's tokens
         (IDS: `llmos tokenize --ids` output) with the float64 PyTorch forward of
         tests/py/ref_llama.py and the context windows compress.h defines, and
-        prints {"coded_bytes": ..., "ideal_bytes": ...} (coded: the chunk data,
-        without the header).
+        prints the coded bytes (the chunk data, without the header) beside the
+        ideal. Exits 1 when any is more than 0.1% + 4 bytes from its ideal.
 
 Models (gen_model.py's tokenizer: 256 GPT-2 byte tokens, 200 merges, and
 <|endoftext|> as BOS/EOS; context 128):
@@ -218,12 +219,17 @@ def read_header(buf):
     return h
 
 
+_models = {}
+
+
 def ideal_bits(model_path, ids, ctx, keep, primer):
     """Sum of -log2 p over ids, each predicted from the primer and the
     window of tokens before it that compress.h defines."""
     import torch
     from ref_llama import Llama
-    m = Llama(model_path)
+    if model_path not in _models:
+        _models[model_path] = Llama(model_path)
+    m = _models[model_path]
     P = 1 if primer >= 0 else 0
     W = ctx - P
     n, i, b, bits = len(ids), 0, 0, 0.0
@@ -240,7 +246,7 @@ def ideal_bits(model_path, ids, ctx, keep, primer):
     return bits
 
 
-def cmd_check(model_path, original, coded, ids_path):
+def check_one(model_path, original, coded, ids_path):
     buf = open(coded, 'rb').read()
     data = open(original, 'rb').read()
     h = read_header(buf)
@@ -251,9 +257,19 @@ def cmd_check(model_path, original, coded, ids_path):
     assert h['header_bytes'] + sum(s for s, _ in h['chunks']) == len(buf), 'sizes'
     ids = [int(x) for x in open(ids_path).read().split()]
     bits = ideal_bits(model_path, ids, h['ctx'], h['keep'], h['primer1'] - 1)
-    print(json.dumps({'coded_bytes': len(buf) - h['header_bytes'], 'ideal_bytes': bits / 8,
-                      'tokens': len(ids), 'ctx': h['ctx'], 'keep': h['keep']}))
-    return 0
+    return len(buf) - h['header_bytes'], bits / 8, len(ids)
+
+
+def cmd_check(listfile):
+    bad = 0
+    for line in open(listfile):
+        model_path, original, coded, ids_path, *label = line.split()
+        c, i, n = check_one(model_path, original, coded, ids_path)
+        ok = abs(c - i) <= 0.001 * i + 4
+        print('%s: %d tokens, coded %d bytes, ideal %.1f (%+.4f%%)%s' % (
+            ' '.join(label), n, c, i, 100 * (c - i) / max(i, 1e-9), '' if ok else '  FAIL: over 0.1% + 4 bytes'))
+        bad += not ok
+    return 1 if bad else 0
 
 
 def main(argv):
@@ -264,8 +280,8 @@ def main(argv):
         return cmd_models(argv[2])
     if argv[1] == 'inputs':
         return cmd_inputs(argv[2])
-    if argv[1] == 'check' and len(argv) == 6:
-        return cmd_check(*argv[2:6])
+    if argv[1] == 'check':
+        return cmd_check(argv[2])
     print(__doc__)
     return 2
 
