@@ -153,7 +153,8 @@ $L compress "$out/base.gguf" "$out/val.txt" "$out/val.llmz"
 t_c=$((SECONDS - t_c)) t_d=$SECONDS
 $L decompress "$out/base.gguf" "$out/val.llmz" "$out/val.back.txt"
 t_d=$((SECONDS - t_d))
-cmp "$out/val.txt" "$out/val.back.txt" && rm -f "$out/val.back.txt"
+cmp "$out/val.txt" "$out/val.back.txt"   # set -e: a round trip that changed a byte stops the job
+rm -f "$out/val.back.txt"
 llmz_bytes=$(stat -c %s "$out/val.llmz")
 corpus_bytes=$(cat "$out/corpus/train.jsonl" "$out/corpus/val.jsonl" | wc -c)
 model_bytes=$(stat -c %s "$out/base.gguf")
