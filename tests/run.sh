@@ -1,9 +1,13 @@
 #!/usr/bin/env bash
-# tests/run.sh - runs every test and ends with "N passed, N failed".
+# tests/run.sh - runs every test and ends with "N passed, N failed, N skipped".
 #
 # A test is either a C unit-test binary (tests/unit/test_*.c, built by make
-# into $UNIT_DIR) or a script tests/t_*.sh. Each exits 0 on success; its
-# output is shown only when it fails. `tests/run.sh PATTERN` runs the tests
+# into $UNIT_DIR) or a script tests/t_*.sh. Each exits 0 on success and 77
+# (automake's code) when it cannot run here, for a reason it prints last
+# (a CPU without the instructions a kernel path needs); anything else is a
+# failure. A failure shows the test's output; a skip shows its last line.
+# A test skips only for hardware this machine lacks: on a CPU that has the
+# feature, not running the path is a failure. `tests/run.sh PATTERN` runs the tests
 # whose names contain PATTERN. Environment: LLMOS (the binary under test),
 # UNIT_DIR, and TMPDIR-style scratch in $T (a fresh folder per test).
 set -u
@@ -15,7 +19,7 @@ export PY=/usr/bin/python3
 # The oracles run on the Node.js that tests/oracle/package.json pins (Debian 12's is too old).
 [ -x tests/oracle/node_modules/.bin/node ] && export PATH="$PWD/tests/oracle/node_modules/.bin:$PATH"
 pattern=${1:-}
-pass=0 fail=0 failed=()
+pass=0 fail=0 skip=0 failed=() skipped=()
 scratch=$(mktemp -d /tmp/llmos-tests.XXXXXX)
 trap 'rm -rf "$scratch"' EXIT
 
@@ -24,10 +28,17 @@ run_one() { # name command...
     [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && return
     export T="$scratch/$name"
     mkdir -p "$T"
-    local t0=$SECONDS out
-    if out=$("$@" 2>&1); then
+    local t0=$SECONDS out rc=0
+    out=$("$@" 2>&1) || rc=$?
+    if [ "$rc" -eq 0 ]; then
         pass=$((pass + 1))
         printf 'PASS %-40s %3ds\n' "$name" $((SECONDS - t0))
+    elif [ "$rc" -eq 77 ]; then
+        local why
+        why=$(printf '%s\n' "$out" | sed '/^$/d' | tail -n 1)
+        skip=$((skip + 1))
+        skipped+=("$name: $why")
+        printf 'SKIP %-40s %3ds  %s\n' "$name" $((SECONDS - t0)) "$why"
     else
         fail=$((fail + 1))
         failed+=("$name")
@@ -47,5 +58,6 @@ for t in tests/t_*.sh; do
 done
 
 [ ${#failed[@]} -gt 0 ] && echo "failed: ${failed[*]}"
-echo "$pass passed, $fail failed"
+for s in "${skipped[@]}"; do echo "skipped $s"; done
+echo "$pass passed, $fail failed, $skip skipped"
 [ "$fail" -eq 0 ]

@@ -14,6 +14,11 @@
  * see, so any difference is the kernels' float summation order, bounded
  * here by 1e-5 of the sum of |terms|. A single activation quantized one
  * step off shows up as about 1/cols of that sum, far above the bound.
+ *
+ * A path this CPU cannot run is named and skipped (exit 77, which
+ * tests/run.sh counts as a skip), but only when /proc/cpuinfo, read here
+ * independently of the kernels' own detection, lacks one of the features
+ * the path needs: a path refused on a CPU that has them is a failure.
  */
 #include "core/common.h"
 #include "core/kernels.h"
@@ -125,6 +130,42 @@ static void check(const char *path, tensor_type type, int64_t rows, int64_t cols
     free(bound);
 }
 
+/* 1 when /proc/cpuinfo's flags include every word of the space-separated
+ * list need (or when there is no /proc/cpuinfo to ask: refusing then fails). */
+static int cpu_has(const char *need) {
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return 1;
+    char line[8192], flags[8192] = "";
+    while (fgets(line, sizeof(line), f))
+        if (!strncmp(line, "flags", 5)) {
+            snprintf(flags, sizeof(flags), " %s", strchr(line, ':') ? strchr(line, ':') + 1 : "");
+            break;
+        }
+    fclose(f);
+    flags[strcspn(flags, "\n")] = ' ';
+    char word[64];
+    for (const char *p = need; sscanf(p, "%63s", word) == 1; p += strspn(p, " ") + strlen(word)) {
+        char pat[70];
+        snprintf(pat, sizeof(pat), " %s ", word);
+        if (!strstr(flags, pat)) return 0;
+    }
+    return 1;
+}
+
+/* the /proc/cpuinfo flags each kernel path needs */
+static const char *path_needs(const char *path) {
+    static const struct { const char *path, *flags; } needs[] = {
+        {"portable", ""},
+        {"avx2", "avx2 fma f16c"},
+        {"avx512", "avx2 fma f16c avx512f avx512bw avx512vl avx512dq"},
+        {"avx512vnni", "avx2 fma f16c avx512f avx512bw avx512vl avx512dq avx512_vnni"},
+        {"avx512bf16", "avx2 fma f16c avx512f avx512bw avx512vl avx512dq avx512_vnni avx512_bf16"},
+    };
+    for (size_t i = 0; i < ARRAY_LEN(needs); i++)
+        if (!strcmp(needs[i].path, path)) return needs[i].flags;
+    return NULL;
+}
+
 int main(void) {
     omp_set_num_threads(2); /* the row split between threads is part of what is tested */
     if (kernels_select("no-such-path") == 0) {
@@ -142,10 +183,23 @@ int main(void) {
     };
     static const tensor_type types[] = {TYPE_F32, TYPE_F16, TYPE_BF16, TYPE_Q8_0, TYPE_Q4_0};
     int paths = 0;
+    char skipped[256] = "";
     for (int p = 0; kernels_path_names[p]; p++) {
         const char *path = kernels_path_names[p];
+        const char *needs = path_needs(path);
+        if (!needs) {
+            fprintf(stderr, "FAIL path %s: this test does not know which CPU features it needs\n", path);
+            g_fail++;
+            continue;
+        }
         if (kernels_select(path) != 0) {
-            printf("skip %s: %s\n", path, err_msg());
+            if (cpu_has(needs)) {
+                fprintf(stderr, "FAIL path %s refused (%s) on a CPU with %s\n", path, err_msg(), needs);
+                g_fail++;
+            } else {
+                printf("skip %s: %s\n", path, err_msg());
+                snprintf(skipped + strlen(skipped), sizeof(skipped) - strlen(skipped), " %s", path);
+            }
             continue;
         }
         paths++;
@@ -173,5 +227,10 @@ int main(void) {
     }
     kernels_select(NULL);
     printf("%d paths, %d checks, %d failed; default path %s\n", paths, g_checks, g_fail, kernels_path());
-    return g_fail ? 1 : 0;
+    if (g_fail) return 1;
+    if (*skipped) {
+        printf("skip: paths this CPU cannot run:%s\n", skipped);
+        return 77;
+    }
+    return 0;
 }
