@@ -7,7 +7,8 @@
 #    loads them, and a fresh computation gives the same bytes;
 # 3. with a policy that differs from the reference (a few DPO steps with a
 #    large learning rate, then --ref base.gguf), the loss and every gradient
-#    of llmos's first batch equal PyTorch's DPO loss and autograd gradients;
+#    of llmos's first batch (5 pairs: --batch 5) equal PyTorch's DPO loss and
+#    autograd gradients at the test's own --beta 0.2;
 # 4. a run stopped after step 2 and resumed ends with the same bytes as an
 #    uninterrupted one (reference log-probs come from the cache);
 # 5. training raises held-out reward accuracy above 0.8 on a learnable
@@ -75,7 +76,8 @@ def seq_logps(cfg, P, seqs):
 gr = gguf_py.Reader('dump/grads.gguf')
 B, T, tokens, targets, c_loss = train_ref.dump_batch(gr)
 ref_c = np.array(gr.get('test.ref_logps')[1], dtype=np.float64)
-beta = float(gr.get('test.beta'))
+beta = 0.2  # the test's --beta: a DPO that ignored it (0.1 default) fails the loss
+assert B == 2 * 5, ('--batch 5 pairs', B)
 # prompt tokens are never targets: every row's targets are one contiguous answer run ending at EOT
 tokv = gguf_py.Reader('tok.gguf').get('tokenizer.ggml.tokens')[1]
 EOT, A = tokv.index('<|end_of_turn|>'), tokv.index('<|assistant|>')

@@ -23,7 +23,12 @@ sys.path.insert(0, os.path.join(os.environ['ROOT'], 'tests/py'))
 import gguf_py, train_ref
 gr = gguf_py.Reader('dump/grads.gguf')
 B, T, tokens, targets, c_loss = train_ref.dump_batch(gr)
-pos, neg = int(gr.get('test.pos')), int(gr.get('test.neg'))
+# the reward head: logit[<|user|>] - logit[<|assistant|>] (llmos's default for
+# a model without reward.token_pos/neg), from the vocabulary, not llmos's dump
+tokv = gguf_py.Reader('tok.gguf').get('tokenizer.ggml.tokens')[1]
+pos, neg = tokv.index('<|user|>'), tokv.index('<|assistant|>')
+assert (int(gr.get('test.pos')), int(gr.get('test.neg'))) == (pos, neg)
+assert B == 2 * 5, ('--batch 5 pairs', B)
 cfg, P = train_ref.load_params('dump/model.gguf', torch.float64)
 x = torch.tensor(tokens, dtype=torch.int64)
 r = []

@@ -38,6 +38,7 @@ def expected_targets(ids):
     return tg
 gr = gguf_py.Reader('dump/grads.gguf')
 B, T, tokens, targets, _ = train_ref.dump_batch(gr)
+assert B == 6, ('--batch 6', B)
 n_user_targets = 0
 for b in range(B):
     row = list(tokens[b])

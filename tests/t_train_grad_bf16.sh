@@ -18,6 +18,8 @@ import gguf_py, train_ref
 
 d, damage = sys.argv[1], len(sys.argv) > 2
 gr = gguf_py.Reader(os.path.join(d, 'grads.gguf'))
+bad = train_ref.check_expect(d, 'dim=48,layers=2,heads=6,kv_heads=2,ffn=80,ctx=100,batch=3,vocab=70,tied=0')
+assert not bad, bad
 B, T = int(gr.get('test.batch')), int(gr.get('test.ctx'))
 tok = torch.tensor(np.array(gr.get('test.tokens')[1], dtype=np.int64)).view(B, T)
 tgt = torch.tensor(np.array(gr.get('test.targets')[1], dtype=np.int64)).view(B, T)

@@ -1,10 +1,13 @@
 """train_ref.py - PyTorch references for llmos training (torch 1.13, written
 out by hand: no F.scaled_dot_product_attention, no nn.RMSNorm).
 
-  train_ref.py gradcheck DIR
+  train_ref.py gradcheck DIR [--expect dim=32,layers=2,...]
       DIR/model.gguf + DIR/grads.gguf from `llmos pretrain --grad-dump DIR`:
       recomputes the loss and every parameter's gradient in float64 (and in
-      float32) and compares them with llmos's.
+      float32) and compares them with llmos's. --expect names the shape the
+      test asked for on llmos's command line (dim, layers, heads, kv_heads,
+      ffn, vocab, ctx, batch, tied=0/1): the model and batch must have it,
+      so an option that never reached the code fails.
   train_ref.py adamw INIT.gguf BATCHES LOG.jsonl --steps N --batch B --ctx T
           --accum A --lr F --warmup N --schedule S --min-ratio F --wd F
           --beta1 F --beta2 F --eps F --clip F
@@ -162,6 +165,23 @@ def gradcheck(d):
     return ok
 
 
+def check_expect(d, spec):
+    """The model and batch of dump DIR d against the options the test passed
+    (spec 'dim=32,layers=2,...'); returns the mismatches as strings."""
+    r = gguf_py.Reader(os.path.join(d, 'model.gguf'))
+    gr = gguf_py.Reader(os.path.join(d, 'grads.gguf'))
+    cfg = load_config(r)
+    have = dict(dim=cfg['C'], layers=cfg['L'], heads=cfg['H'], kv_heads=cfg['KVH'], ffn=cfg['F'],
+                vocab=r.tensor_f64('token_embd.weight').shape[0], tied=int(cfg['tied']),
+                batch=int(gr.get('test.batch')), ctx=int(gr.get('test.ctx')))
+    bad = []
+    for kv in spec.split(','):
+        k, v = kv.split('=')
+        if have[k] != int(v):
+            bad.append('%s is %s, the test asked for %s' % (k, have[k], v))
+    return bad
+
+
 def dump_batch(gr):
     """The batch of a --grad-dump's grads.gguf (reader gr): rows B, length T,
     tokens and targets as (B, T) int arrays, and llmos's loss."""
@@ -250,9 +270,13 @@ def main():
                  ('--beta2', 0.95), ('--eps', 1e-8), ('--clip', 1.0)):
         ap.add_argument(k, type=float, default=d)
     ap.add_argument('--schedule', default='cosine')
+    ap.add_argument('--expect', default='')
     a = ap.parse_args()
     if a.mode == 'gradcheck':
-        ok = gradcheck(a.args[0])
+        bad = check_expect(a.args[0], a.expect) if a.expect else []
+        for b in bad:
+            print('FAIL: %s' % b)
+        ok = gradcheck(a.args[0]) and not bad
     elif a.mode == 'adamw':
         a.init, a.batches, a.log = a.args
         ok = adamw(a)
