@@ -58,7 +58,10 @@ static int by_logit_desc(const void *a, const void *b) {
     return x->id - y->id;
 }
 
-int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent) {
+/* Runs the chain on logits: leaves the kept candidates in s->cands, each
+ * with its weight exp((logit - max) / T), puts their sum in *sum and
+ * returns how many; 0 when the temperature asks for greedy decoding. */
+static int filter(sampler *s, float *logits, const int *recent, int n_recent, float *sum) {
     const sampler_params *p = &s->p;
     const int V = s->n_vocab;
     if (p->repeat_penalty != 1.0f) {
@@ -73,7 +76,7 @@ int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent) {
             logits[t] = logits[t] > 0 ? logits[t] / p->repeat_penalty : logits[t] * p->repeat_penalty;
         }
     }
-    if (p->temperature <= 0) return argmax(logits, V);
+    if (p->temperature <= 0) return 0;
 
     int n = V;
     if (p->top_k > 0 && p->top_k < V) {
@@ -108,9 +111,9 @@ int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent) {
     qsort(s->cands, n, sizeof(*s->cands), by_logit_desc);
 
     /* probabilities at temperature 1 for the top-p / min-p filters */
-    float max = s->cands[0].logit, sum = 0;
-    for (int i = 0; i < n; i++) sum += (s->cands[i].prob = expf(s->cands[i].logit - max));
-    for (int i = 0; i < n; i++) s->cands[i].prob /= sum;
+    float max = s->cands[0].logit, z = 0;
+    for (int i = 0; i < n; i++) z += (s->cands[i].prob = expf(s->cands[i].logit - max));
+    for (int i = 0; i < n; i++) s->cands[i].prob /= z;
     if (p->top_p < 1.0f) {
         float cum = 0;
         for (int i = 0; i < n; i++) {
@@ -124,13 +127,28 @@ int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent) {
         while (keep < n && s->cands[keep].prob >= floor) keep++;
         n = keep;
     }
-    sum = 0;
+    *sum = 0;
     for (int i = 0; i < n; i++)
-        sum += (s->cands[i].prob = expf((s->cands[i].logit - max) / p->temperature));
+        *sum += (s->cands[i].prob = expf((s->cands[i].logit - max) / p->temperature));
+    return n;
+}
+
+int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent) {
+    float sum;
+    int n = filter(s, logits, recent, n_recent, &sum);
+    if (!n) return argmax(logits, s->n_vocab);
     float r = rng_uniform(&s->rng) * sum, cum = 0;
     for (int i = 0; i < n; i++) {
         cum += s->cands[i].prob;
         if (r < cum) return s->cands[i].id;
     }
     return s->cands[n - 1].id;
+}
+
+void sampler_probs(sampler *s, float *logits, const int *recent, int n_recent, float *probs) {
+    float sum;
+    int n = filter(s, logits, recent, n_recent, &sum);
+    for (int i = 0; i < s->n_vocab; i++) probs[i] = 0;
+    if (!n) probs[argmax(logits, s->n_vocab)] = 1;
+    for (int i = 0; i < n; i++) probs[s->cands[i].id] = s->cands[i].prob / sum;
 }

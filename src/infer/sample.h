@@ -30,6 +30,11 @@ void sampler_free(sampler *s);
 /* Picks a token. logits is modified (penalties, temperature). recent are
  * the last n_recent tokens of the sequence (for the repetition penalty). */
 int sampler_sample(sampler *s, float *logits, const int *recent, int n_recent);
+/* The distribution sampler_sample draws from, for one vocabulary of
+ * logits: probs[n_vocab] gets each token's probability after the chain
+ * (0 for the tokens it removed; greedy: 1 on the argmax). Draws no random
+ * number; logits is modified as by sampler_sample. */
+void sampler_probs(sampler *s, float *logits, const int *recent, int n_recent, float *probs);
 /* Index of the largest value (first on ties). */
 int argmax(const float *x, int n);
 
