@@ -7,6 +7,13 @@ quantized file the only difference left to llmos is its activation rounding.
     ref_llama.py MODEL --tokens 1,2,3 --greedy N -> {"tokens": [...], "ids": [N ids]}
     --emulate: also round the way llama.cpp's CPU path does (see below)
 
+With act=True the forward rounds only what both CPU engines (llmos and
+llama.cpp) round before a matmul with a quantized weight: the activations,
+quantized to the weight type's activation blocks (ACT_BLOCKS: q8_0 blocks
+of 32 for q8_0 and q4_0) and dequantized, everything else in float64. The
+engines then differ from it only by float32 arithmetic. wscale multiplies
+every quantized weight (the tests measure what a 1% scale error does).
+
 With emulate=True the forward rounds what llama.cpp's CPU backend rounds, to
 measure how large that rounding's effect is on a given model (the tests use
 it to size their tolerances): the input of every matmul is rounded to the
@@ -35,13 +42,31 @@ import gguf_py as G  # noqa: E402
 
 torch.set_num_threads(1)
 
+# The activation blocks each quantized weight type's dot product takes (a
+# new quantized type is a row here).
+ACT_BLOCKS = {G.T_Q8_0: 'q8_0', G.T_Q4_0: 'q8_0'}
+
+
+def quantize_act(x, blocks):
+    """x rounded as the engines round a matmul input for weights whose dot
+    type is blocks, then dequantized (float64)."""
+    if blocks == 'q8_0':  # 32 values: d = amax / 127 (stored as f16), q = round(x / d)
+        b = x.reshape(-1, 32)
+        d = b.abs().amax(dim=1, keepdim=True) / 127
+        q = torch.round(b / torch.where(d == 0, torch.ones_like(d), d))
+        return (q * d.to(torch.float16).to(torch.float64)).reshape(x.shape)
+    raise ValueError('no activation rounding for %s' % blocks)
+
 
 class Llama:
-    def __init__(self, path, emulate=False, kv16=False):
+    def __init__(self, path, emulate=False, kv16=False, act=False, wscale=1.0):
         """emulate: round as llama.cpp's CPU path does (see round_act and
         kv_round); kv16: round only K and V to f16, as a KV cache of f16
-        that computes attention in float (llmos's default cache) does."""
+        that computes attention in float (llmos's default cache) does;
+        act: round only the inputs of quantized matmuls (see above);
+        wscale: multiply every quantized weight by it."""
         self.emulate = emulate
+        self.act = act
         self.kv16 = kv16
         self.wtype = {}
         r = G.Reader(path)
@@ -62,6 +87,8 @@ class Llama:
             if a is None:
                 return None
             t = torch.from_numpy(a)
+            if r.tensor(name)['type'] in ACT_BLOCKS:
+                t.mul_(wscale)
             self.wtype[t.data_ptr()] = r.tensor(name)['type']
             return t
         self.emb = w('token_embd.weight')                       # (V, C)
@@ -78,16 +105,15 @@ class Llama:
 
     def round_act(self, x, wtype):
         """x rounded to the dot type llama.cpp pairs with weights of wtype."""
+        if self.act:
+            return quantize_act(x, ACT_BLOCKS[wtype]) if wtype in ACT_BLOCKS else x
         if not self.emulate or wtype == G.T_F32:
             return x
         if wtype == G.T_F16:
             return x.to(torch.float16).to(torch.float64)
         if wtype == G.T_BF16:
             return x.to(torch.float32).to(torch.bfloat16).to(torch.float64)
-        b = x.reshape(-1, 32)                                  # q8_0 blocks
-        d = b.abs().amax(dim=1, keepdim=True) / 127
-        q = torch.round(b / torch.where(d == 0, torch.ones_like(d), d))
-        return (q * d.to(torch.float16).to(torch.float64)).reshape(x.shape)
+        return quantize_act(x, ACT_BLOCKS[wtype])
 
     def mm(self, x, w):
         """x @ w.T with x rounded for w's type when emulating."""

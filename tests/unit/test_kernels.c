@@ -7,6 +7,10 @@
  * counts that cross the prompt-processing token blocks.
  *
  * Quantized matrices are checked as they are and packed (matrix_pack).
+ * The reference reads every weight row with its own decoder (decode_row),
+ * written here from the formats' definitions, not with llmos's
+ * row_to_float: a dequantizer that scaled wrong would fail both.
+ * A new weight type is a row of types[] plus a case in decode_row.
  *
  * The reference quantizes the activations with the ggml reference quantizer
  * (row_from_float to q8_0) for quantized weights, and rounds them to bf16
@@ -38,28 +42,80 @@ static float frand(void) { /* uniform in [-1, 1) */
 
 static int g_fail = 0, g_checks = 0;
 
+/* IEEE half: sign, 5 exponent bits (bias 15), 10 fraction bits. */
+static double half(const unsigned char *p) {
+    unsigned h = p[0] | p[1] << 8, e = h >> 10 & 31, f = h & 1023;
+    double v = e == 0 ? ldexp(f, -24) : e == 31 ? (f ? NAN : INFINITY) : ldexp(1024 + f, (int)e - 25);
+    return h >> 15 ? -v : v;
+}
+
+/* One row of K weights of type t at p, decoded from the GGUF format's
+ * definition: f32 and f16 little-endian; bf16 the top half of an f32;
+ * q8_0 blocks of 32: an f16 scale d, then 32 int8 q, x = d q; q4_0 blocks
+ * of 32: an f16 scale d, then 16 bytes whose low nibbles are elements
+ * 0-15 and high nibbles 16-31, x = d (nibble - 8). Returns -1 for a type
+ * this test has no decoder for. */
+static int decode_row(tensor_type t, const unsigned char *p, double *x, int64_t K) {
+    switch (t) {
+    case TYPE_F32:
+        for (int64_t k = 0; k < K; k++) {
+            float f;
+            memcpy(&f, p + 4 * k, 4);
+            x[k] = f;
+        }
+        return 0;
+    case TYPE_F16:
+        for (int64_t k = 0; k < K; k++) x[k] = half(p + 2 * k);
+        return 0;
+    case TYPE_BF16:
+        for (int64_t k = 0; k < K; k++) {
+            uint32_t u = (uint32_t)(p[2 * k] | p[2 * k + 1] << 8) << 16;
+            float f;
+            memcpy(&f, &u, 4);
+            x[k] = f;
+        }
+        return 0;
+    case TYPE_Q8_0:
+        for (int64_t b = 0; b < K / 32; b++, p += 34)
+            for (int i = 0; i < 32; i++) x[b * 32 + i] = half(p) * (signed char)p[2 + i];
+        return 0;
+    case TYPE_Q4_0:
+        for (int64_t b = 0; b < K / 32; b++, p += 18)
+            for (int i = 0; i < 16; i++) {
+                x[b * 32 + i] = half(p) * ((p[2 + i] & 15) - 8);
+                x[b * 32 + 16 + i] = half(p) * ((p[2 + i] >> 4) - 8);
+            }
+        return 0;
+    default:
+        return -1;
+    }
+}
+
 /* Reference out[t][r] and its error bound. */
 static void reference(const matrix *w, const float *x, int n, int bf16_act, double *ref,
                       double *bound) {
     const int64_t K = w->cols;
     const size_t rb = type_row_bytes(w->type, K);
-    float *wf = malloc(K * sizeof(float)), *xf = malloc(K * sizeof(float));
+    double *wf = malloc(K * sizeof(double)), *xf = malloc(K * sizeof(double));
     int quant = w->type == TYPE_Q8_0 || w->type == TYPE_Q4_0;
     block_q8_0 *xq = quant ? malloc(K / QK * sizeof(block_q8_0)) : NULL;
     for (int t = 0; t < n; t++) {
         const float *xt = x + (int64_t)t * K;
         if (quant) {
             row_from_float(TYPE_Q8_0, xt, xq, K);
-            row_to_float(TYPE_Q8_0, xq, xf, K);
+            decode_row(TYPE_Q8_0, (const unsigned char *)xq, xf, K);
         } else {
             for (int64_t k = 0; k < K; k++) xf[k] = bf16_act ? bf16_to_fp32(fp32_to_bf16(xt[k])) : xt[k];
         }
         for (int64_t r = 0; r < w->rows; r++) {
-            row_to_float(w->type, (const char *)w->data + r * rb, wf, K);
+            if (decode_row(w->type, (const unsigned char *)w->data + r * rb, wf, K) < 0) {
+                fprintf(stderr, "FAIL: no decoder for type %s in this test\n", type_name(w->type));
+                exit(1);
+            }
             double s = 0, a = 0;
             for (int64_t k = 0; k < K; k++) {
-                s += (double)wf[k] * xf[k];
-                a += fabs((double)wf[k] * xf[k]);
+                s += wf[k] * xf[k];
+                a += fabs(wf[k] * xf[k]);
             }
             ref[t * w->rows + r] = s;
             bound[t * w->rows + r] = 1e-5 * a + 1e-30;
@@ -68,6 +124,36 @@ static void reference(const matrix *w, const float *x, int n, int bf16_act, doub
     free(wf);
     free(xf);
     free(xq);
+}
+
+/* llmos's dequantizer (row_to_float, which the model uses for embeddings
+ * and the kernels' tails) against decode_row, exactly, on rows of every
+ * type with scales far apart. */
+static void check_dequant(tensor_type type, int64_t cols) {
+    const size_t rb = type_row_bytes(type, cols);
+    float *src = malloc(cols * sizeof(float)), *ours = malloc(cols * sizeof(float));
+    double *want = malloc(cols * sizeof(double));
+    unsigned char *row = malloc(rb);
+    for (int rep = 0; rep < 4; rep++) {
+        float scale = rep == 0 ? 1.0f : rep == 1 ? 3e3f : rep == 2 ? 1e-4f : 0.37f;
+        for (int64_t k = 0; k < cols; k++) src[k] = frand() * scale;
+        row_from_float(type, src, row, cols);
+        row_to_float(type, row, ours, cols);
+        if (decode_row(type, row, want, cols) < 0) {
+            fprintf(stderr, "FAIL: no decoder for type %s in this test\n", type_name(type));
+            g_fail++;
+            break;
+        }
+        for (int64_t k = 0; k < cols; k++)
+            if ((double)ours[k] != want[k]) {
+                fprintf(stderr, "FAIL dequantize %s cols %lld: element %lld is %.9g, the format says %.9g\n",
+                        type_name(type), (long long)cols, (long long)k, ours[k], want[k]);
+                g_fail++;
+                break;
+            }
+        g_checks++;
+    }
+    free(src), free(ours), free(want), free(row);
 }
 
 static void check(const char *path, tensor_type type, int64_t rows, int64_t cols, int n, int ties,
@@ -182,6 +268,11 @@ int main(void) {
         {16, 1}, {17, 1}, {67, 1}, {33, 7}, {64, 13}, {32, 50}, {48, 4},
     };
     static const tensor_type types[] = {TYPE_F32, TYPE_F16, TYPE_BF16, TYPE_Q8_0, TYPE_Q4_0};
+    for (size_t ti = 0; ti < ARRAY_LEN(types); ti++) {
+        int quant = types[ti] == TYPE_Q8_0 || types[ti] == TYPE_Q4_0;
+        for (int64_t cols = quant ? 32 : 1; cols <= 320; cols += quant ? 96 : 53) check_dequant(types[ti], cols);
+    }
+    printf("dequantizers %s\n", g_fail ? "FAILED" : "ok");
     int paths = 0;
     char skipped[256] = "";
     for (int p = 0; kernels_path_names[p]; p++) {
