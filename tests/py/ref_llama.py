@@ -113,7 +113,7 @@ class Llama:
             return x.to(torch.float16).to(torch.float64)
         if wtype == G.T_BF16:
             return x.to(torch.float32).to(torch.bfloat16).to(torch.float64)
-        return quantize_act(x, ACT_BLOCKS[wtype])
+        return quantize_act(x, ACT_BLOCKS.get(wtype, 'q8_0'))
 
     def mm(self, x, w):
         """x @ w.T with x rounded for w's type when emulating."""
