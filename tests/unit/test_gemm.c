@@ -1,15 +1,19 @@
 /*
  * test_gemm.c - the packed GEMM (every micro-kernel path the CPU has)
  * against the naive double-accumulating loop, on awkward sizes and all
- * three operand layouts training uses, overwrite and accumulate.
+ * three operand layouts training uses, overwrite and accumulate. A path
+ * the CPU lacks is skipped by name (exit 77); one refused on a CPU whose
+ * /proc/cpuinfo has its features fails.
  */
 #include "core/gemm.h"
+#include "cpu_has.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <stdint.h>
+#include <sys/wait.h>
 
 static float frand(unsigned *s) {
     *s = *s * 1103515245u + 12345u;
@@ -63,6 +67,18 @@ int main(void) {
     int fails = 0;
     /* the path is chosen once per process: re-exec for the forced ones */
     const char *force = getenv("LLMOS_GEMM");
+    /* the path this run asked for, and the CPU features it needs */
+    const char *want = force ? force : cpu_has("avx512f") ? "avx512" : cpu_has("avx2 fma") ? "avx2" : "portable";
+    const char *needs = !strcmp(want, "avx512") ? "avx512f" : !strcmp(want, "avx2") ? "avx2 fma" : "";
+    if (strcmp(gemm_path(), want)) {
+        if (cpu_has(needs)) {
+            fprintf(stderr, "FAIL gemm path %s runs %s on a CPU with %s\n", want, gemm_path(), needs);
+            return 1;
+        }
+        printf("skip: gemm path %s (this CPU lacks %s)\n", want, needs);
+        return SKIP_EXIT;
+    }
+    int skipped = 0;
     for (size_t s = 0; s < sizeof(sizes) / sizeof(sizes[0]); s++)
         for (int mode = 0; mode < 3; mode++)
             for (int acc = 0; acc < 2; acc++)
@@ -75,15 +91,29 @@ int main(void) {
                     fails += check(sizes[s][0], sizes[s][1], sizes[s][2], mode, acc, &seed);
         gemm_set_bf16(0);
         g_bf16_check = 0;
+    } else if (cpu_has("avx512f avx512bw avx512_bf16")) {
+        fprintf(stderr, "FAIL the bf16 gemm is refused on a CPU with avx512_bf16\n");
+        fails++;
+    } else {
+        printf("skip %s bf16: this CPU lacks avx512_bf16\n", gemm_path());
+        skipped++;
     }
     if (!force) {
         for (int p = 1; p < 3; p++) {
             char cmd[4096];
             extern char *program_invocation_name;
             snprintf(cmd, sizeof(cmd), "LLMOS_GEMM=%s '%s'", paths[p], program_invocation_name);
-            if (system(cmd) != 0) fails++;
+            int rc = system(cmd);
+            if (rc != -1 && WIFEXITED(rc) && WEXITSTATUS(rc) == SKIP_EXIT) skipped++;
+            else if (rc != 0) fails++;
         }
     }
     if (fails) fprintf(stderr, "%d gemm checks failed\n", fails);
-    return fails != 0;
+    if (fails) return 1;
+    printf("gemm %s ok\n", gemm_path());
+    if (skipped) {
+        printf("skip: %d gemm paths or modes this CPU cannot run (named above)\n", skipped);
+        return SKIP_EXIT;
+    }
+    return 0;
 }

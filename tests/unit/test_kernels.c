@@ -27,6 +27,7 @@
 #include "core/common.h"
 #include "core/kernels.h"
 #include "core/types.h"
+#include "cpu_has.h"
 
 #include <math.h>
 #include <omp.h>
@@ -216,28 +217,6 @@ static void check(const char *path, tensor_type type, int64_t rows, int64_t cols
     free(bound);
 }
 
-/* 1 when /proc/cpuinfo's flags include every word of the space-separated
- * list need (or when there is no /proc/cpuinfo to ask: refusing then fails). */
-static int cpu_has(const char *need) {
-    FILE *f = fopen("/proc/cpuinfo", "r");
-    if (!f) return 1;
-    char line[8192], flags[8192] = "";
-    while (fgets(line, sizeof(line), f))
-        if (!strncmp(line, "flags", 5)) {
-            snprintf(flags, sizeof(flags), " %s", strchr(line, ':') ? strchr(line, ':') + 1 : "");
-            break;
-        }
-    fclose(f);
-    flags[strcspn(flags, "\n")] = ' ';
-    char word[64];
-    for (const char *p = need; sscanf(p, "%63s", word) == 1; p += strspn(p, " ") + strlen(word)) {
-        char pat[70];
-        snprintf(pat, sizeof(pat), " %s ", word);
-        if (!strstr(flags, pat)) return 0;
-    }
-    return 1;
-}
-
 /* the /proc/cpuinfo flags each kernel path needs */
 static const char *path_needs(const char *path) {
     static const struct { const char *path, *flags; } needs[] = {
@@ -321,7 +300,7 @@ int main(void) {
     if (g_fail) return 1;
     if (*skipped) {
         printf("skip: paths this CPU cannot run:%s\n", skipped);
-        return 77;
+        return SKIP_EXIT;
     }
     return 0;
 }
