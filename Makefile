@@ -1,5 +1,6 @@
 # llmos - one Makefile. `make` builds ./llmos, `make test` runs every test,
-# `make asan` runs them under AddressSanitizer + UBSan, `make bench` runs the
+# `make asan` runs them under AddressSanitizer + UBSan, `make mutants` plants
+# deliberate faults and shows which tests catch each, `make bench` runs the
 # benchmarks in bench/. Kernels are compiled for the baseline x86-64 ISA plus
 # per-function AVX2/AVX-512 paths picked at run time, so the binary runs on
 # any x86-64 machine.
@@ -28,7 +29,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test asan bench clean fuzz deps fresh-check
+.PHONY: all test asan bench clean fuzz deps fresh-check mutants
 all: llmos run $(UNIT_BIN)
 
 llmos: $(BUILD)/llmos
@@ -58,6 +59,11 @@ fresh-check:
 
 test: all
 	LLMOS=$(CURDIR)/llmos UNIT_DIR=$(CURDIR)/$(BUILD)/tests ./tests/run.sh
+
+# deliberate faults, one at a time, and the tests that catch each
+# (tests/mutants.py; every fault must be caught)
+mutants: all
+	/usr/bin/python3 tests/mutants.py --baseline
 
 asan:
 	$(MAKE) BUILD=build-asan CFLAGS="-O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined" \
