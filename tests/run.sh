@@ -25,7 +25,8 @@ trap 'rm -rf "$scratch"' EXIT
 
 run_one() { # name command...
     local name=$1; shift
-    [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]] && return
+    if [[ "$pattern" == =* ]]; then [ "$name" = "${pattern#=}" ] || return
+    elif [ -n "$pattern" ] && [[ "$name" != *"$pattern"* ]]; then return; fi
     export T="$scratch/$name"
     mkdir -p "$T"
     local t0=$SECONDS out rc=0
