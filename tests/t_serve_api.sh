@@ -72,6 +72,8 @@ err(C, {'messages': msgs, 'stream': 'yes'}, 400, 'stream')
 err(C, {'messages': msgs, 'stop': [1]}, 400, 'stop')
 err(C, {'messages': msgs, 'top_logprobs': 2}, 400, 'top_logprobs')
 err(C, {'messages': msgs, 'bogus_field': 1}, 400, 'bogus_field', 'unknown_parameter')
+err(C, {'messages': msgs, 'logit_bias': {'x': 1}}, 400, 'logit_bias')
+err(C, {'messages': msgs, 'logit_bias': {'5': 101}}, 400, 'logit_bias')
 err(C, {'messages': 'hi'}, 400, 'messages')
 err(C, {'messages': [{'role': 'wizard', 'content': 'x'}]}, 400, 'messages')
 err(C, {'messages': msgs, 'model': 'gpt-9'}, 404, 'model', 'model_not_found')
@@ -108,6 +110,16 @@ got, out = call('tokenize', {'content': 'x', 'add_special': 'yes'}); assert got 
 got, out = call('detokenize', {'tokens': ref['ids']})
 assert got == 200 and json.loads(out)['content'] == text, out
 got, out = call('detokenize', {'tokens': [-1]}); assert got == 400 and json.loads(out)['error']['param'] == 'tokens'
+
+# logit_bias: +100 makes token 65 every greedy choice, -100 bans it
+got, out = call(C, {'messages': msgs, 'temperature': 0, 'max_tokens': 5, 'logit_bias': {'65': 100}})
+forced = json.loads(out)['choices'][0]['message']['content']
+got, out = call('detokenize', {'tokens': [65] * 5})
+assert forced == json.loads(out)['content'], (forced, out)
+got, out = call(C, {'messages': msgs, 'temperature': 0, 'max_tokens': 8, 'logprobs': True,
+                    'logit_bias': {'65': -100}})
+piece = json.loads(call('detokenize', {'tokens': [65]})[1])['content']
+assert all(t['token'] != piece for t in json.loads(out)['choices'][0]['logprobs']['content'])
 
 # concurrent temperature-0 requests give what the same requests give one at a time
 qs = ['What does "%s" mean?' % w for w in ['zebra', 'happy', 'Paris', 'Madrid', 'capital', 'horse']]

@@ -114,6 +114,12 @@ static js_node *js_fail(js_node *n, const char *fmt, const char *a, const char *
     return NULL;
 }
 
+/* Frees n and returns NULL, keeping the error a nested build set. */
+static js_node *js_drop(js_node *n) {
+    js_free(n);
+    return NULL;
+}
+
 static int js_count(const cJSON *x, long *out) {
     if (!cJSON_IsNumber(x) || x->valuedouble < 0 || x->valuedouble > 1e9 || x->valuedouble != (long)x->valuedouble)
         return -1;
@@ -140,7 +146,7 @@ static js_node *js_build_typed(const cJSON *s, int kind, const char *where, int 
             snprintf(sub, sizeof sub, "%s%sproperties.%s", where, where[0] ? "." : "", p->string);
             n->names[n->n_props] = xstrdup(p->string);
             n->n_props++;
-            if (!(n->props[n->n_props - 1] = js_build(p, sub, depth + 1))) return js_fail(n, "%s%s", err_msg(), "");
+            if (!(n->props[n->n_props - 1] = js_build(p, sub, depth + 1))) return js_drop(n);
         }
         const cJSON *req = cJSON_GetObjectItemCaseSensitive(s, "required"), *r;
         if (req && !cJSON_IsArray(req)) return js_fail(n, "schema: 'required' must be an array%s at %s", "", where);
@@ -161,7 +167,7 @@ static js_node *js_build_typed(const cJSON *s, int kind, const char *where, int 
     if (kind == JS_ARRAY) {
         x = cJSON_GetObjectItemCaseSensitive(s, "items");
         snprintf(sub, sizeof sub, "%s%sitems", where, where[0] ? "." : "");
-        if (x && !(n->items = js_build(x, sub, depth + 1))) return js_fail(n, "%s%s", err_msg(), "");
+        if (x && !(n->items = js_build(x, sub, depth + 1))) return js_drop(n);
         if ((x = cJSON_GetObjectItemCaseSensitive(s, "minItems")) && js_count(x, &n->min_items))
             return js_fail(n, "schema: bad 'minItems'%s at %s", "", where);
         if ((x = cJSON_GetObjectItemCaseSensitive(s, "maxItems")) && js_count(x, &n->max_items))
@@ -215,7 +221,7 @@ static js_node *js_build(const cJSON *s, const char *where, int depth) {
         char sub[256];
         cJSON_ArrayForEach(b, any) {
             snprintf(sub, sizeof sub, "%s%sanyOf.%d", where, where[0] ? "." : "", n->n);
-            if (!(n->alts[n->n++] = js_build(b, sub, depth + 1))) return js_fail(n, "%s%s", err_msg(), "");
+            if (!(n->alts[n->n++] = js_build(b, sub, depth + 1))) return js_drop(n);
         }
         return n;
     }
@@ -236,7 +242,7 @@ static js_node *js_build(const cJSON *s, const char *where, int depth) {
     cJSON_ArrayForEach(b, t) {
         int kind = cJSON_IsString(b) ? js_type_kind(b->valuestring) : -1;
         if (kind < 0) return js_fail(n, "schema: unknown type in 'type'%s at %s", "", where);
-        if (!(n->alts[n->n++] = js_build_typed(s, kind, where, depth))) return js_fail(n, "%s%s", err_msg(), "");
+        if (!(n->alts[n->n++] = js_build_typed(s, kind, where, depth))) return js_drop(n);
     }
     return n;
 }

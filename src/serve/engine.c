@@ -53,6 +53,8 @@ static void seq_free(serve_seq *s) {
     free(s->prompt);
     for (int i = 0; i < s->n_stop; i++) free(s->stop[i]);
     json_constraint_free(s->jc);
+    free(s->bias_id);
+    free(s->bias);
     free(s->text);
     free(s->toks);
     free(s);
@@ -253,6 +255,8 @@ static void slot_sample(serve_engine *e, slot *sl) {
     serve_seq *s = sl->seq;
     const int V = e->m->cfg.vocab_size;
     memcpy(e->logits, sl->logits, sizeof(float) * V);
+    for (int i = 0; i < s->n_bias; i++) /* OpenAI: -100 bans, +100 all but forces */
+        e->logits[s->bias_id[i]] = s->bias[i] <= -100 ? -INFINITY : e->logits[s->bias_id[i]] + s->bias[i];
     if (s->jc && mask_constraint(e, s->jc, e->logits) < 0) {
         pthread_mutex_lock(&e->mu);
         snprintf(s->err, sizeof s->err, "the vocabulary has no token that continues valid JSON here");

@@ -58,6 +58,9 @@ typedef struct serve_seq {
     int n_stop;
     int top_logprobs;   /* -1: no logprobs; 0..20 */
     json_constraint *jc; /* owned; NULL: free text */
+    int n_bias;          /* logit_bias: added to the logits of bias_id before sampling */
+    int *bias_id;        /* (n_bias) owned */
+    float *bias;         /* (n_bias) owned; -100 bans a token, +100 forces it */
     /* out: under the engine's lock */
     char *text;
     size_t len, cap, ready;

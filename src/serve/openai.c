@@ -42,11 +42,11 @@ static const char *const g_chat_fields[] = {
     "model", "messages", "temperature", "top_p", "max_tokens", "max_completion_tokens", "stop", "seed", "n",
     "logprobs", "top_logprobs", "stream", "stream_options", "response_format", "tools", "tool_choice",
     "parallel_tool_calls", "user", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repeat_penalty",
-    "repeat_last_n", "store", "metadata", NULL};
+    "repeat_last_n", "store", "metadata", "logit_bias", NULL};
 static const char *const g_text_fields[] = {
     "model", "prompt", "temperature", "top_p", "max_tokens", "stop", "seed", "n", "logprobs", "stream",
     "stream_options", "user", "presence_penalty", "frequency_penalty", "top_k", "min_p", "repeat_penalty",
-    "repeat_last_n", "echo", "suffix", "best_of", NULL};
+    "repeat_last_n", "echo", "suffix", "best_of", "logit_bias", NULL};
 
 static void job_free(oai_job *j) {
     for (int i = 0; i < j->n; i++) serve_seq_release(j->s->e, j->seq[i]);
@@ -75,6 +75,29 @@ static int parse_stop(const cJSON *x, serve_seq *q, char *err) {
     cJSON_ArrayForEach(e, x) {
         if (!cJSON_IsString(e)) return snprintf(err, SRV_ERR, "'stop' must hold strings"), -1;
         if (e->valuestring[0]) q->stop[q->n_stop++] = xstrdup(e->valuestring);
+    }
+    return 0;
+}
+
+/* logit_bias: {"TOKEN_ID": BIAS from -100 to 100, ...}. */
+static int parse_bias(const cJSON *x, int n_vocab, serve_seq *q, char *err) {
+    if (!x || cJSON_IsNull(x)) return 0;
+    if (!cJSON_IsObject(x) || cJSON_GetArraySize(x) > 1024)
+        return snprintf(err, SRV_ERR, "'logit_bias' must be an object of up to 1024 {\"token id\": bias}"), -1;
+    int n = cJSON_GetArraySize(x);
+    q->bias_id = xmalloc(sizeof(int) * (size_t)(n + 1));
+    q->bias = xmalloc(sizeof(float) * (size_t)(n + 1));
+    const cJSON *e;
+    cJSON_ArrayForEach(e, x) {
+        char *end;
+        long id = strtol(e->string, &end, 10);
+        if (!e->string[0] || *end || id < 0 || id >= n_vocab)
+            return snprintf(err, SRV_ERR, "logit_bias: '%.40s' is not a token id from 0 to %d", e->string, n_vocab - 1),
+                   -1;
+        if (!cJSON_IsNumber(e) || !(e->valuedouble >= -100 && e->valuedouble <= 100))
+            return snprintf(err, SRV_ERR, "logit_bias: the bias of token %ld must be a number from -100 to 100", id), -1;
+        q->bias_id[q->n_bias] = (int)id;
+        q->bias[q->n_bias++] = (float)e->valuedouble;
     }
     return 0;
 }
@@ -543,6 +566,8 @@ enum MHD_Result srv_completions(srv *s, http_request *rq, int chat) {
         q->top_logprobs = (int)o.top_logprobs;
         param = "stop";
         if (parse_stop(cJSON_GetObjectItemCaseSensitive(body, "stop"), q, err)) goto bad;
+        param = "logit_bias";
+        if (parse_bias(cJSON_GetObjectItemCaseSensitive(body, "logit_bias"), s->m->cfg.vocab_size, q, err)) goto bad;
         if (jc_proto) q->jc = json ? json_constraint_new(schema) : srv_tools_constraint(&j->tools);
     }
     if (serve_engine_submit(s->e, j->seq, j->n)) {

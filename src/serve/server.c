@@ -177,7 +177,6 @@ static enum MHD_Result srv_models(srv *s, http_request *rq) {
     cJSON_AddNumberToObject(meta, "n_ctx", s->n_ctx);
     cJSON_AddNumberToObject(meta, "n_ctx_train", s->m->cfg.ctx_len);
     cJSON_AddNumberToObject(meta, "n_vocab", s->m->cfg.vocab_size);
-    cJSON_AddNumberToObject(meta, "n_params", (double)model_param_count(&s->m->cfg, NULL));
     cJSON_AddBoolToObject(meta, "chat_template", s->has_chat);
     cJSON_AddItemToArray(d, m);
     return http_reply_json(rq, 200, j);
