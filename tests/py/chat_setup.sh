@@ -60,38 +60,31 @@ make_chat_model() {
     "$PY" "$ROOT/tests/py/chat_model.py" "$T/tok.gguf" "$1" --ctx "$CTX" --template "$T/tmpl.txt"
 }
 
-# start_label_web NAME ARGS...: `llmos label --web --port 0 ARGS` in the
-# background (stdout NAME.txt, stderr NAME.err), killed when the test exits;
-# waits for its URL and sets pid and url. Fails if the server exits first.
-start_label_web() {
-    local name=$1; shift
-    "$LLMOS" label --web --port 0 "$@" > "$name.txt" 2> "$name.err" &
-    pid=$!
-    trap 'kill -KILL $pid 2>/dev/null || true' EXIT
-    for _ in $(seq 1 300); do
-        grep -q "serving http://" "$name.txt" && break
-        kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat "$name.txt" "$name.err"; exit 1; }
-        sleep 0.1
-    done
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt") || { echo "FAIL: no URL printed"; cat "$name.txt"; exit 1; }
-}
-
-# start_serve NAME ARGS...: `llmos serve --port 0 ARGS` in the background
-# (stdout NAME.txt, stderr NAME.err), killed when the test exits; waits until
-# the model is loaded and sets pid and url (pids collects every server started)
-start_serve() {
-    local name=$1; shift
-    "$LLMOS" serve --port 0 "$@" > "$name.txt" 2> "$name.err" &
+# start_server NAME READY ARGS...: `llmos ARGS` in the background (stdout
+# NAME.txt, stderr NAME.err), killed when the test exits; waits until stdout
+# has a line matching READY and sets pid and url (the loopback URL printed).
+# pids collects every server started. Fails if the server exits first.
+start_server() {
+    local name=$1 ready=$2; shift 2
+    "$LLMOS" "$@" > "$name.txt" 2> "$name.err" &
     pid=$!
     pids="${pids:-} $pid"
     trap 'for p in $pids; do kill -KILL $p 2>/dev/null || true; done' EXIT
     for _ in $(seq 1 600); do
-        grep -q "ready" "$name.txt" && break
+        grep -q "$ready" "$name.txt" && break
         kill -0 $pid 2>/dev/null || { echo "FAIL: the server exited"; cat "$name.txt" "$name.err"; exit 1; }
         sleep 0.1
     done
-    url=$(grep -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt" | head -1) || { echo "FAIL: no URL"; exit 1; }
+    url=$(grep -m1 -o 'http://127\.0\.0\.1:[0-9]*/' "$name.txt") || {
+        echo "FAIL: no URL printed"; cat "$name.txt"; exit 1; }
 }
+
+# start_label_web NAME ARGS...: `llmos label --web --port 0 ARGS`, started as above.
+start_label_web() { local name=$1; shift; start_server "$name" "serving http://" label --web --port 0 "$@"; }
+
+# start_serve NAME ARGS...: `llmos serve --port 0 ARGS`, started as above
+# once the model is loaded.
+start_serve() { local name=$1; shift; start_server "$name" "ready" serve --port 0 "$@"; }
 
 # make_reward_model THREADS: chat.gguf and pairs.jsonl as above, and rm.gguf,
 # a reward model trained on them for one epoch (its output in train.txt).
