@@ -15,7 +15,7 @@
 
 #include "../core/common.h"
 #include "../data/conv.h"
-#include "../infer/generate.h"
+#include "../infer/session.h"
 #include "../tokenizer/chat.h"
 
 #include <readline/history.h>
@@ -42,130 +42,28 @@ static const char *g_usage =
     "  llmos chat out/chat.gguf\n"
     "  llmos chat out/chat.gguf -p \"What does 'serendipity' mean?\" --temp 0\n";
 
-/* ---- the conversation --------------------------------------------------- */
+/* ---- the conversation (infer/session.h) --------------------------------- */
 
 typedef struct {
-    chat_msg *m; /* contents owned */
-    int n, cap;
-} history;
+    const session *s;
+    int meter, started;
+} stream_ctx;
 
-static void hist_add(history *h, chat_role r, const char *s) {
-    if (h->n == h->cap) h->m = xrealloc(h->m, (size_t)(h->cap = h->cap ? h->cap * 2 : 16) * sizeof *h->m);
-    h->m[h->n].role = r;
-    h->m[h->n].content = xstrdup(s);
-    h->n++;
-}
-
-static void hist_drop(history *h, int from, int count) {
-    for (int i = from; i < from + count; i++) free((char *)h->m[i].content);
-    memmove(h->m + from, h->m + from + count, (size_t)(h->n - from - count) * sizeof *h->m);
-    h->n -= count;
-}
-
-static void hist_free(history *h) {
-    hist_drop(h, 0, h->n);
-    free(h->m);
-    memset(h, 0, sizeof *h);
-}
-
-typedef struct {
-    const model *m;
-    model_state *st;
-    sampler *smp;
-    chat_format fmt;
-    int n_ctx, max_new, meter, stream;
-    int pos;        /* tokens in the KV cache */
-    int pending[2]; /* evaluated before the next turn: the last reply's end */
-    int n_pending;
-    int last;       /* the last sampled token */
-    history h;
-    char *reply;    /* the reply being generated */
-    size_t reply_len, reply_cap;
-    chat_tokens ct;
-} chat_session;
-
-static int on_token(int tok, void *p) {
-    chat_session *s = p;
-    s->last = tok;
-    if (tok_is_special(s->m->tok, tok)) return 0;
-    size_t len;
-    const char *piece = tok_decode(s->m->tok, tok, &len);
-    if (s->reply_len + len + 1 > s->reply_cap) {
-        s->reply_cap = (s->reply_len + len + 1) * 2;
-        s->reply = xrealloc(s->reply, s->reply_cap);
-    }
-    memcpy(s->reply + s->reply_len, piece, len);
-    s->reply_len += len;
-    s->reply[s->reply_len] = 0;
-    if (s->stream) {
+static int on_token(void *p, int tok, const char *piece, size_t len) {
+    (void)tok;
+    stream_ctx *c = p;
+    if (!c->started++ && c->meter && session_reply_get(c->s)->dropped)
+        fprintf(stderr, "[context full: older turns dropped]\n");
+    if (piece) {
         fwrite(piece, 1, len, stdout);
         fflush(stdout);
     }
     return 0;
 }
 
-/* Re-encodes the whole history (minus the oldest exchanges while it does
- * not fit with room for a reply) and evaluates it from position 0. */
-static int session_rebuild(chat_session *s, int *n_prompt_out) {
-    int room = MIN(s->max_new, s->n_ctx / 4);
-    for (;;) {
-        chat_encode(&s->fmt, s->h.m, s->h.n, 1, &s->ct);
-        if ((int)s->ct.n + room <= s->n_ctx) break;
-        int first = s->h.n && s->h.m[0].role == CHAT_SYSTEM ? 1 : 0;
-        if (s->h.n - first <= 1)
-            return err_set("the message is %zu tokens, too long for the context of %d", s->ct.n,
-                           s->n_ctx);
-        /* drop the oldest message and whatever follows it up to the next user turn */
-        int k = 1;
-        while (first + k < s->h.n - 1 && s->h.m[first + k].role != CHAT_USER) k++;
-        hist_drop(&s->h, first, k);
-    }
-    s->pos = 0;
-    s->n_pending = 0;
-    *n_prompt_out = (int)s->ct.n;
-    return 0;
-}
-
-/* Adds a user message, generates the reply (streamed when s->stream) and
- * keeps it in the history. The reply text is in s->reply. */
-static int session_ask(chat_session *s, const char *text, gen_stats *gs) {
-    hist_add(&s->h, CHAT_USER, text);
-    /* the new tokens: the end of the last reply, the user turn, the generation prompt */
-    chat_tokens_clear(&s->ct);
-    if (s->pos == 0 && s->n_pending == 0) {
-        chat_encode(&s->fmt, s->h.m, s->h.n, 1, &s->ct);
-    } else {
-        for (int i = 0; i < s->n_pending; i++) chat_tokens_push(&s->ct, s->pending[i], 0);
-        chat_encode_msg(&s->fmt, &s->ct, &s->h.m[s->h.n - 1]);
-        chat_encode_gen_prompt(&s->fmt, &s->ct);
-    }
-    int n_prompt = (int)s->ct.n;
-    if (s->pos + n_prompt + MIN(s->max_new, s->n_ctx / 4) > s->n_ctx) {
-        if (session_rebuild(s, &n_prompt)) {
-            hist_drop(&s->h, s->h.n - 1, 1);
-            return -1;
-        }
-        if (s->meter) fprintf(stderr, "[context full: older turns dropped]\n");
-    }
-    s->reply_len = 0;
-    if (s->reply) s->reply[0] = 0;
-    int max_new = MIN(s->max_new, s->n_ctx - s->pos - n_prompt);
-    s->n_pending = 0;
-    s->last = -1;
-    if (generate(s->m, s->st, s->smp, s->ct.ids, n_prompt, &s->pos, max_new, s->n_ctx, on_token, s,
-                 gs))
-        return -1;
-    hist_add(&s->h, CHAT_ASSISTANT, s->reply ? s->reply : "");
-    return 0;
-}
-
-/* After a reply: what to evaluate before the next user turn. The last
- * generated token is never in the cache yet (generate stops before
- * evaluating it); a reply cut short gets its end of turn added. */
-static void session_close_turn(chat_session *s, const gen_stats *gs) {
-    s->n_pending = 0;
-    if (!gs->stopped_at_eos && s->last >= 0) s->pending[s->n_pending++] = s->last;
-    s->pending[s->n_pending++] = s->fmt.eot;
+static int ask(session *s, const char *text, int meter) {
+    stream_ctx c = {s, meter, 0};
+    return session_ask(s, text, on_token, &c);
 }
 
 /* ---- --render ----------------------------------------------------------- */
@@ -267,27 +165,21 @@ int cmd_chat(int argc, char **argv) {
         model_free(m);
         return rc;
     }
-    chat_session s = {0};
-    s.m = m;
-    s.stream = 1;
-    s.meter = meter;
-    s.max_new = (int)n_new;
-    if (chat_format_init(&s.fmt, m->tok)) {
-        model_free(m);
-        return cli_error("%s: %s", path, err_msg());
-    }
     int tmpl = chat_template_check(m->file);
     if (tmpl == 0)
         fprintf(stderr, "llmos chat: note: %s holds another chat template; using llmos's\n", path);
-    s.n_ctx = ctx > 0 ? (int)MIN(ctx, m->cfg.ctx_len) : m->cfg.ctx_len;
-    s.st = model_state_new(m, s.n_ctx, MIN(s.n_ctx, 512));
-    s.smp = sampler_new(&sp, m->cfg.vocab_size);
-    if (system) hist_add(&s.h, CHAT_SYSTEM, system);
+    const int n_ctx = ctx > 0 ? (int)MIN(ctx, m->cfg.ctx_len) : m->cfg.ctx_len;
+    const session_opts so = {.n_ctx = n_ctx, .max_new = (int)n_new, .chat = 1, .sp = sp};
+    session *s = session_new(m, &so);
+    if (!s) {
+        model_free(m);
+        return cli_error("%s: %s", path, err_msg());
+    }
+    if (system) session_set_system(s, system);
 
     int rc = 0;
-    gen_stats gs;
     if (prompt) {
-        if (session_ask(&s, prompt, &gs)) rc = cli_error(NULL);
+        if (ask(s, prompt, meter)) rc = cli_error(NULL);
         else putchar('\n');
     } else {
         int tty = isatty(0) && isatty(1);
@@ -295,7 +187,7 @@ int cmd_chat(int argc, char **argv) {
         if (hp) read_history(hp);
         if (tty)
             printf("llmos chat: %s (context %d tokens). /help for commands, Ctrl-D to quit.\n",
-                   path, s.n_ctx);
+                   path, n_ctx);
         for (;;) {
             char *line = readline(tty ? "> " : "");
             if (!line) break;
@@ -311,24 +203,21 @@ int cmd_chat(int argc, char **argv) {
                 continue;
             }
             if (!strcmp(t, "/reset")) {
-                int keep = s.h.n && s.h.m[0].role == CHAT_SYSTEM;
-                hist_drop(&s.h, keep, s.h.n - keep);
-                s.pos = 0;
-                s.n_pending = 0;
+                session_reset(s);
                 printf("[conversation cleared]\n");
                 free(line);
                 continue;
             }
-            if (session_ask(&s, t, &gs)) {
+            if (ask(s, t, meter)) {
                 cli_error(NULL);
                 free(line);
                 continue;
             }
-            session_close_turn(&s, &gs);
             putchar('\n');
-            if (s.meter) {
-                double tps = gs.gen_seconds > 0 ? gs.n_generated / gs.gen_seconds : 0;
-                fprintf(stdout, "[ctx %d/%d | %.1f tok/s]\n", s.pos + s.n_pending, s.n_ctx, tps);
+            if (meter) {
+                const gen_stats *gs = &session_reply_get(s)->stats;
+                double tps = gs->gen_seconds > 0 ? gs->n_generated / gs->gen_seconds : 0;
+                fprintf(stdout, "[ctx %d/%d | %.1f tok/s]\n", session_used(s), n_ctx, tps);
             }
             fflush(stdout);
             free(line);
@@ -338,11 +227,7 @@ int cmd_chat(int argc, char **argv) {
             free(hp);
         }
     }
-    chat_tokens_free(&s.ct);
-    free(s.reply);
-    hist_free(&s.h);
-    sampler_free(s.smp);
-    model_state_free(s.st);
+    session_free(s);
     model_free(m);
     return rc;
 }

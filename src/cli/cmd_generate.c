@@ -10,6 +10,7 @@
 #include "../data/conv.h"
 #include "../infer/bestof.h"
 #include "../infer/generate.h"
+#include "../infer/session.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +39,13 @@ static const char *g_usage =
     "          llmos generate chat.gguf --best-of 8 --reward rm.gguf -p \"What is 12 + 30?\" -n 64\n";
 
 typedef struct {
-    const model *m;
     int print_ids, count;
 } out_ctx;
 
-static int on_token(int tok, void *p) {
+static int on_token(void *p, int tok, const char *piece, size_t len) {
     out_ctx *o = p;
     if (o->print_ids) printf(o->count++ ? ",%d" : "%d", tok);
-    else if (o->m->tok && !tok_is_special(o->m->tok, tok)) {
-        size_t len;
-        const char *s = tok_decode(o->m->tok, tok, &len);
-        fwrite(s, 1, len, stdout);
-    }
+    else if (piece) fwrite(piece, 1, len, stdout);
     fflush(stdout);
     return 0;
 }
@@ -159,13 +155,12 @@ int cmd_generate(int argc, char **argv) {
     if (!ctx) ctx = MIN(m->cfg.ctx_len, 4096);
     if (n_ids > ctx) { cli_error("generate: prompt has %d tokens, more than the context of %ld", n_ids, ctx); goto done; }
 
-    sampler *smp = sampler_new(&sp, m->cfg.vocab_size);
-    model_state *st = model_state_new(m, (int)ctx, MIN((int)ctx, 512));
+    const session_opts so = {.n_ctx = (int)ctx, .max_new = (int)n_new, .fill = 1, .sp = sp};
+    session *ses = session_new(m, &so);
     if (!print_ids && prompt) fputs(prompt, stdout);
-    out_ctx oc = {m, print_ids, 0};
-    gen_stats gs;
-    int pos = 0;
-    rc = generate(m, st, smp, ids, n_ids, &pos, (int)n_new, (int)ctx, on_token, &oc, &gs) ? 1 : 0;
+    out_ctx oc = {print_ids, 0};
+    rc = session_complete(ses, ids, n_ids, on_token, &oc) ? 1 : 0;
+    const gen_stats gs = session_reply_get(ses)->stats;
     fputc('\n', stdout);
     fflush(stdout);
     if (rc) cli_error(NULL);
@@ -174,8 +169,7 @@ int cmd_generate(int argc, char **argv) {
                 gs.n_prompt, gs.n_prompt / (gs.prompt_seconds > 0 ? gs.prompt_seconds : 1e-9),
                 gs.n_generated, gs.n_generated / (gs.gen_seconds > 0 ? gs.gen_seconds : 1e-9),
                 (int)threads, kernels_path());
-    model_state_free(st);
-    sampler_free(smp);
+    session_free(ses);
 done:
     free(ids);
     model_free(m);

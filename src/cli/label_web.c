@@ -45,6 +45,7 @@
 
 #include "../core/common.h"
 #include "../serve/http.h"
+#include "../tokenizer/unicode.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

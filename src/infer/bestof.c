@@ -4,8 +4,7 @@
 #include "bestof.h"
 
 #include "../core/common.h"
-#include "candidates.h"
-#include "generate.h"
+#include "../tokenizer/unicode.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -23,18 +22,16 @@ int best_of_open(best_of *b, const char *model_path, const char *rm_path, const 
         best_of_close(b);
         return err_set("%s: the file has no tokenizer", model_path);
     }
-    const int has_roles = chat_format_init(&b->f, b->m->tok) == 0;
+    chat_format f;
+    const int has_roles = chat_format_init(&f, b->m->tok) == 0;
     if (mode == 1 && !has_roles) {
         best_of_close(b);
         return err_prefix(model_path);
     }
     b->chat = mode == 1 || (mode < 0 && has_roles && chat_template_check(b->m->file) >= 0);
-    b->n_ctx = b->m->cfg.ctx_len;
-    b->max_new = max_new;
     b->n = n;
-    b->st = model_state_new(b->m, b->n_ctx, MIN(b->n_ctx, 512));
-    b->smp = sampler_new(sp, b->m->cfg.vocab_size);
-    if (reward_model_open(&b->rm, rm_path, MIN(n, BEST_OF_SCORE_ROWS)) < 0) {
+    const session_opts o = {.max_new = max_new, .chat = b->chat, .stop_at_special = b->chat, .sp = *sp};
+    if (!(b->s = session_new(b->m, &o)) || reward_model_open(&b->rm, rm_path, MIN(n, BEST_OF_SCORE_ROWS)) < 0) {
         best_of_close(b);
         return -1;
     }
@@ -43,9 +40,8 @@ int best_of_open(best_of *b, const char *model_path, const char *rm_path, const 
 
 void best_of_close(best_of *b) {
     if (b->rm.m) reward_model_close(&b->rm);
-    if (b->smp) sampler_free(b->smp);
-    if (b->st) model_state_free(b->st);
-    if (b->m) model_free(b->m);
+    session_free(b->s);
+    model_free(b->m);
     memset(b, 0, sizeof *b);
 }
 
@@ -59,29 +55,8 @@ void best_of_set_free(best_of_set *s) {
     memset(s, 0, sizeof *s);
 }
 
-/* One candidate as it is sampled: its ids and its text. */
-typedef struct {
-    const best_of *b;
-    char *text;
-    size_t len, cap;
-    int *ids, n_ids, cap_ids;
-} draft;
-
-static int on_token(int tok, void *p) {
-    draft *d = p;
-    if (d->n_ids == d->cap_ids) d->ids = xrealloc(d->ids, (size_t)(d->cap_ids = d->cap_ids ? 2 * d->cap_ids : 64) * sizeof(int));
-    d->ids[d->n_ids++] = tok;
-    if (tok_is_special(d->b->m->tok, tok)) return d->b->chat; /* chat: the turn is over */
-    size_t n;
-    const char *piece = tok_decode(d->b->m->tok, tok, &n);
-    if (d->len + n + 1 > d->cap) d->text = xrealloc(d->text, d->cap = (d->len + n + 1) * 2);
-    memcpy(d->text + d->len, piece, n);
-    d->len += n;
-    d->text[d->len] = 0;
-    return 0;
-}
-
-/* The loop shared by both modes: n samples after the prompt ids, what the
+/* The loop shared by both modes: n samples (chat: answers to m; text: the
+ * continuations of the prompt ids), what the
  * reward model reads for each, the rewards, the best. */
 static int run(best_of *b, const int *prompt, int n_prompt, const chat_msg *m, int n_msgs, const char *prefix,
                best_of_set *s) {
@@ -94,21 +69,15 @@ static int run(best_of *b, const int *prompt, int n_prompt, const chat_msg *m, i
     s->scored = xcalloc((size_t)n, sizeof *s->scored);
     s->n_scored = xcalloc((size_t)n, sizeof *s->n_scored);
     s->reward = xcalloc((size_t)n, sizeof *s->reward);
-    if (n_prompt + 1 > b->n_ctx)
-        return err_set("prompt of %d tokens does not fit the context of %d", n_prompt, b->n_ctx);
-    const int max_new = MIN(b->max_new, b->n_ctx - n_prompt);
     for (int k = 0; k < n; k++) {
-        draft d = {.b = b};
-        int pos = 0;
-        gen_stats gs;
-        if (generate(b->m, b->st, b->smp, prompt, n_prompt, &pos, max_new, b->n_ctx, on_token, &d, &gs)) {
-            free(d.text), free(d.ids);
-            return -1;
-        }
-        s->text[k] = utf8_sanitize(d.text ? d.text : "");
-        s->ids[k] = d.ids ? d.ids : xmalloc(sizeof(int));
-        s->n_ids[k] = d.n_ids;
-        free(d.text);
+        const int rc = b->chat ? session_answer(b->s, m, n_msgs, NULL, NULL)
+                               : session_complete(b->s, prompt, n_prompt, NULL, NULL);
+        if (rc) return -1;
+        const session_reply *r = session_reply_get(b->s);
+        s->text[k] = utf8_sanitize(r->text);
+        s->ids[k] = xmalloc(sizeof(int) * (size_t)(r->n_ids ? r->n_ids : 1));
+        memcpy(s->ids[k], r->ids, sizeof(int) * (size_t)r->n_ids);
+        s->n_ids[k] = r->n_ids;
         if (b->chat) {
             s->n_scored[k] = reward_model_encode_chat(&b->rm, m, n_msgs, s->text[k], &s->scored[k]);
         } else {
@@ -132,11 +101,7 @@ static int run(best_of *b, const int *prompt, int n_prompt, const chat_msg *m, i
 
 int best_of_chat(best_of *b, const chat_msg *m, int n_msgs, best_of_set *out) {
     LLMOS_ASSERT(b->chat);
-    chat_tokens ct = {0};
-    chat_encode(&b->f, m, n_msgs, 1, &ct);
-    const int rc = run(b, ct.ids, (int)ct.n, m, n_msgs, NULL, out);
-    chat_tokens_free(&ct);
-    return rc;
+    return run(b, NULL, 0, m, n_msgs, NULL, out);
 }
 
 int best_of_text(best_of *b, const char *prompt, best_of_set *out) {

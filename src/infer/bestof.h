@@ -25,8 +25,9 @@
  * The N candidates come one after another from one seeded sampler: the same
  * seed gives the same candidates.
  *
- * Ownership: best_of owns its model, state, sampler and reward model
- * (best_of_close). A best_of_set owns its arrays (best_of_set_free).
+ * Ownership: best_of owns its model, its session (infer/session.h) and its
+ * reward model (best_of_close). A best_of_set owns its arrays
+ * (best_of_set_free).
  */
 #ifndef LLMOS_BESTOF_H
 #define LLMOS_BESTOF_H
@@ -34,15 +35,13 @@
 #include "../model/model.h"
 #include "../tokenizer/chat.h"
 #include "../train/reward.h"
-#include "sample.h"
+#include "session.h"
 
 typedef struct {
     model *m;
-    model_state *st;
-    sampler *smp;
-    chat_format f; /* chat only */
-    int chat;      /* 1: chat, 0: text (see the top) */
-    int n_ctx, max_new, n;
+    session *s;
+    int chat; /* 1: chat, 0: text (see the top) */
+    int n;
     reward_model rm;
 } best_of;
 

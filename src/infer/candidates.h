@@ -6,8 +6,11 @@
  * budget), and invalid UTF-8 is replaced by U+FFFD so stores stay valid
  * JSON.
  *
- * Ownership: cand_gen owns the model, state and sampler (cand_gen_close);
- * cand_gen_sample returns a malloc'd string the caller frees.
+ * Ownership: cand_gen_open loads a model the cand_gen owns;
+ * cand_gen_open_model borrows one (the weights of a model being trained,
+ * or a model other sessions share), which must outlive it. Either way the
+ * cand_gen owns its session (cand_gen_close). cand_gen_sample returns a
+ * malloc'd string the caller frees.
  */
 #ifndef LLMOS_CANDIDATES_H
 #define LLMOS_CANDIDATES_H
@@ -16,19 +19,17 @@
 
 #include "../model/model.h"
 #include "../tokenizer/chat.h"
-#include "sample.h"
+#include "session.h"
 
 typedef struct {
-    model *m;
-    model_state *st;
-    sampler *smp;
-    sampler_params sp;
-    chat_format f;
-    int n_ctx, max_new;
+    model *owned; /* the model cand_gen_open loaded, or NULL */
+    session *s;
 } cand_gen;
 
 /* Loads the model; temperature 0 is greedy. 0, or -1 with err_set. */
 int cand_gen_open(cand_gen *g, const char *model_path, float temperature, uint64_t seed, int max_new);
+/* The same over a model already in memory (borrowed). */
+int cand_gen_open_model(cand_gen *g, const model *m, float temperature, uint64_t seed, int max_new);
 void cand_gen_close(cand_gen *g);
 /* Restarts the sampler's random numbers from seed (the same prompt and
  * seed give the same answers: several labelers see the same candidates). */
@@ -41,8 +42,5 @@ char *cand_gen_sample(cand_gen *g, const chat_msg *m, int n, int *ended);
 /* The same, also giving the sampled token ids (malloc'd, the closing
  * end-of-turn included when there is one) in *ids and their count. */
 char *cand_gen_sample_ids(cand_gen *g, const chat_msg *m, int n, int *ended, int **ids, int *n_ids);
-
-/* A copy of s with invalid UTF-8 sequences replaced by U+FFFD. */
-char *utf8_sanitize(const char *s);
 
 #endif

@@ -6,8 +6,8 @@
 
 #include "../core/common.h"
 #include "../model/model.h"
-#include "../tokenizer/chat.h"
-#include "generate.h"
+#include "../tokenizer/unicode.h"
+#include "session.h"
 
 #include <ctype.h>
 #include <stdlib.h>
@@ -87,59 +87,7 @@ int chat_eval_exact(const char *reply, const char *reference) {
     return eq;
 }
 
-/* A copy of s with every invalid UTF-8 sequence replaced by U+FFFD (a
- * model may stop in the middle of a character, or emit stray bytes). */
-static char *utf8_valid_copy(const char *s) {
-    size_t n = strlen(s);
-    char *o = xmalloc(3 * n + 1), *w = o;
-    const unsigned char *p = (const unsigned char *)s;
-    for (size_t i = 0; i < n;) {
-        unsigned c = p[i];
-        size_t len = c < 0x80 ? 1 : (c >> 5) == 6 ? 2 : (c >> 4) == 14 ? 3 : (c >> 3) == 30 ? 4 : 0;
-        int ok = len > 0 && i + len <= n;
-        for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xc0) == 0x80;
-        if (ok && len == 2) ok = c >= 0xc2;
-        if (ok && len == 3) ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
-        if (ok && len == 4) ok = c <= 0xf4 && !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90);
-        if (ok) {
-            memcpy(w, p + i, len);
-            w += len;
-            i += len;
-        } else {
-            memcpy(w, "\xef\xbf\xbd", 3);
-            w += 3;
-            i++;
-        }
-    }
-    *w = 0;
-    return o;
-}
-
 /* ---- one model ---------------------------------------------------------- */
-
-typedef struct {
-    const model *m;
-    int eot;
-    char *text;
-    size_t len, cap;
-    int ended; /* the reply was closed by the end-of-turn token */
-} reply_buf;
-
-static int on_token(int tok, void *p) {
-    reply_buf *r = p;
-    if (tok == r->eot) {
-        r->ended = 1;
-        return 1;
-    }
-    if (tok_is_special(r->m->tok, tok)) return 1; /* another role: the turn is over, not in form */
-    size_t n;
-    const char *piece = tok_decode(r->m->tok, tok, &n);
-    if (r->len + n + 1 > r->cap) r->text = xrealloc(r->text, r->cap = (r->len + n + 1) * 2);
-    memcpy(r->text + r->len, piece, n);
-    r->len += n;
-    r->text[r->len] = 0;
-    return 0;
-}
 
 void chat_eval_result_free(chat_eval_result *r) {
     for (size_t i = 0; i < r->n; i++) free(r->replies[i]);
@@ -156,27 +104,21 @@ int chat_eval_model(const char *model_path, const conv_list *l, const chat_eval_
         model_free(m);
         return err_set("%s: the file has no tokenizer", model_path);
     }
-    chat_format f;
-    if (chat_format_init(&f, m->tok)) {
+    session_opts so = {.max_new = o->max_new, .chat = 1, .stop_at_special = 1, .sp = sampler_defaults()};
+    so.n_ctx = o->n_ctx > 0 ? MIN(o->n_ctx, m->cfg.ctx_len) : m->cfg.ctx_len;
+    so.sp.temperature = 0;
+    so.sp.repeat_penalty = 1.0f;
+    so.sp.seed = 1;
+    session *ses = session_new(m, &so);
+    if (!ses) {
         model_free(m);
         return err_prefix(model_path);
     }
-    const int n_ctx = o->n_ctx > 0 ? MIN(o->n_ctx, m->cfg.ctx_len) : m->cfg.ctx_len;
-    model_state *st = model_state_new(m, n_ctx, MIN(n_ctx, 512));
-    sampler_params sp = sampler_defaults();
-    sp.temperature = 0;
-    sp.repeat_penalty = 1.0f;
-    sp.seed = 1;
-    sampler *smp = sampler_new(&sp, m->cfg.vocab_size);
     size_t cap = l->n;
     r->replies = xcalloc(cap, sizeof *r->replies);
     r->in_form = xcalloc(cap, sizeof *r->in_form);
     r->f1 = xcalloc(cap, sizeof *r->f1);
     r->conv_index = xcalloc(cap, sizeof *r->conv_index);
-    chat_tokens ct = {0};
-    reply_buf rb = {0};
-    rb.m = m;
-    rb.eot = f.eot;
     double t0 = time_now(), last = t0;
     int rc = 0;
     for (size_t i = 0; i < l->n && (!o->limit || r->n < (size_t)o->limit); i++) {
@@ -191,27 +133,22 @@ int chat_eval_model(const char *model_path, const conv_list *l, const chat_eval_
             }
         }
         if (q < 0 || a != q + 1) continue;
-        chat_encode(&f, c->msgs, q + 1, 1, &ct);
-        /* the reply budget is what the window leaves, at most --max-new */
-        const int budget = MIN(o->max_new, n_ctx - (int)ct.n);
-        if (budget < 1) continue;
-        rb.len = 0;
-        rb.ended = 0;
-        if (rb.text) rb.text[0] = 0;
-        int pos = 0;
-        gen_stats gs;
-        if (generate(m, st, smp, ct.ids, (int)ct.n, &pos, budget, n_ctx, on_token, &rb, &gs)) {
+        /* the reply budget is what the window leaves, at most max_new; a
+         * question that leaves none is skipped */
+        const int ans = session_answer(ses, c->msgs, q + 1, NULL, NULL);
+        if (ans > 0) continue;
+        if (ans < 0) {
             rc = -1;
             break;
         }
-        const char *reply = rb.text ? rb.text : "";
+        const session_reply *rep = session_reply_get(ses);
         size_t k = r->n++;
-        r->replies[k] = utf8_valid_copy(reply);
+        r->replies[k] = utf8_sanitize(rep->text);
         r->conv_index[k] = i;
         /* assistant form: something said, then the end of turn */
         const char *p = r->replies[k];
         while (*p && isspace((unsigned char)*p)) p++;
-        r->in_form[k] = rb.ended && *p;
+        r->in_form[k] = rep->ended && *p;
         r->n_form += (size_t)r->in_form[k];
         r->f1[k] = chat_eval_f1(r->replies[k], c->msgs[a].content);
         r->f1_sum += r->f1[k];
@@ -225,10 +162,7 @@ int chat_eval_model(const char *model_path, const conv_list *l, const chat_eval_
     }
     if (!o->quiet && isatty(2)) fprintf(stderr, "\r\033[K");
     r->seconds = time_now() - t0;
-    free(rb.text);
-    chat_tokens_free(&ct);
-    sampler_free(smp);
-    model_state_free(st);
+    session_free(ses);
     model_free(m);
     return rc;
 }

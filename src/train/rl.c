@@ -255,7 +255,7 @@ int rl_run(const rl_opts *o) {
     if (o->heldout && o->eval_n > 0) printf("heldout pass@1 %.4f pass@%d %.4f\n", p1, o->eval_k, pk);
     rc = 0;
 done:
-    if (cg.m) cand_gen_close(&cg);
+    if (cg.s) cand_gen_close(&cg);
     train_loop_release(&L);
     for (int r = 0; r < R; r++) free(ids[r]), free(prompt_ids[r]);
     free(ids), free(n_ids), free(reward), free(adv), free(prompt_len), free(prompt_ids);
