@@ -213,7 +213,7 @@ fail:
 
 void model_free(model *m) {
     if (!m) return;
-    if (m->tok) tok_free(m->tok);
+    if (m->tok && !m->view) tok_free(m->tok);
     gguf_close(m->file);
     for (int l = 0; m->layers && l < m->cfg.n_layers; l++) {
         layer_weights *w = &m->layers[l];

@@ -23,7 +23,9 @@
  *   blk.N.ffn_gate.weight (C, F)  blk.N.ffn_up.weight (C, F)  blk.N.ffn_down.weight (F, C)
  *
  * Ownership: model_load maps the file; weights point into the mapping and
- * stay valid until model_free. A model_state (KV cache and scratch) belongs
+ * stay valid until model_free. train_model_view (train_model.h) makes a
+ * model whose weights are a training model's fp32 parameters, read in
+ * place (no file, no copy); model_free releases only the view. A model_state (KV cache and scratch) belongs
  * to one sequence; make one per concurrent sequence.
  */
 #ifndef LLMOS_MODEL_H
@@ -73,6 +75,8 @@ typedef struct {
     float *norm_f32;        /* norms converted to f32 when stored otherwise */
     tensor_type kv_type;    /* KV cache of states made from now on: TYPE_F16 (the
                                default, as llama.cpp's) or TYPE_F32 */
+    int view;               /* 1: the weights and the tokenizer are borrowed
+                               (train_model_view); model_free leaves them */
 } model;
 
 /* Reads hyperparameters for architecture 'llama' from g. */

@@ -275,6 +275,30 @@ void train_model_to_gguf(const train_model *m, gguf_writer *w) {
     }
 }
 
+model *train_model_view(const train_model *m, const tokenizer *tok) {
+    const model_config *c = &m->cfg;
+    const int64_t C = c->dim, QD = (int64_t)c->n_heads * c->head_dim, KD = (int64_t)c->n_kv_heads * c->head_dim;
+    model *v = xcalloc(1, sizeof *v);
+    v->cfg = *c;
+    v->view = 1;
+    v->tok = (tokenizer *)tok;
+    v->kv_type = TYPE_F16;
+#define MAT(p, r, k) ((matrix){.type = TYPE_F32, .data = (p), .rows = (r), .cols = (k)})
+    v->tok_embd = MAT(m->tok_embd, c->vocab_size, C);
+    v->output = c->tied ? v->tok_embd : MAT(m->output, c->vocab_size, C);
+    v->out_norm = m->out_norm;
+    v->layers = xcalloc((size_t)c->n_layers, sizeof *v->layers);
+    for (int l = 0; l < c->n_layers; l++) {
+        const train_layer *t = &m->layers[l];
+        v->layers[l] = (layer_weights){
+            .attn_norm = t->attn_norm, .wq = MAT(t->wq, QD, C), .wk = MAT(t->wk, KD, C), .wv = MAT(t->wv, KD, C),
+            .wo = MAT(t->wo, C, QD), .ffn_norm = t->ffn_norm, .w_gate = MAT(t->w_gate, c->ffn_dim, C),
+            .w_up = MAT(t->w_up, c->ffn_dim, C), .w_down = MAT(t->w_down, C, c->ffn_dim)};
+    }
+#undef MAT
+    return v;
+}
+
 /* ------------------------------------------------------------------------ */
 /* layers: forward and backward pairs                                        */
 

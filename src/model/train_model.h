@@ -126,6 +126,13 @@ int train_model_config_from_gguf(const gguf_file *g, model_config *c);
  * must outlive the save) to w. */
 void train_model_to_gguf(const train_model *m, gguf_writer *w);
 
+/* A model (model.h) for generation whose weights are m's fp32 parameters,
+ * read in place: sampling sees every later optimizer step without a file in
+ * between, and gives the same tokens as the GGUF train_model_to_gguf writes
+ * (loaded with model_load). tok (may be NULL) is borrowed. m and tok must
+ * outlive the view; release it with model_free. */
+model *train_model_view(const train_model *m, const tokenizer *tok);
+
 /* Forward pass over tokens (B, T) (row b at positions 0..T-1). With
  * targets (B, T) it computes the fused softmax cross-entropy and returns
  * the mean loss over unmasked targets: a target < 0 or mask[i] == 0 (mask

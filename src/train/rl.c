@@ -73,10 +73,10 @@ static int load_ckpt(const char *path, train_model *m, adamw *opt, const rl_opts
 }
 
 /* pass@1 (greedy) and pass@k on the first n held-out prompts. */
-static int evaluate(const char *policy, const rl_opts *o, double *pass1, double *passk) {
+static int evaluate(const model *policy, const rl_opts *o, double *pass1, double *passk) {
     cand_gen gg, gs;
-    if (cand_gen_open(&gg, policy, 0, o->run.seed, o->max_new) < 0) return -1;
-    if (cand_gen_open(&gs, policy, (float)o->temp, o->run.seed ^ 0xe7a1, o->max_new) < 0) {
+    if (cand_gen_open_model(&gg, policy, 0, o->run.seed, o->max_new) < 0) return -1;
+    if (cand_gen_open_model(&gs, policy, (float)o->temp, o->run.seed ^ 0xe7a1, o->max_new) < 0) {
         cand_gen_close(&gg);
         return -1;
     }
@@ -112,10 +112,10 @@ static int evaluate(const char *policy, const rl_opts *o, double *pass1, double 
 int rl_run(const rl_opts *o) {
     const train_run_opts *ro = &o->run;
     int rc = -1;
-    char *policy_path = ckpt_path_beside(o->out_path, ".policy.gguf");
     gguf_file *g = NULL;
     tokenizer *tok = NULL;
     train_model *m = NULL;
+    model *policy = NULL; /* the policy being trained, read in place for sampling */
     adamw *opt = NULL;
     cand_gen cg = {0};
     const int P = o->prompts_per_step, G = o->group, R = P * G;
@@ -147,17 +147,17 @@ int rl_run(const rl_opts *o) {
     if (ro->resume && !ro->grad_dump && load_ckpt(L.ckpt_path, m, opt, o, &step0, &next_prompt) < 0) goto done;
     if (train_loop_start_at(&L, step0) < 0) goto done;
     if (step0 && !ro->quiet) fprintf(stderr, "llmos rl: resuming after step %lld\n", (long long)step0);
-    if (train_loop_save(&L, policy_path, 0, 0) < 0) goto done;
+    policy = train_model_view(m, tok);
+    if (cand_gen_open_model(&cg, policy, (float)o->temp, 0, o->max_new) < 0) goto done;
     double p1 = NAN, pk = NAN;
     if (!ro->grad_dump && o->heldout && o->eval_n > 0 && !step0) {
-        if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
+        if (evaluate(policy, o, &p1, &pk) < 0) goto done;
         fprintf(L.log, "{\"step\":0,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", p1, o->eval_k, pk);
         fflush(L.log);
         if (!ro->quiet) fprintf(stderr, "llmos rl: before training: pass@1 %.3f, pass@%d %.3f\n", p1, o->eval_k, pk);
     }
     for (int64_t step = step0 + 1; step <= L.total; step++) {
-        if (cand_gen_open(&cg, policy_path, (float)o->temp, ro->seed * 1000003u + (uint64_t)step, o->max_new) < 0)
-            goto done;
+        cand_gen_reseed(&cg, ro->seed * 1000003u + (uint64_t)step);
         /* sample the groups */
         double rsum = 0;
         for (int p = 0; p < P; p++) {
@@ -194,7 +194,6 @@ int rl_run(const rl_opts *o) {
             for (int k = 0; k < G; k++) adv[p * G + k] = reward[p * G + k] - mean;
             rsum += mean;
         }
-        cand_gen_close(&cg);
         /* rows: prompt + answer; targets on the answer's tokens */
         int Tb = 1, n_tok = 0;
         for (int r = 0; r < R; r++) Tb = MAX(Tb, prompt_len[r] + n_ids[r] - 1);
@@ -230,14 +229,13 @@ int rl_run(const rl_opts *o) {
         }
         double norm, lr;
         if (train_loop_update(&L, m, opt, step, loss, &norm, &lr) < 0) goto done;
-        if (train_loop_save(&L, policy_path, 0, 0) < 0) goto done;
         fprintf(L.log, "{\"step\":%lld,\"reward\":%.6g,\"loss\":%.9g,\"grad_norm\":%.6g,\"tokens\":%d}\n",
                 (long long)step, rsum / P, loss, norm, n_tok);
         /* held-out evaluation every eval_every steps and after the last */
         const int do_eval = o->heldout && o->eval_n > 0 &&
                             ((ro->eval_every > 0 && step % ro->eval_every == 0) || step == L.total);
         if (do_eval) {
-            if (evaluate(policy_path, o, &p1, &pk) < 0) goto done;
+            if (evaluate(policy, o, &p1, &pk) < 0) goto done;
             fprintf(L.log, "{\"step\":%lld,\"pass@1\":%.6g,\"pass@%d\":%.6g}\n", (long long)step, p1, o->eval_k, pk);
         }
         fflush(L.log);
@@ -256,6 +254,7 @@ int rl_run(const rl_opts *o) {
     rc = 0;
 done:
     if (cg.s) cand_gen_close(&cg);
+    model_free(policy);
     train_loop_release(&L);
     for (int r = 0; r < R; r++) free(ids[r]), free(prompt_ids[r]);
     free(ids), free(n_ids), free(reward), free(adv), free(prompt_len), free(prompt_ids);
@@ -265,7 +264,5 @@ done:
     train_model_free(m);
     tok_free(tok);
     gguf_close(g);
-    if (policy_path) unlink(policy_path);
-    free(policy_path);
     return rc;
 }

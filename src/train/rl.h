@@ -17,9 +17,9 @@
  * the training temperature; a prompt passes when any answer scores at least
  * pass_score), before training and every eval_every steps.
  *
- * Files beside OUT.gguf: OUT.log.jsonl (steps and evaluations),
- * OUT.policy.gguf (the current policy, rewritten each step for sampling)
- * and OUT.ckpt.gguf (the policy, the AdamW moments, the step and where the
+ * Answers are sampled from the policy's weights in place
+ * (train_model_view), no file in between. Files beside OUT.gguf:
+ * OUT.log.jsonl (steps and evaluations) and OUT.ckpt.gguf (the policy, the AdamW moments, the step and where the
  * prompt cycle stands; train/ckpt.h), which --resume continues from: every
  * step's random numbers come from (seed, step), so a run stopped and
  * resumed with the same data and options ends with the same bytes as one
