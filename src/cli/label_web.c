@@ -45,7 +45,6 @@
 
 #include "../core/common.h"
 #include "../serve/http.h"
-#include "../tokenizer/unicode.h"
 
 #include <cjson/cJSON.h>
 #include <math.h>

@@ -247,3 +247,27 @@ const char *fmt_duration(double s, char *buf, size_t n) {
     else snprintf(buf, n, "%ds", (int)s);
     return buf;
 }
+
+char *utf8_sanitize(const char *s) {
+    size_t n = strlen(s);
+    char *o = xmalloc(3 * n + 1), *w = o;
+    const unsigned char *p = (const unsigned char *)s;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t len = c < 0x80 ? 1 : c >= 0xc2 && c < 0xe0 ? 2 : (c >> 4) == 14 ? 3 : c >= 0xf0 && c <= 0xf4 ? 4 : 0;
+        int ok = len > 0 && i + len <= n;
+        for (size_t k = 1; ok && k < len; k++) ok = (p[i + k] & 0xc0) == 0x80;
+        if (ok && len == 3) /* no overlong forms, no surrogates */
+            ok = !(c == 0xe0 && p[i + 1] < 0xa0) && !(c == 0xed && p[i + 1] >= 0xa0);
+        if (ok && len == 4) ok = !(c == 0xf0 && p[i + 1] < 0x90) && !(c == 0xf4 && p[i + 1] >= 0x90);
+        if (ok) {
+            memcpy(w, p + i, len);
+            w += len, i += len;
+        } else {
+            memcpy(w, "\xef\xbf\xbd", 3);
+            w += 3, i++;
+        }
+    }
+    *w = 0;
+    return o;
+}

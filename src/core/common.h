@@ -53,6 +53,10 @@ void *xcalloc_aligned(size_t n);
 void xfree_aligned(void *p);
 char *xstrdup(const char *s);
 char *xstrndup(const char *s, size_t n);
+/* A malloc'd copy of s with every invalid UTF-8 sequence (overlong forms,
+ * surrogates, values past U+10FFFF, a cut sequence, a stray byte) replaced
+ * by U+FFFD, so that a model's text can go into JSON. */
+char *utf8_sanitize(const char *s);
 
 /* Seconds since an arbitrary point, monotonic. */
 double time_now(void);

@@ -4,7 +4,6 @@
 #include "bestof.h"
 
 #include "../core/common.h"
-#include "../tokenizer/unicode.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -6,7 +6,6 @@
 
 #include "../core/common.h"
 #include "../model/model.h"
-#include "../tokenizer/unicode.h"
 #include "session.h"
 
 #include <ctype.h>

@@ -40,9 +40,4 @@ uint32_t uni_decode(const unsigned char *s, size_t n, size_t *len);
 /* Writes cp (< 0x110000) as UTF-8 into out (4 bytes room); returns the length. */
 int uni_encode(uint32_t cp, char *out);
 
-/* A malloc'd copy of s with every invalid UTF-8 sequence (overlong forms,
- * surrogates, values past U+10FFFF, a cut sequence, a stray byte) replaced
- * by U+FFFD, so that a model's text can go into JSON. */
-char *utf8_sanitize(const char *s);
-
 #endif
