@@ -124,11 +124,23 @@ static void build_bytes(tokenizer *t) {
             cap = n + 1;
             buf = xrealloc(buf, cap);
         }
+        /* as llama.cpp's token_to_piece (special tokens shown): control,
+         * unknown and user-defined tokens are their text, unused and
+         * undefined ones nothing, normal and byte tokens the bytes they
+         * stand for */
         if (is_special_type(type)) {
             set_bytes(t, id, s, n);
             continue;
         }
-        if (t->kind == TOK_GPT2) {
+        if (type == TOKT_UNUSED || type == TOKT_UNDEFINED) {
+            set_bytes(t, id, "", 0);
+            continue;
+        }
+        unsigned v;
+        char tail;
+        if (type == TOKT_BYTE && n == 6 && sscanf(s, "<0x%2X%c", &v, &tail) == 2 && tail == '>') {
+            buf[o++] = (char)v; /* SentencePiece's byte fallback, also in BPE vocabularies (Gemma) */
+        } else if (t->kind == TOK_GPT2) {
             for (size_t i = 0; i < n;) {
                 size_t l;
                 uint32_t cp = uni_decode((const unsigned char *)s + i, n - i, &l);
@@ -141,17 +153,11 @@ static void build_bytes(tokenizer *t) {
                 i += l;
             }
         } else {
-            unsigned v;
-            char tail;
-            if (type == TOKT_BYTE && n == 6 && sscanf(s, "<0x%2X%c", &v, &tail) == 2 && tail == '>') {
-                buf[o++] = (char)v;
-            } else {
-                for (size_t i = 0; i < n;) {
-                    if (i + 3 <= n && !memcmp(s + i, "\xE2\x96\x81", 3)) {
-                        buf[o++] = ' ';
-                        i += 3;
-                    } else buf[o++] = s[i++];
-                }
+            for (size_t i = 0; i < n;) {
+                if (i + 3 <= n && !memcmp(s + i, "\xE2\x96\x81", 3)) {
+                    buf[o++] = ' ';
+                    i += 3;
+                } else buf[o++] = s[i++];
             }
         }
         set_bytes(t, id, buf, o);
@@ -370,7 +376,15 @@ tokenizer *tok_from_gguf(const gguf_file *g) {
             err_set("tokenizer.ggml.token_type is not %d integers", n);
             goto fail;
         }
-        for (int i = 0; i < n; i++) t->type[i] = (int32_t)gguf_arr_i(kv, (uint64_t)i);
+        for (int i = 0; i < n; i++) {
+            int64_t ty = gguf_arr_i(kv, (uint64_t)i);
+            if (ty < TOKT_UNDEFINED || ty > TOKT_BYTE) {
+                err_set("tokenizer.ggml.token_type of token %d is %lld (valid: 0 undefined, 1 normal, "
+                        "2 unknown, 3 control, 4 user-defined, 5 unused, 6 byte)", i, (long long)ty);
+                goto fail;
+            }
+            t->type[i] = (int32_t)ty;
+        }
     }
     if ((kv = gguf_find(g, "tokenizer.ggml.scores"))) {
         if (kv->type != GGUF_ARRAY || kv->arr_type == GGUF_STRING || kv->arr_type == GGUF_ARRAY || kv->n != (uint64_t)n) {

@@ -57,10 +57,16 @@ int tok_is_special(const tokenizer *t, int id);
 size_t tok_encode(const tokenizer *t, const char *text, size_t len, int add_bos,
                   int parse_special, int **ids);
 
-/* The bytes that token id stands for when decoding (GPT-2's byte map and
- * SentencePiece's U+2581 and <0xNN> undone). Special tokens decode to their
- * text. Returns a pointer owned by the tokenizer and the length in *len;
- * concatenating pieces gives back the encoded bytes exactly. */
+/* The bytes that token id stands for when decoding, by its token_type as
+ * llama.cpp's token_to_piece gives them with special tokens shown: normal
+ * and byte tokens decode to their bytes (GPT-2's byte map and
+ * SentencePiece's U+2581 and <0xNN> undone), control, unknown and
+ * user-defined tokens to their text, unused and undefined tokens to
+ * nothing. Returns a pointer owned by the tokenizer and the length in *len.
+ * Concatenating pieces gives back the encoded bytes exactly when every id
+ * is a normal or byte token (the encoder, like llama.cpp's, uses a token
+ * by its text whatever its type, so a vocabulary that marks a byte token
+ * "control" does not round-trip, in llama.cpp either). */
 const char *tok_decode(const tokenizer *t, int id, size_t *len);
 /* The token's text as stored in the vocabulary. */
 const char *tok_text(const tokenizer *t, int id);

@@ -1,7 +1,8 @@
 """seeds.py - writes a seed corpus for the GGUF fuzzer: small files (under
 4 KB) that together use every metadata value type, arrays of each element
 type, every tensor type, 1 to 4 dimensions, a custom alignment, version 2,
-and a tiny llama model with a tokenizer.
+and a tiny llama model with a tokenizer (and variants of it that fuzz_model
+once found faults with: regress-*.gguf).
 
     seeds.py OUTDIR
 """
@@ -80,6 +81,17 @@ def main(outdir):
     G.write(os.path.join(outdir, 'v2.gguf'), all_kv()[:4], tensors(rng)[:1], version=2)
     kv, ts = tiny_llama(rng)
     G.write(os.path.join(outdir, 'llama.gguf'), kv, ts)
+    # regression seeds from fuzz_model's findings (issue 14): a byte token
+    # of type control ("\u00c3", so that "caf\u00e9" decoded as "caf\u00c3\u00a9"),
+    # one of type unknown ("\u0120", the space), and a type out of range
+    bc = gen_model.byte_chars()
+    for name, changes in (('regress-type3-byte', {0xC3: 3}), ('regress-type2-space', {0x20: 2}),
+                          ('regress-type-range', {0x41: 1195835393})):
+        types = [1] * (len(bc) + 3) + [3]
+        for b, ty in changes.items():
+            types[b] = ty
+        kv2 = [(k, t, (G.I32, types) if k == 'tokenizer.ggml.token_type' else v) for k, t, v in kv]
+        G.write(os.path.join(outdir, name + '.gguf'), kv2, ts)
 
 
 if __name__ == '__main__':

@@ -9,6 +9,10 @@
 //   node tests/js/tok_oracle.mjs llamacpp MODEL [--special]
 //                                                    llama.cpp through node-llama-cpp, the
 //                                                    model loaded vocabulary-only
+//   node tests/js/tok_oracle.mjs llamacpp MODEL --pieces
+//                                                    input: JSON arrays of ids; output: their
+//                                                    text, one JSON string per line (special
+//                                                    tokens shown)
 //   node tests/js/tok_oracle.mjs bench FILE [SECONDS] encoding speed of js-tiktoken and
 //                                                    tiktoken WASM on the text of FILE (best
 //                                                    run; wall clock and per CPU second):
@@ -67,7 +71,11 @@ if (cmd === "tiktoken" || cmd === "tiktoken-wasm") {
         process.exit(1);
     }
     const special = rest.includes("--special");
-    writeIds((await readCases()).map((s) => model.tokenize(s, special)));
+    if (rest.includes("--pieces")) {
+        // each input line is an array of ids: their text, special tokens shown
+        const out = (await readCases()).map((ids) => JSON.stringify(model.detokenize(ids, true)));
+        fs.writeSync(1, out.join("\n") + "\n");
+    } else writeIds((await readCases()).map((s) => model.tokenize(s, special)));
     await model.dispose();
     await llama.dispose();
 } else if (cmd === "bench") {
