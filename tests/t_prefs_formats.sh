@@ -8,7 +8,7 @@
 #    the conversion done here in Python (HH transcripts built and split by
 #    hand, K ranked answers expanded to pairs).
 # 3. a torn last line in the store is skipped with a warning, and the next
-#    append starts on a new line.
+#    append cuts it off (prefs.h).
 set -eu
 cd "$T"
 "$PY" - <<'PY'
@@ -99,14 +99,15 @@ printf '{"chosen": "\\n\\nHuman: a\\n\\nAssistant: b", "rejected": "\\n\\nHuman:
 if "$LLMOS" prefs import --format hh --store sb.jsonl bad.jsonl 2> err.txt; then exit 1; fi
 grep -q "bad.jsonl:1: chosen and rejected must share" err.txt
 [ ! -e sb.jsonl ]
-# torn last line: skipped with a warning; the next append starts a new line
+# torn last line: skipped with a warning; the next append cuts it off
 cp s_pairs.jsonl torn.jsonl
 head -c 100 s_pairs.jsonl | tr -d '\n' >> torn.jsonl
 "$LLMOS" prefs export --format pairs torn.jsonl > torn_out.jsonl 2> warn.txt
-grep -q "incomplete last line" warn.txt
+grep -q "torn last line" warn.txt
 cmp pairs.jsonl torn_out.jsonl
-"$LLMOS" prefs import --format pairs --store torn.jsonl pairs.jsonl 2>/dev/null
-"$LLMOS" prefs export --format pairs torn.jsonl > torn_out2.jsonl 2> warn2.txt
-grep -q "not a judgement" warn2.txt
+"$LLMOS" prefs import --format pairs --store torn.jsonl pairs.jsonl 2> warn2.txt
+grep -q "cutting off a torn last line" warn2.txt
+"$LLMOS" prefs export --format pairs torn.jsonl > torn_out2.jsonl 2> warn3.txt
+[ ! -s warn3.txt ]
 cat pairs.jsonl pairs.jsonl | cmp - torn_out2.jsonl
 echo ok

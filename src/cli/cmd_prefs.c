@@ -63,38 +63,23 @@ static int prefs_import(int argc, char **argv) {
     }
     char now[24];
     pref_time_now(now);
-    for (int k = 0; k < n_in; k++) {
-        size_t len, line = 0, n_rec = 0;
+    /* every input is converted first, then appended at once: all or nothing */
+    conv_buf out = {0};
+    size_t n_rec[64] = {0};
+    int rc = 0;
+    for (int k = 0; k < n_in && rc == 0; k++) {
+        size_t len;
         char *data = file_read_all(ins[k], &len);
-        if (!data) return cli_error(NULL);
-        conv_buf out = {0};
-        int rc = 0;
-        for (char *s = data; s < data + len;) {
-            char *nl = memchr(s, '\n', (size_t)(data + len - s));
-            size_t n = nl ? (size_t)(nl - s) : (size_t)(data + len - s);
-            line++;
-            if (n > 0) {
-                pref_rec r;
-                if (pref_import_line((pref_format)fmt, s, n, &r) < 0) {
-                    rc = cli_error("%s:%zu: %s", ins[k], line, err_msg());
-                    break;
-                }
-                if (fmt != PREF_FMT_STORE) { /* a store line keeps its labeler and time */
-                    r.labeler = xstrdup(labeler), r.time = xstrdup(now), r.model = xstrdup(model);
-                }
-                pref_rec_to_json(&r, &out);
-                pref_rec_free(&r);
-                n_rec++;
-            }
-            s += n + 1;
-        }
+        if (!data) rc = cli_error(NULL);
+        else if (pref_import_file((pref_format)fmt, ins[k], data, len, labeler, now, model, &out, &n_rec[k]) < 0)
+            rc = cli_error(NULL);
         free(data);
-        if (rc == 0 && out.n && pref_store_append_lines(store, out.s, out.n) < 0) rc = cli_error(NULL);
-        conv_buf_free(&out);
-        if (rc) return rc;
-        fprintf(stderr, "llmos prefs import: %s: %zu judgements appended to %s\n", ins[k], n_rec, store);
     }
-    return 0;
+    if (rc == 0 && out.n && pref_store_append_lines(store, out.s, out.n) < 0) rc = cli_error(NULL);
+    conv_buf_free(&out);
+    for (int k = 0; k < n_in && rc == 0; k++)
+        fprintf(stderr, "llmos prefs import: %s: %zu judgements appended to %s\n", ins[k], n_rec[k], store);
+    return rc;
 }
 
 /* ------------------------------------------------------------------------ */

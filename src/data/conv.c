@@ -99,6 +99,33 @@ out:
     return rc;
 }
 
+int jsonl_blank(const char *s, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') return 0;
+    return 1;
+}
+
+int jsonl_complete(const char *s, size_t n) {
+    cJSON *j = cJSON_ParseWithLength(s, n);
+    cJSON_Delete(j);
+    return j != NULL;
+}
+
+int jsonl_torn(const char *path, size_t line, const char *s, size_t n, int has_nl) {
+    if (has_nl || jsonl_complete(s, n)) return 0;
+    fprintf(stderr, "llmos: warning: %s:%zu: ignoring a torn last line (%zu bytes, no newline; a "
+                    "writer was interrupted)\n", path, line, n);
+    return 1;
+}
+
+int jsonl_error(const char *path, size_t line, const char *what) {
+    char *why = xstrdup(err_msg());
+    if (what) err_set("%s:%zu: %s: %s", path, line, what, why);
+    else err_set("%s:%zu: %s", path, line, why);
+    free(why);
+    return -1;
+}
+
 int conv_list_read(conv_list *l, const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return err_set("cannot open '%s': %s", path, strerror(errno));
@@ -111,6 +138,7 @@ int conv_list_read(conv_list *l, const char *path) {
     while ((len = getline(&line, &cap, f)) >= 0) {
         lineno++;
         size_t n = (size_t)len;
+        int has_nl = n && line[n - 1] == '\n';
         while (n && (line[n - 1] == '\n' || line[n - 1] == '\r')) n--;
         line[n] = 0;
         if (all_space(line)) continue;
@@ -120,6 +148,7 @@ int conv_list_read(conv_list *l, const char *path) {
         }
         conv c;
         if (conv_parse(line, n, &c, l->prompts)) {
+            if (jsonl_torn(path, lineno, line, n, has_nl)) break;
             char *why = xstrdup(err_msg());
             rc = err_set("%s:%zu: %s", path, lineno, why);
             free(why);

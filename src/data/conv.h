@@ -5,7 +5,9 @@
  *   {"messages": [{"role": "user", "content": "..."},
  *                 {"role": "assistant", "content": "..."}]}
  *
- * Other fields (here or in messages) are ignored. Blank lines are skipped.
+ * Other fields (here or in messages) are ignored. Blank lines are skipped;
+ * a torn last line (no '\n', not valid: a killed writer's) is skipped with
+ * a warning.
  * A conversation is valid when: messages is a non-empty array; each message
  * is an object with a known role (system, user, assistant, tool) and a
  * string content that is not empty or only whitespace; a system message
@@ -60,6 +62,19 @@ int conv_question(const conv *c, const char **reference);
  * string of additional members ("\"source\": \"wordnet\"") inserted after
  * messages. Returns 0, or -1 on a write error. */
 int conv_write(FILE *f, const chat_msg *m, int n, const char *extra);
+
+/* The reading rule for JSONL files that writers append to (prefs.h tells
+ * why): a last line without '\n' that is not complete JSON is torn, skipped
+ * with a warning; a bad line anywhere else is an error. For readers:
+ * jsonl_blank says whether a line is only white space; jsonl_complete
+ * whether it is one complete JSON value; jsonl_torn, for a line that was
+ * not accepted, warns and returns 1 when it is a torn last line (has_nl:
+ * a '\n' ends it), 0 otherwise; jsonl_error sets "PATH:LINE: what:
+ * <err_msg()>" (what may be NULL) and returns -1. */
+int jsonl_blank(const char *s, size_t n);
+int jsonl_complete(const char *s, size_t n);
+int jsonl_torn(const char *path, size_t line, const char *s, size_t n, int has_nl);
+int jsonl_error(const char *path, size_t line, const char *what);
 
 /* Appends s to a JSON string literal (quotes included) in a growing
  * buffer: for writers that build JSON lines by hand. */

@@ -301,32 +301,77 @@ out:
 /* ------------------------------------------------------------------------ */
 /* the store                                                                 */
 
+/* The store's tail under the lock: a last line without '\n' that is not
+ * complete JSON was torn by a killed writer and is cut off (so a torn line
+ * is only ever the last one); a complete one gets its '\n'. */
+static int mend_tail(int fd, const char *path) {
+    struct stat st;
+    if (fstat(fd, &st) < 0) return err_set("cannot stat '%s': %s", path, strerror(errno));
+    if (st.st_size == 0) return 0;
+    char last;
+    if (pread(fd, &last, 1, st.st_size - 1) != 1) return err_set("cannot read '%s': %s", path, strerror(errno));
+    if (last == '\n') return 0;
+    off_t start = st.st_size > 65536 ? st.st_size - 65536 : 0, cut = -1;
+    char *buf = NULL;
+    size_t n = 0;
+    while (cut < 0) {
+        size_t want = (size_t)(st.st_size - start);
+        buf = xrealloc(buf, want);
+        if (pread(fd, buf, want, start) != (ssize_t)want) {
+            free(buf);
+            return err_set("cannot read '%s': %s", path, strerror(errno));
+        }
+        char *nl = memrchr(buf, '\n', want);
+        if (nl) cut = start + (nl - buf) + 1, n = want - (size_t)(nl + 1 - buf);
+        else if (start == 0) cut = 0, n = want;
+        else start = start > 65536 ? start - 65536 : 0;
+    }
+    int complete = jsonl_complete(buf + (size_t)(cut - start), n);
+    free(buf);
+    if (complete) {
+        if (write(fd, "\n", 1) != 1) return err_set("cannot append to '%s': %s", path, strerror(errno));
+        return 0;
+    }
+    fprintf(stderr, "llmos: warning: %s: cutting off a torn last line (%zu bytes; a writer was "
+                    "interrupted)\n", path, n);
+    if (ftruncate(fd, cut) < 0) return err_set("cannot truncate '%s': %s", path, strerror(errno));
+    return 0;
+}
+
 int pref_store_append_lines(const char *path, const char *lines, size_t len) {
     int fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) return err_set("cannot open '%s': %s", path, strerror(errno));
     int rc = -1;
+    struct stat st;
     if (flock(fd, LOCK_EX) < 0) {
         err_set("cannot lock '%s': %s", path, strerror(errno));
         goto out;
     }
-    /* a torn line left by a killed writer: start ours on a new line */
-    struct stat st;
-    char last;
-    if (fstat(fd, &st) == 0 && st.st_size > 0 && pread(fd, &last, 1, st.st_size - 1) == 1 &&
-        last != '\n' && write(fd, "\n", 1) != 1) {
-        err_set("cannot append to '%s': %s", path, strerror(errno));
+    if (mend_tail(fd, path) < 0) goto out;
+    if (fstat(fd, &st) < 0) {
+        err_set("cannot stat '%s': %s", path, strerror(errno));
         goto out;
     }
-    ssize_t w = write(fd, lines, len);
-    if (w != (ssize_t)len) {
-        err_set("cannot append to '%s': %s", path, w < 0 ? strerror(errno) : "short write");
-        goto out;
+    /* all or nothing: on any failure the file is cut back to where it was */
+    for (size_t done = 0; done < len;) {
+        ssize_t w = write(fd, lines + done, len - done);
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) {
+            err_set("cannot append to '%s': %s (nothing was added)", path, w < 0 ? strerror(errno) : "no progress");
+            goto undo;
+        }
+        done += (size_t)w;
     }
     if (fsync(fd) < 0) {
-        err_set("cannot sync '%s': %s", path, strerror(errno));
-        goto out;
+        err_set("cannot sync '%s': %s (nothing was added)", path, strerror(errno));
+        goto undo;
     }
     rc = 0;
+    goto out;
+undo:
+    if (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0)
+        err_set("cannot append to '%s', and cannot cut it back to %lld bytes: %s", path,
+                (long long)st.st_size, strerror(errno));
 out:
     close(fd); /* releases the lock */
     return rc;
@@ -354,32 +399,21 @@ int pref_store_read(const char *path, pref_list *l, int missing_ok) {
     char *data = file_read_all(path, &len);
     if (!data) return -1;
     size_t line = 0;
-    for (char *p = data; p < data + len;) {
+    int rc = 0;
+    for (char *p = data; p < data + len && rc == 0;) {
         char *nl = memchr(p, '\n', (size_t)(data + len - p));
+        size_t n = nl ? (size_t)(nl - p) : (size_t)(data + len - p);
         line++;
-        if (!nl) {
-            fprintf(stderr, "llmos: warning: %s:%zu: ignoring an incomplete last line (%zu bytes; "
-                            "a writer was interrupted)\n", path, line, (size_t)(data + len - p));
-            l->n_bad++;
-            break;
-        }
-        size_t n = (size_t)(nl - p);
-        int blank = 1;
-        for (size_t i = 0; i < n; i++)
-            if (p[i] != ' ' && p[i] != '\t' && p[i] != '\r') blank = 0;
-        if (!blank) {
+        if (!jsonl_blank(p, n)) {
             pref_rec r;
             if (pref_rec_parse(p, n, &r) == 0) list_push(l, &r);
-            else {
-                fprintf(stderr, "llmos: warning: %s:%zu: ignoring a line that is not a judgement: "
-                                "%s\n", path, line, err_msg());
-                l->n_bad++;
-            }
+            else if (jsonl_torn(path, line, p, n, nl != NULL)) l->n_bad++;
+            else rc = jsonl_error(path, line, "not a judgement");
         }
-        p = nl + 1;
+        p += n + 1;
     }
     free(data);
-    return 0;
+    return rc;
 }
 
 void pref_list_free(pref_list *l) {
@@ -600,6 +634,55 @@ int pref_export_rec(pref_format f, const pref_rec *r, int raw, int conversationa
     return np;
 }
 
+/* The offset of the first byte of s that is not part of valid UTF-8
+ * (overlong forms, surrogates and values past U+10FFFF are not), or -1. */
+static long utf8_bad_at(const unsigned char *s, size_t n) {
+    for (size_t i = 0; i < n;) {
+        unsigned c = s[i], cp, k = c < 0x80 ? 1 : c >= 0xC2 && c < 0xE0 ? 2 : c >= 0xE0 && c < 0xF0 ? 3
+                                                 : c >= 0xF0 && c < 0xF5 ? 4 : 0;
+        if (!k || i + k > n) return (long)i;
+        cp = k == 1 ? c : c & (0x7F >> k);
+        for (unsigned j = 1; j < k; j++) {
+            if ((s[i + j] & 0xC0) != 0x80) return (long)i;
+            cp = (cp << 6) | (s[i + j] & 63);
+        }
+        if ((k == 3 && (cp < 0x800 || (cp >= 0xD800 && cp <= 0xDFFF))) || (k == 4 && (cp < 0x10000 || cp > 0x10FFFF)))
+            return (long)i;
+        i += k;
+    }
+    return -1;
+}
+
+int pref_import_file(pref_format f, const char *path, const char *data, size_t len, const char *labeler,
+                     const char *time, const char *model, conv_buf *out, size_t *n_rec) {
+    size_t line = 0;
+    *n_rec = 0;
+    for (const char *s = data; s < data + len;) {
+        const char *nl = memchr(s, '\n', (size_t)(data + len - s));
+        size_t n = nl ? (size_t)(nl - s) : (size_t)(data + len - s);
+        line++;
+        if (!jsonl_blank(s, n)) {
+            long bad = utf8_bad_at((const unsigned char *)s, n);
+            pref_rec r;
+            if (bad >= 0)
+                return err_set("%s:%zu: not valid UTF-8 (byte 0x%02X at column %ld)", path, line,
+                               (unsigned char)s[bad], bad + 1);
+            if (pref_import_line(f, s, n, &r) < 0) {
+                if (jsonl_torn(path, line, s, n, nl != NULL)) break;
+                return jsonl_error(path, line, NULL);
+            }
+            if (f != PREF_FMT_STORE) { /* a store line keeps its labeler and time */
+                r.labeler = xstrdup(labeler), r.time = xstrdup(time), r.model = xstrdup(model);
+            }
+            pref_rec_to_json(&r, out);
+            pref_rec_free(&r);
+            (*n_rec)++;
+        }
+        s += n + 1;
+    }
+    return 0;
+}
+
 /* ------------------------------------------------------------------------ */
 /* pairs                                                                     */
 
@@ -648,24 +731,17 @@ int pref_pairs_read(const char *path, pref_pairs *p) {
         char *nl = memchr(s, '\n', (size_t)(data + len - s));
         size_t n = nl ? (size_t)(nl - s) : (size_t)(data + len - s);
         line++;
-        int blank = 1;
-        for (size_t i = 0; i < n; i++)
-            if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r') blank = 0;
-        if (!blank) {
+        if (!jsonl_blank(s, n)) {
             pref_format f = PREF_FMT_PAIRS;
             if (memmem(s, n, "\"labeler\"", 9)) f = PREF_FMT_STORE;
             else if (memmem(s, n, "\"candidates\"", 12)) f = PREF_FMT_RANKED;
             else if (!memmem(s, n, "\"prompt\"", 8)) f = PREF_FMT_HH;
             pref_rec r;
-            if (pref_import_line(f, s, n, &r) < 0) {
-                char where[64];
-                snprintf(where, sizeof where, "%zu", line);
-                err_prefix(where);
-                err_prefix(path);
-                rc = -1;
-            } else {
+            if (pref_import_line(f, s, n, &r) == 0) {
                 pref_pairs_from_rec(p, &r);
                 pref_rec_free(&r);
+            } else if (!jsonl_torn(path, line, s, n, nl != NULL)) {
+                rc = jsonl_error(path, line, NULL);
             }
         }
         s += n + 1;

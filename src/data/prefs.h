@@ -17,13 +17,19 @@
  * labeler wrote. source (optional) keeps the original line of an imported
  * record so that exporting it in the same format gives the same bytes.
  *
- * Atomic appends: the whole line is built first and written by one write()
- * on an O_APPEND descriptor under an exclusive flock, then fsync'd. A writer
- * killed with SIGKILL in the middle of a large write can leave a torn last
- * line (Linux stops copying a write at a fatal signal); the next appender
- * sees that the file does not end in '\n' and starts its record on a new
- * line, and the reader ignores lines that are not complete, valid records
- * with a warning. No torn record is ever accepted.
+ * Atomic appends: the lines are built first and written on an O_APPEND
+ * descriptor under an exclusive flock, then fsync'd; when a write or the
+ * fsync fails (a full disk) the file is cut back to its size before, so an
+ * append adds all its lines or none. A writer killed with SIGKILL in the
+ * middle of a large write can leave a torn last line (Linux stops copying a
+ * write at a fatal signal); the next appender cuts it off (a last line that
+ * is complete JSON only lacks its '\n' and gets one), so a torn line is
+ * only ever the last one.
+ *
+ * The rule for every reader of these JSONL files (the store, the exchange
+ * formats, conversation files; conv.h's jsonl_* helpers): a last line without '\n' that does not
+ * parse is torn, reported with a warning and skipped; a line that does not
+ * parse anywhere else is damage, an error naming the file and the line.
  *
  * Exchange formats (each one JSON object per line):
  *   pairs   {"prompt": "...", "chosen": "...", "rejected": "..."} (plain), or
@@ -85,14 +91,16 @@ int pref_store_append_lines(const char *path, const char *lines, size_t len);
 typedef struct {
     pref_rec *items;
     size_t n, cap;
-    size_t n_bad; /* torn or invalid lines skipped (with a warning) */
+    size_t n_bad; /* torn last lines skipped (with a warning) */
 } pref_list;
 
-/* Reads a store (appending to l). Lines that are torn or not valid records
- * are skipped with a warning on stderr naming the line; -1 only when the
- * file cannot be read. A missing file is an error unless missing_ok. */
+/* Reads a store (appending to l). A torn last line is skipped with a
+ * warning (counted in n_bad); any other line that is not a valid record is
+ * an error ("PATH:LINE: not a judgement: ..."), as is a file that cannot be
+ * read. A missing file is an error unless missing_ok. */
 int pref_store_read(const char *path, pref_list *l, int missing_ok);
 void pref_list_free(pref_list *l);
+
 
 /* "store", "pairs", "hh", "ranked" -> format, or -1. */
 int pref_format_parse(const char *name);
@@ -101,6 +109,13 @@ const char *pref_format_name(pref_format f);
 /* Parses one line of an exchange format into a record (labeler, time and
  * model left NULL; the source line kept). -1 with err_set. */
 int pref_import_line(pref_format f, const char *line, size_t len, pref_rec *r);
+/* Converts the lines of a file in format f (data, len bytes, read from
+ * path) into store lines appended to out, with labeler, time and model
+ * (store lines keep their own); *n_rec counts them. Lines must be valid
+ * UTF-8; a torn last line is skipped (the rule at the top). -1 with err_set
+ * "PATH:LINE: ..." at the first bad line. */
+int pref_import_file(pref_format f, const char *path, const char *data, size_t len, const char *labeler,
+                     const char *time, const char *model, conv_buf *out, size_t *n_rec);
 /* Writes r in format f: pairs and hh give one line per ordered pair of
  * ranked candidates (best first, then by index), ranked one line, store
  * its own line. The source line is used when its format is f and raw is
@@ -130,7 +145,8 @@ void pref_pairs_free(pref_pairs *p);
  * flagged records give none. */
 void pref_pairs_from_rec(pref_pairs *p, const pref_rec *r);
 /* Reads pairs from a file in any format, detected per line (store records,
- * pairs, hh, ranked). Errors name the file and line. */
+ * pairs, hh, ranked). Errors name the file and line; a torn last line is
+ * skipped with a warning (the rule at the top). */
 int pref_pairs_read(const char *path, pref_pairs *p);
 
 /* Agreement between labelers who ranked the same prompt. */
