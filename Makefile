@@ -29,7 +29,7 @@ LIB_OBJ  = $(LIB_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ  = $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
-.PHONY: all test asan bench clean fuzz deps fresh-check mutants
+.PHONY: all test asan bench clean fuzz fuzz-long deps fresh-check mutants
 all: llmos run $(UNIT_BIN)
 
 llmos: $(BUILD)/llmos
@@ -76,8 +76,11 @@ bench: all
 	./bench/run.sh
 
 # libFuzzer harnesses (clang + libclang-rt from Debian): the GGUF reader,
-# and file -> model_load -> tokenizer -> forward. Objects are built one by
-# one under $(BUILD)/fuzz so that a change rebuilds only what it touches.
+# file -> model_load -> tokenizer -> forward, run.c (included whole by its
+# harness), and the JSONL readers (conversations, preference stores).
+# Objects are built one by one under $(BUILD)/fuzz so that a change
+# rebuilds only what it touches. `make fuzz-long` runs each for 1M inputs
+# (tests/fuzz/long.sh; results in docs/testing.md).
 # kernels_x86.c uses gcc's per-function target attributes, so gcc compiles
 # it (uninstrumented).
 FUZZ_CC   = clang -std=c11 -D_GNU_SOURCE -g -O1 -fopenmp -fno-sanitize-recover=undefined -Isrc -MMD -MP
@@ -87,11 +90,16 @@ FUZZ_MLIB := src/io/gguf.c $(filter-out src/core/kernels_x86.c,$(wildcard src/co
              src/model/model.c src/model/layers.c $(wildcard src/tokenizer/*.c)
 FUZZ_OBJ  = $(FUZZ_LIB:%.c=$(BUILD)/fuzz/%.o)
 FUZZ_MOBJ = $(FUZZ_MLIB:%.c=$(BUILD)/fuzz/%.o) $(BUILD)/fuzz/kernels_x86.o
-fuzz: $(BUILD)/fuzz_gguf $(BUILD)/fuzz_model
+FUZZ_JOBJ = $(FUZZ_MOBJ) $(BUILD)/fuzz/src/data/conv.o $(BUILD)/fuzz/src/data/prefs.o
+fuzz: $(BUILD)/fuzz_gguf $(BUILD)/fuzz_model $(BUILD)/fuzz_run $(BUILD)/fuzz_jsonl
+fuzz-long: fuzz
+	BUILD=$(BUILD) ./tests/fuzz/long.sh
 $(BUILD)/fuzz_%: $(BUILD)/fuzz/tests/fuzz/fuzz_%.o
 	$(FUZZ_CC) -fsanitize=fuzzer,address,undefined -o $@ $^ -lm -lcjson
 $(BUILD)/fuzz_gguf: $(FUZZ_OBJ)
 $(BUILD)/fuzz_model: $(FUZZ_MOBJ)
+$(BUILD)/fuzz_jsonl: $(FUZZ_JOBJ)
+$(BUILD)/fuzz/tests/fuzz/fuzz_run.o: run.c
 $(BUILD)/fuzz/%.o: %.c
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) -fsanitize=fuzzer-no-link,address,undefined -c -o $@ $<

@@ -4,8 +4,13 @@ type, every tensor type, 1 to 4 dimensions, a custom alignment, version 2,
 and a tiny llama model with a tokenizer (and variants of it that fuzz_model
 once found faults with: regress-*.gguf).
 
-    seeds.py OUTDIR
+    seeds.py OUTDIR [JSONL_OUTDIR]
+
+JSONL_OUTDIR gets the seeds of fuzz_jsonl: a conversation file, a judgement
+store (with a torn last line), and files in the pairs, hh and ranked
+formats.
 """
+import json
 import os
 import sys
 
@@ -40,7 +45,7 @@ def tensors(rng):
     return out
 
 
-def tiny_llama(rng):
+def tiny_llama(rng, quant=None):
     bc = gen_model.byte_chars()
     merges = [(bc[ord('h')], bc[ord('e')]), (bc[ord(' ')], bc[ord('t')]),
               (bc[ord(' ')] + bc[ord('t')], bc[ord('h')] + bc[ord('e')])]
@@ -65,7 +70,7 @@ def tiny_llama(rng):
               'blk.0.ffn_down.weight': [F, C]}
     ts = []
     for name, ne in shapes.items():
-        tt = G.T_Q4_0 if len(ne) == 2 else G.T_F32
+        tt = (quant if quant is not None else G.T_Q4_0) if len(ne) == 2 else G.T_F32
         x = rng.standard_normal(int(np.prod(ne))).astype(np.float32)
         ts.append((name, tt, ne, G.quantize(tt, x)))
     return kv, ts
@@ -81,6 +86,7 @@ def main(outdir):
     G.write(os.path.join(outdir, 'v2.gguf'), all_kv()[:4], tensors(rng)[:1], version=2)
     kv, ts = tiny_llama(rng)
     G.write(os.path.join(outdir, 'llama.gguf'), kv, ts)
+    G.write(os.path.join(outdir, 'llama-f16.gguf'), *tiny_llama(rng, G.T_F16))  # what run.c reads
     # regression seeds from fuzz_model's findings (issue 14): a byte token
     # of type control ("\u00c3", so that "caf\u00e9" decoded as "caf\u00c3\u00a9"),
     # one of type unknown ("\u0120", the space), and a type out of range
@@ -94,5 +100,29 @@ def main(outdir):
         G.write(os.path.join(outdir, name + '.gguf'), kv2, ts)
 
 
+def jsonl_seeds(outdir):
+    os.makedirs(outdir, exist_ok=True)
+    msgs = [{'role': 'system', 'content': 'Be brief.'}, {'role': 'user', 'content': 'caf\u00e9?'},
+            {'role': 'assistant', 'content': 'A place.\n'}]
+    store = {'labeler': 'a', 'time': '2026-01-01T00:00:00Z', 'model': 'm.gguf', 'prompt': msgs[1:2],
+             'candidates': ['x', 'y', 'z'], 'ranks': [2, 1, 0], 'flags': ['unsafe'], 'ideal': 'w',
+             'source': {'format': 'pairs', 'line': '{}'}}
+    files = {
+        'conv.jsonl': [{'messages': msgs}, {'messages': msgs[1:], 'extra': 1}],
+        'store.jsonl': [store, dict(store, flags=[], ranks=[1, 1, 2])],
+        'pairs.jsonl': [{'prompt': 'q', 'chosen': 'a', 'rejected': 'b'},
+                        {'prompt': msgs[:2], 'chosen': msgs[2:], 'rejected': [{'role': 'assistant', 'content': 'n'}]}],
+        'hh.jsonl': [{'chosen': '\n\nHuman: q\n\nAssistant: a', 'rejected': '\n\nHuman: q\n\nAssistant: b'}],
+        'ranked.jsonl': [{'prompt': 'q', 'candidates': ['a', 'b', 'c'], 'ranks': [3, 1, 2]}],
+    }
+    for name, lines in files.items():
+        with open(os.path.join(outdir, name), 'w') as f:
+            f.write(''.join(json.dumps(x) + '\n' for x in lines))
+    with open(os.path.join(outdir, 'store.jsonl'), 'a') as f:
+        f.write(json.dumps(store)[:40])  # a writer killed mid-line
+
+
 if __name__ == '__main__':
     main(sys.argv[1])
+    if len(sys.argv) > 2:
+        jsonl_seeds(sys.argv[2])
