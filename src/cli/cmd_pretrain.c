@@ -148,6 +148,11 @@ int cmd_pretrain(int argc, char **argv) {
         fprintf(stderr, "llmos pretrain: unknown preset '%s' (tiny, small, base, 100m)\n", preset_name);
         return 2;
     }
+    if (!(rope_base > 0) || !(norm_eps > 0 && norm_eps < 1) || o.peak_gflops < 0)
+        return cli_error("option '%s': %g is out of range %s", !(rope_base > 0) ? "--rope-base" : o.peak_gflops < 0
+                         ? "--peak-gflops" : "--norm-eps", !(rope_base > 0) ? rope_base : o.peak_gflops < 0
+                         ? o.peak_gflops : norm_eps, !(rope_base > 0) ? "(0, inf)" : o.peak_gflops < 0
+                         ? "[0, inf)" : "(0, 1)"), 2;
     if (tokens > 1e15) /* an int64 below; 1e30 became INT64_MIN, i.e. the default budget */
         return cli_error("option '--tokens': %g is out of range [0, 1e15]", tokens), 2;
     o.tokens = (int64_t)tokens;

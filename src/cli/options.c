@@ -111,8 +111,14 @@ int cli_hparams_option(int argc, char **argv, int *i, void *out) {
     if (dst) {
         double d;
         if (parse_double(a, v, &d)) return cli_error(NULL), -1;
-        if (d < 0 || (dst == &hp->lr && d == 0) || ((dst == &hp->beta1 || dst == &hp->beta2) && d >= 1))
-            return cli_error("option '%s': %g is out of range", a, d), -1;
+        /* the ranges in which training can work (a larger value ends in a NaN loss) */
+        const char *range = dst == &hp->lr ? (d > 0 && d <= 10 ? NULL : "(0, 10]")
+                          : dst == &hp->min_ratio ? (d >= 0 && d <= 1 ? NULL : "[0, 1]")
+                          : dst == &hp->weight_decay ? (d >= 0 && d <= 10 ? NULL : "[0, 10]")
+                          : dst == &hp->beta1 || dst == &hp->beta2 ? (d >= 0 && d < 1 ? NULL : "[0, 1)")
+                          : dst == &hp->eps ? (d > 0 && d <= 1 ? NULL : "(0, 1]")
+                          : (d >= 0 ? NULL : "[0, inf)");
+        if (range) return cli_error("option '%s': %g is out of range %s", a, d, range), -1;
         *dst = d;
     } else if (!strcmp(a, "--warmup")) {
         long n;

@@ -4,7 +4,9 @@
  */
 #include "common.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <fcntl.h>
 #include <libgen.h>
 #include <math.h>
@@ -128,8 +130,36 @@ static void fsync_dir_of(const char *path) {
     free(copy);
 }
 
+void atomic_clean_stale(const char *path) {
+    char *dir = xstrdup(path);
+    char *slash = strrchr(dir, '/');
+    const char *base = slash ? path + (slash - dir) + 1 : path;
+    if (slash) *slash = 0;
+    const char *d = slash ? (*dir ? dir : "/") : ".";
+    DIR *dp = opendir(d);
+    if (dp) {
+        const size_t bl = strlen(base);
+        struct dirent *de;
+        while ((de = readdir(dp))) {
+            const char *tail = de->d_name + bl;
+            if (strncmp(de->d_name, base, bl) || strncmp(tail, ".tmp.", 5)) continue;
+            char *end;
+            long pid = strtol(tail + 5, &end, 10);
+            if (*end || end == tail + 5 || pid <= 0) continue; /* not one of ours */
+            if (pid == (long)getpid() || kill((pid_t)pid, 0) == 0 || errno != ESRCH) continue;
+            char *p = xmalloc(strlen(d) + strlen(de->d_name) + 2);
+            sprintf(p, "%s/%s", d, de->d_name);
+            unlink(p);
+            free(p);
+        }
+        closedir(dp);
+    }
+    free(dir);
+}
+
 int atomic_open(atomic_file *af, const char *path) {
     memset(af, 0, sizeof(*af));
+    atomic_clean_stale(path);
     size_t n = strlen(path) + 32;
     af->path = xstrdup(path);
     af->tmp_path = xmalloc(n);

@@ -72,12 +72,17 @@ int file_write_atomic(const char *path, const void *data, size_t len);
 
 /* The same for writers that stream: atomic_open gives a FILE* on a temporary
  * name; atomic_commit flushes, fsyncs and renames (returns 0/-1);
- * atomic_abort closes and removes the temporary. */
+ * atomic_abort closes and removes the temporary. atomic_open (and so
+ * file_write_atomic and gguf_writer_save) first removes the "path.tmp.PID"
+ * files of processes that no longer exist (atomic_clean_stale): a writer
+ * killed with -9 leaves its temporary behind, the next writer of the same
+ * file clears it. A live process's temporary is left alone. */
 typedef struct {
     FILE *f;
     char *path;
     char *tmp_path;
 } atomic_file;
+void atomic_clean_stale(const char *path);
 int atomic_open(atomic_file *af, const char *path);
 int atomic_commit(atomic_file *af);
 void atomic_abort(atomic_file *af);

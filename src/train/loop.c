@@ -208,8 +208,10 @@ int train_loop_checkpoint(train_loop *L, int64_t step) {
 
 int train_loop_finish(train_loop *L, const char *out_path) {
     if (L->tty && !L->quiet) fputc('\n', stderr);
+    /* the model first: on a nearly full disk it is the one worth keeping */
+    if (train_loop_save(L, out_path, L->total, 0) < 0) return -1;
     if (L->last_good != L->total && train_loop_save(L, L->ckpt_path, L->total, 1) < 0) return -1;
-    return train_loop_save(L, out_path, L->total, 0);
+    return 0;
 }
 
 void train_loop_release(train_loop *L) {

@@ -165,8 +165,9 @@ void train_loop_progress(const train_loop *L, int64_t step, int do_eval, double 
  * (a checkpoint and a stop; with stop_kills, a stop only). 1 when the run
  * stops here, 0 to go on, -1 with err_set. */
 int train_loop_checkpoint(train_loop *L, int64_t step);
-/* Ends the progress line; writes the final checkpoint (unless the last
- * step's is on disk already) and OUT. 0, or -1. */
+/* Ends the progress line; writes OUT, then the final checkpoint (unless the
+ * last step's is on disk already): the model first, since on a nearly full
+ * disk it is the file worth having. 0, or -1. */
 int train_loop_finish(train_loop *L, const char *out_path);
 void train_loop_release(train_loop *L);
 

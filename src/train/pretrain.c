@@ -23,8 +23,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
-#include <dirent.h>
-#include <signal.h>
 #include <sys/types.h>
 #include <unistd.h>
 
@@ -55,32 +53,6 @@ static void pretrain_keys(const train_loop *L, const void *ctx, gguf_writer *w, 
     gguf_set_u32(w, "train.accum", (uint32_t)o->accum);
     gguf_set_u32(w, "train.ctx", (uint32_t)L->m->T);
     gguf_set_bool(w, "train.bf16", gemm_bf16());
-}
-
-/* Removes "CKPT.tmp.PID" files that a killed run left behind (the PID no
- * longer exists); a live process's temporary is left alone. */
-static void remove_stale_temporaries(const char *ckpt) {
-    char *dir = xstrdup(ckpt);
-    char *slash = strrchr(dir, '/');
-    const char *base = slash ? slash + 1 : ckpt;
-    if (slash) *slash = 0;
-    DIR *dp = opendir(slash ? dir : ".");
-    if (dp) {
-        const size_t bl = strlen(base);
-        struct dirent *de;
-        while ((de = readdir(dp))) {
-            if (strncmp(de->d_name, base, bl) || strncmp(de->d_name + bl, ".tmp.", 5)) continue;
-            const long pid = strtol(de->d_name + bl + 5, NULL, 10);
-            if (pid <= 0 || (kill((pid_t)pid, 0) < 0 && errno == ESRCH)) {
-                char *p = xmalloc(strlen(dir) + strlen(de->d_name) + 2);
-                sprintf(p, "%s/%s", slash ? dir : ".", de->d_name);
-                unlink(p);
-                free(p);
-            }
-        }
-        closedir(dp);
-    }
-    free(dir);
 }
 
 /* ---- evaluation ---- */
@@ -218,7 +190,7 @@ int pretrain_run(const pretrain_opts *o) {
     train_loop_files(&L, tok_g, m, opt, "llmos pretrain", 0, pretrain_keys, o);
 
     int64_t step0 = 0;
-    if (L.rank == 0) remove_stale_temporaries(ckpt_path);
+    if (L.rank == 0) atomic_clean_stale(ckpt_path);
     if (ro->resume) {
         if (access(ckpt_path, F_OK) != 0) {
             err_set("cannot resume: no checkpoint '%s'", ckpt_path);
