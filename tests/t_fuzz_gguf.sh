@@ -20,7 +20,7 @@ $PY tests/fuzz/seeds.py "$T/seeds" "$T/seeds-jsonl"
 fuzz() { # binary runs max_len [seeds]
     mkdir -p "$T/corpus-$1"
     if ! "build/$1" -runs="$2" -max_len="$3" -seed=1 -close_fd_mask=1 -artifact_prefix="$T/" \
-            "$T/corpus-$1" "${4:-$T/seeds}" >"$T/log-$1" 2>&1; then
+            "$T/corpus-$1" ${4:-$T/seeds} >"$T/log-$1" 2>&1; then
         grep -v '^#' "$T/log-$1" | tail -n 40
         echo "$1: finding (see above; the input is in $T)"
         exit 1
@@ -31,4 +31,4 @@ fuzz() { # binary runs max_len [seeds]
 fuzz fuzz_gguf "$RUNS" 16384
 fuzz fuzz_model "$MODEL_RUNS" 32768
 fuzz fuzz_run "$RUN_RUNS" 32768
-fuzz fuzz_jsonl "$JSONL_RUNS" 8192 "$T/seeds-jsonl"
+fuzz fuzz_jsonl "$JSONL_RUNS" 8192 "$T/seeds-jsonl tests/fuzz/regress-jsonl"

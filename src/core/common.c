@@ -25,6 +25,9 @@ int err_set(const char *fmt, ...) {
     va_start(ap, fmt);
     vsnprintf(g_err, sizeof(g_err), fmt, ap);
     va_end(ap);
+    /* one line, whatever a quoted input held (a role "a\nb" in a file) */
+    for (char *p = g_err; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' ';
     return -1;
 }
 

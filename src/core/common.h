@@ -35,8 +35,9 @@
 #define MIN(a, b) ((a) < (b) ? (a) : (b))
 #define MAX(a, b) ((a) > (b) ? (a) : (b))
 
-/* Sets the current error message (printf format). Always returns -1 so that
- * `return err_set(...)` reads naturally. */
+/* Sets the current error message (printf format; line breaks in it become
+ * spaces, so that a message quoting input stays one line). Always returns
+ * -1 so that `return err_set(...)` reads naturally. */
 int err_set(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* Prepends "prefix: " to the current message (for adding a file name). */
 int err_prefix(const char *prefix);

@@ -35,6 +35,7 @@ static char g_path[64];
 static void check_error(int rc) {
     if (rc == 0) return;
     const char *msg = err_msg();
+    if (!msg || !*msg || strchr(msg, '\n')) fprintf(stderr, "fuzz_jsonl: the message: [%s]\n", msg ? msg : "(null)");
     CHECK(msg && *msg && !strchr(msg, '\n'));
     CHECK(strstr(msg, g_path) != NULL);
 }

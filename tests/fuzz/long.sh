@@ -16,7 +16,7 @@ mkdir -p "$OUT"
 status=0
 for h in $HARNESSES; do
     case $h in
-        fuzz_jsonl) seeds=$OUT/seeds-jsonl max=8192 ;;
+        fuzz_jsonl) seeds="$OUT/seeds-jsonl tests/fuzz/regress-jsonl" max=8192 ;;
         fuzz_gguf) seeds=$OUT/seeds max=16384 ;;
         *) seeds=$OUT/seeds max=32768 ;;
     esac
@@ -25,7 +25,7 @@ for h in $HARNESSES; do
     t0=$(date +%s)
     # -close_fd_mask=1: run.c prints the tokens it samples
     nice -n 19 "$OUT/$h.bin" -runs="$RUNS" -max_len=$max -seed=1 -close_fd_mask=1 -artifact_prefix="$OUT/$h-" \
-        -print_final_stats=1 "$OUT/corpus-$h" "$seeds" > "$OUT/$h.log" 2>&1
+        -print_final_stats=1 "$OUT/corpus-$h" $seeds > "$OUT/$h.log" 2>&1
     rc=$?
     execs=$(grep -o 'stat::number_of_executed_units: *[0-9]*' "$OUT/$h.log" | grep -o '[0-9]*$')
     cov=$(grep -o 'cov: [0-9]*' "$OUT/$h.log" | tail -1)
