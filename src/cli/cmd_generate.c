@@ -155,6 +155,9 @@ int cmd_generate(int argc, char **argv) {
     if (!ctx) ctx = MIN(m->cfg.ctx_len, 4096);
     if (n_ids > ctx) { cli_error("generate: prompt has %d tokens, more than the context of %ld", n_ids, ctx); goto done; }
 
+    char what[64];
+    snprintf(what, sizeof what, "a context of %ld tokens", ctx);
+    if (mem_check(what, model_state_bytes(m, (int)ctx, MIN((int)ctx, 512))) < 0) { cli_error(NULL); goto done; }
     const session_opts so = {.n_ctx = (int)ctx, .max_new = (int)n_new, .fill = 1, .sp = sp};
     session *ses = session_new(m, &so);
     if (!print_ids && prompt) fputs(prompt, stdout);

@@ -79,6 +79,7 @@ static void usage(FILE *f) {
 /* The hidden gradient-check hook (see the top of this file). */
 static int grad_dump(const char *dir, const model_config *cfg, int B, int T, uint64_t seed) {
     train_model *m = train_model_new(cfg, B, T);
+    if (!m) return -1;
     train_model_init_weights(m, seed);
     /* make the weights less uniform than an init so every path matters */
     uint64_t s = seed * 7 + 3;

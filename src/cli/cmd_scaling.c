@@ -346,6 +346,7 @@ static void plan_results(sw_plan *p, const char *dir) {
 static double probe_rate(const model_config *cfg, int B, int T, int threads) {
     omp_set_num_threads(threads);
     train_model *m = train_model_new(cfg, B, T);
+    if (!m) return NAN;
     train_model_init_weights(m, 1);
     int *tok = xmalloc(sizeof(int) * (size_t)B * T), *tgt = xmalloc(sizeof(int) * (size_t)B * T);
     uint64_t s = 7;

@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,9 +46,61 @@ int err_prefix(const char *prefix) {
 
 const char *err_msg(void) { return g_err[0] ? g_err : "unknown error"; }
 
+/* Running out of memory is not a bug but the machine's limit: exit 1 with
+ * a line (no abort, no core dump). Callers that can know their needs in
+ * advance check them first (mem_check). */
 static void oom(size_t n) {
-    fprintf(stderr, "llmos: out of memory allocating %zu bytes\n", n);
-    abort();
+    char a[32], b[32];
+    fprintf(stderr, "llmos: out of memory allocating %s (%s available)\n", fmt_bytes((double)n, a, sizeof a),
+            fmt_bytes(mem_available(), b, sizeof b));
+    fflush(stdout);
+    _exit(1);
+}
+
+/* A number from a file such as /sys/fs/cgroup/memory.max; NAN when absent or "max". */
+static double read_number(const char *path) {
+    FILE *f = fopen(path, "r");
+    double v = NAN;
+    if (f) {
+        if (fscanf(f, "%lf", &v) != 1) v = NAN;
+        fclose(f);
+    }
+    return v;
+}
+
+double mem_available(void) {
+    double avail = INFINITY;
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        char line[256];
+        double kb;
+        while (fgets(line, sizeof line, f))
+            if (sscanf(line, "MemAvailable: %lf kB", &kb) == 1) avail = kb * 1024;
+        fclose(f);
+    }
+    const double page = (double)sysconf(_SC_PAGESIZE);
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_AS, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY) {
+        double vm_pages = NAN;
+        FILE *st = fopen("/proc/self/statm", "r");
+        if (st) {
+            if (fscanf(st, "%lf", &vm_pages) != 1) vm_pages = NAN;
+            fclose(st);
+        }
+        const double left = (double)rl.rlim_cur - (isnan(vm_pages) ? 0 : vm_pages * page);
+        avail = MIN(avail, MAX(left, 0));
+    }
+    const double max = read_number("/sys/fs/cgroup/memory.max"), cur = read_number("/sys/fs/cgroup/memory.current");
+    if (!isnan(max) && !isnan(cur)) avail = MIN(avail, MAX(max - cur, 0));
+    return avail;
+}
+
+int mem_check(const char *what, double bytes) {
+    const double avail = mem_available();
+    if (bytes <= avail) return 0;
+    char a[32], b[32];
+    return err_set("%s needs %s of memory; %s is available", what, fmt_bytes(bytes, a, sizeof a),
+                   fmt_bytes(avail, b, sizeof b));
 }
 
 void *xmalloc(size_t n) {

@@ -59,6 +59,14 @@ char *xstrndup(const char *s, size_t n);
  * by U+FFFD, so that a model's text can go into JSON. */
 char *utf8_sanitize(const char *s);
 
+/* Memory this process can still take: the least of MemAvailable, what is
+ * left under RLIMIT_AS and what is left under the cgroup's memory.max
+ * (INFINITY when none is known). mem_check returns 0 when bytes fit, else
+ * -1 with err_set "WHAT needs 5.2 GB of memory; 1.9 GB is available".
+ * xmalloc and friends exit(1) with such a line when an allocation fails. */
+double mem_available(void);
+int mem_check(const char *what, double bytes);
+
 /* Seconds since an arbitrary point, monotonic. */
 double time_now(void);
 

@@ -303,6 +303,18 @@ struct model_state {
     float *logits;      /* (n_batch, V) */
 };
 
+double model_state_bytes(const model *m, int n_ctx, int n_batch) {
+    const model_config *c = &m->cfg;
+    const double kvd = (double)c->n_kv_heads * c->head_dim, qd = (double)c->n_heads * c->head_dim;
+    const double stride = (double)((n_ctx + ATT_KEYS - 1) / ATT_KEYS * ATT_KEYS);
+    const double es = m->kv_type == TYPE_F16 ? 2 : 4, L = c->n_layers, B = n_batch;
+    double bytes = es * L * (stride + n_ctx) * kvd; /* the KV cache */
+    if (m->kv_type == TYPE_F16 && n_batch > ATT_QUERIES) bytes += 4 * (stride + n_ctx) * kvd;
+    bytes += 4 * B * (3.0 * c->dim + 2 * qd + 2 * kvd + 2.0 * c->ffn_dim + c->head_dim + c->vocab_size);
+    bytes += 4.0 * omp_get_max_threads() * ((double)ATT_QUERIES * stride + (double)ATT_KEYS * c->head_dim + c->dim);
+    return bytes;
+}
+
 model_state *model_state_new(const model *m, int n_ctx, int n_batch) {
     const model_config *c = &m->cfg;
     LLMOS_ASSERT(n_ctx > 0 && n_batch > 0);

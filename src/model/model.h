@@ -101,6 +101,9 @@ int64_t model_param_count(const model_config *c, int64_t *non_embedding);
 typedef struct model_state model_state;
 model_state *model_state_new(const model *m, int n_ctx, int n_batch);
 void model_state_free(model_state *s);
+/* The bytes model_state_new(m, n_ctx, n_batch) allocates (the KV cache
+ * first of all), to check against mem_available before asking for them. */
+double model_state_bytes(const model *m, int n_ctx, int n_batch);
 
 /* Runs n tokens at positions pos .. pos+n-1 (the cache must already hold
  * 0 .. pos-1), appends them to the cache, and writes logits: the last

@@ -103,12 +103,41 @@ static void point_views(train_model *m, float *base, float **tok, float **onorm,
     }
 }
 
+/* Floats of the activations (and their gradients and scratch) of a B x T
+ * batch: the size table train_model_new carves. */
+static size_t act_floats(const model_config *c, int B, int T) {
+    const int n_scratch = omp_get_max_threads();
+    const size_t N = (size_t)B * T, C = c->dim, HD = (size_t)c->n_heads * c->head_dim;
+    const size_t KVD = (size_t)c->n_kv_heads * c->head_dim, F = c->ffn_dim, V = c->vocab_size;
+    const size_t H = c->n_heads, D = c->head_dim, L = c->n_layers;
+    const size_t per_layer = N * C * 4 + N * 2 + N * HD * 2 + N * KVD * 2 + B * H * T * T + N * F * 3;
+    const size_t sizes[] = {
+        per_layer * L,                  /* layers */
+        N * C, N * C, N, N * V, N,      /* x_final xnf rstdf logits losses */
+        T * D / 2, T * D / 2,           /* rope cos sin */
+        N * C, N * C, N * (HD + 2 * KVD), N * HD, /* d_res d_xn d_qkv d_y */
+        N * 2 * F, N * F, N * C,        /* d_gu d_act d_h */
+        (size_t)n_scratch * attn_scratch_floats(T, (int)D), /* attention scratch, per thread */
+    };
+    size_t total = 0;
+    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
+    return total;
+}
+
 train_model *train_model_new(const model_config *cfg, int B, int T) {
     train_model *m = xcalloc(1, sizeof(*m));
     m->cfg = *cfg;
     const model_config *c = &m->cfg;
     LLMOS_ASSERT(c->n_heads % c->n_kv_heads == 0 && c->head_dim % 2 == 0);
     build_table(m);
+    /* parameters, gradients, AdamW's two moments and the activations */
+    char what[96];
+    snprintf(what, sizeof what, "training at batch %d x context %d", B, T);
+    if (mem_check(what, sizeof(float) * (4.0 * (double)m->n_params + (double)act_floats(c, B, T))) < 0) {
+        free(m->tensors);
+        free(m);
+        return NULL;
+    }
     m->params = xcalloc(m->n_params, sizeof(float));
     m->grads = xcalloc(m->n_params, sizeof(float));
     m->layers = xcalloc((size_t)c->n_layers, sizeof(train_layer));
@@ -129,22 +158,12 @@ train_model *train_model_new(const model_config *cfg, int B, int T) {
     (void)vec_path(); /* picks the row-math path now, not first inside a parallel loop */
 
     /* activations: first count, then carve */
-    const int n_scratch = omp_get_max_threads();
     m->B = B, m->T = T;
     const size_t N = (size_t)B * T, C = c->dim, HD = (size_t)c->n_heads * c->head_dim;
     const size_t KVD = (size_t)c->n_kv_heads * c->head_dim, F = c->ffn_dim, V = c->vocab_size;
     const size_t H = c->n_heads, D = c->head_dim, L = c->n_layers;
-    const size_t per_layer = N * C * 4 + N * 2 + N * HD * 2 + N * KVD * 2 + B * H * T * T + N * F * 3;
-    const size_t sizes[] = {
-        per_layer * L,                  /* layers */
-        N * C, N * C, N, N * V, N,      /* x_final xnf rstdf logits losses */
-        T * D / 2, T * D / 2,           /* rope cos sin */
-        N * C, N * C, N * (HD + 2 * KVD), N * HD, /* d_res d_xn d_qkv d_y */
-        N * 2 * F, N * F, N * C,        /* d_gu d_act d_h */
-        (size_t)n_scratch * attn_scratch_floats(T, (int)D), /* attention scratch, per thread */
-    };
-    size_t total = 0;
-    for (size_t i = 0; i < ARRAY_LEN(sizes); i++) total += sizes[i];
+    const size_t total = act_floats(c, B, T);
+    const int n_scratch = omp_get_max_threads(); /* as act_floats counts */
     m->n_acts = total;
     m->acts = xcalloc(total, sizeof(float));
     float *p = m->acts;

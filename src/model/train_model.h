@@ -109,7 +109,9 @@ typedef struct {
 
 /* Allocates a model with the given config and activations for batches of
  * up to B sequences of up to T tokens. Parameters are zero until
- * train_model_init_weights or train_model_load. */
+ * train_model_init_weights or train_model_load. NULL with err_set ("training
+ * at batch B x context T needs X of memory; Y is available") when the
+ * parameters, gradients, AdamW's moments and activations would not fit. */
 train_model *train_model_new(const model_config *cfg, int B, int T);
 void train_model_free(train_model *m);
 

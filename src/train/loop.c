@@ -29,6 +29,7 @@ train_run_opts train_run_default(double lr, int warmup_pct) {
 
 train_model *train_model_open(const model_config *cfg, int B, int T, const gguf_file *g, const char *path) {
     train_model *m = train_model_new(cfg, B, T);
+    if (!m) return NULL;
     if (train_model_load_weights(m, g) < 0) {
         err_prefix(path);
         train_model_free(m);

@@ -169,7 +169,10 @@ int pretrain_run(const pretrain_opts *o) {
         err_set("--dump-batches is for one process (it would hold one rank's rows)");
         goto done;
     }
-    m = train_model_new(&cfg, rows, T);
+    if (!(m = train_model_new(&cfg, rows, T))) {
+        gguf_close(init_g);
+        goto done;
+    }
     if (init_g) {
         const int r = train_model_load_weights(m, init_g);
         gguf_close(init_g);

@@ -78,7 +78,7 @@ int reward_model_open(reward_model *rm, const char *path, int B) {
     rm->pos = rm->f.role[CHAT_USER], rm->neg = rm->f.role[CHAT_ASSISTANT];
     if (gguf_get_int(rm->g, "reward.token_pos", &v) == 0) rm->pos = (int)v;
     if (gguf_get_int(rm->g, "reward.token_neg", &v) == 0) rm->neg = (int)v;
-    rm->m = train_model_new(&cfg, B, cfg.ctx_len);
+    if (!(rm->m = train_model_new(&cfg, B, cfg.ctx_len))) goto out;
     if (train_model_load_weights(rm->m, rm->g) < 0) {
         err_prefix(path);
         goto out;
