@@ -327,14 +327,14 @@ static int encode(const Tokenizer *t, const char *text, int *out) {
     return free(buf), free(start), free(len), nout;
 }
 
-// Writes the bytes of token id (the GPT-2 byte map undone); special tokens
-// (unknown, control, user-defined) write nothing. buf holds max_len chars.
+// Writes the bytes of token id (the GPT-2 byte map undone); only normal and
+// byte tokens have text to show. buf holds max_len chars.
 static void print_token(const Tokenizer *t, int id, char *buf) {
     Str s = t->tok[id];
     size_t n = 0, k;
     int32_t type = 1;
     if (t->ttype) memcpy(&type, t->ttype + 4 * (size_t)id, 4); // may be unaligned
-    if (type >= 2 && type <= 4) return;
+    if (type != 1 && type != 6) return; // as llama.cpp: unused (5) and undefined (0) tokens show nothing either
     for (size_t i = 0; i < s.n; i += k) {
         uint8_t c = (uint8_t)s.s[i];
         k = (c >= 0xC0 && c < 0xE0 && i + 1 < s.n) ? 2 : 1;
@@ -539,10 +539,11 @@ static void usage(FILE *f, int status) {
           "  -s  random seed (default: the clock)         threads: OMP_NUM_THREADS (default: all)\n"
           "example: ./run model.gguf -p \"Once upon a time\" -n 64 -t 0\n", f), exit(status);
 }
-static double num_arg(const char *opt, const char *v) {
+static double num_arg(const char *opt, const char *v, double lo, double hi, int whole) { // one line naming the problem, exit 2
     char *end = NULL;
     double d = strtod(v, &end);
-    if (end == v || *end) fprintf(stderr, "run: %s: '%s' is not a number\n", opt, v), usage(stderr, 2);
+    if (end == v || *end || !(d >= lo && d <= hi) || (whole && d != (double)(long long)d))
+        fprintf(stderr, "run: %s: '%s' is not %s in [%.10g, %.10g]\n", opt, v, whole ? "a whole number" : "a number", lo, hi), exit(2);
     return d;
 }
 
@@ -553,16 +554,17 @@ int main(int argc, char **argv) {
         const char *a = argv[i];
         if (!strcmp(a, "-h") || !strcmp(a, "--help")) usage(stdout, 0);
         if (a[0] != '-' && !path) { path = a; continue; }
-        if (i + 1 >= argc) usage(stderr, 2);
+        int known = !strcmp(a, "-p") || !strcmp(a, "-n") || !strcmp(a, "-t") || !strcmp(a, "-s") || !strcmp(a, "--top-p");
+        if (!known || i + 1 >= argc)
+            fprintf(stderr, known ? "run: %s needs a value\n" : a[0] == '-' ? "run: unknown option '%s' (run --help)\n"
+                    : "run: unexpected argument '%s' (run --help)\n", a), exit(2);
         if (!strcmp(a, "-p")) prompt = argv[++i];
-        else if (!strcmp(a, "-n")) n_gen = num_arg(a, argv[++i]);
-        else if (!strcmp(a, "-t")) temp = num_arg(a, argv[++i]);
-        else if (!strcmp(a, "-s")) seed = num_arg(a, argv[++i]);
-        else if (!strcmp(a, "--top-p")) top_p = num_arg(a, argv[++i]);
-        else fprintf(stderr, "run: unknown option '%s'\n", a), usage(stderr, 2);
+        else if (!strcmp(a, "-n")) n_gen = num_arg(a, argv[++i], 0, INT_MAX, 1);
+        else if (!strcmp(a, "-t")) temp = num_arg(a, argv[++i], 0, 1e6, 0);
+        else if (!strcmp(a, "-s")) seed = num_arg(a, argv[++i], 0, 1.8e19, 1);
+        else top_p = num_arg(a, argv[++i], 1e-9, 1, 0);
     }
-    if (!path || !(n_gen >= 0 && n_gen <= INT_MAX && n_gen == (int)n_gen) || !(temp >= 0) || !(seed >= 0 && seed < 1.8e19)
-        || !(top_p > 0 && top_p <= 1)) usage(stderr, 2);
+    if (!path) fprintf(stderr, "run: no model file given (run --help)\n"), exit(2);
 #ifdef _OPENMP // libgomp's long default spin collapses on busy cores; sleeping at once is slow when idle: spin briefly
     if (!getenv("OMP_WAIT_POLICY") && !getenv("GOMP_SPINCOUNT") && !setenv("GOMP_SPINCOUNT", "1000", 1)) execv("/proc/self/exe", argv);
 #endif

@@ -11,8 +11,8 @@ set -eu
 cd "$ROOT"
 RUNS=${FUZZ_RUNS:-20000}
 MODEL_RUNS=${FUZZ_MODEL_RUNS:-5000}
-RUN_RUNS=${FUZZ_RUN_RUNS:-3000}
-JSONL_RUNS=${FUZZ_JSONL_RUNS:-10000}
+RUN_RUNS=${FUZZ_RUN_RUNS:-1000}
+JSONL_RUNS=${FUZZ_JSONL_RUNS:-3000}
 command -v clang >/dev/null || { echo "clang missing (scripts/install-deps.sh)"; exit 1; }
 make -s fuzz >/dev/null
 $PY tests/fuzz/seeds.py "$T/seeds" "$T/seeds-jsonl"

@@ -31,6 +31,12 @@ expect() { # status pattern file [args...]: exit status and a one-line "run: ...
     fi
 }
 
+# bad values and options: one line naming the option and the problem, exit 2
+expect 2 "-n: '-1' is not a whole number in \[0, 2147483647\]" "$good" -n -1
+expect 2 "--top-p: '2' is not a number in" "$good" --top-p 2
+expect 2 "-t: 'nan' is not a number" "$good" -t nan
+expect 2 "unknown option '--bogus'" "$good" --bogus 1
+expect 2 "no model file given" -p x
 expect 1 "cannot open '$T/nope.gguf': No such file" "$T/nope.gguf"
 expect 1 "not a regular file" "$T"
 : >"$T/empty.gguf"
@@ -72,12 +78,15 @@ expect 1 "tensor 'token_embd.weight' has type 8; run.c reads F32 (0) and F16 (1)
 for f in "$T"/trunc*.gguf; do
     expect 1 "'$f': .*\(truncated\|past the end\|corrupt\)" "$f"
 done
-# bad usage: exit 2 with the usage text; --help: exit 0
+# bad usage: exit 2 with one line naming the problem (issue 14: the usage
+# text alone said nothing of what was wrong); --help: exit 0
 for args in "" "$good -n" "$good -n abc" "$good -n 2.5" "$good -s 1e30" "$good --bogus 1" "$good -t -1" "$good --top-p 0" "$good extra"; do
     rc=0
     # shellcheck disable=SC2086
     "$RUN" $args >/dev/null 2>"$T/err" || rc=$?
-    if [ $rc != 2 ] || ! grep -q '^usage: run MODEL.gguf' "$T/err"; then echo "FAIL: usage '$args' -> $rc"; fail=1; fi
+    if [ $rc != 2 ] || [ "$(wc -l < "$T/err")" != 1 ] || ! grep -q '^run: ' "$T/err"; then
+        echo "FAIL: usage '$args' -> $rc: $(head -3 "$T/err")"; fail=1
+    fi
 done
 "$RUN" --help | grep -q '^example: ./run model.gguf' || { echo "FAIL: --help"; fail=1; }
 

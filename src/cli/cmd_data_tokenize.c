@@ -276,7 +276,11 @@ int cmd_data_tokenize(int argc, char **argv) {
     char path[4096];
     for (int i = 0; i < n_inputs; i++)
         if (collect(inputs[i], &files, &n_files) < 0) goto done;
-    if (!(g = gguf_open(tok_path)) || !(tok = tok_from_gguf(g))) goto done;
+    if (!(g = gguf_open(tok_path))) goto done;
+    if (!(tok = tok_from_gguf(g))) {
+        err_prefix(tok_path); /* "F: no tokenizer.ggml.tokens" */
+        goto done;
+    }
     c.tok = tok;
     c.out_dir = out;
     c.vocab = (uint32_t)tok_vocab_size(tok);
@@ -319,12 +323,13 @@ int cmd_data_tokenize(int argc, char **argv) {
         shard_writer_abort(&c.val);
         goto done;
     }
-    const uint64_t val_tokens = c.val.n_tokens;
-    if (shard_writer_close(&c.val) < 0) goto done;
-    if (c.n_train_shards == 0) {
-        err_set("no training documents in the inputs");
+    if (c.n_train_shards == 0 || c.bytes_total == 0) { /* no val.bin without training data */
+        shard_writer_abort(&c.val);
+        err_set(c.n_train_shards ? "the inputs hold no text (0 bytes)" : "no training documents in the inputs");
         goto done;
     }
+    const uint64_t val_tokens = c.val.n_tokens;
+    if (shard_writer_close(&c.val) < 0) goto done;
     /* the tokenizer travels with the shards */
     size_t tl;
     char *tb = file_read_all(tok_path, &tl);

@@ -145,6 +145,7 @@ int cmd_generate(int argc, char **argv) {
     int *ids = NULL, n_ids = 0, rc = 1;
     if (ids_arg) {
         if (parse_token_list(ids_arg, &ids, &n_ids)) { cli_error(NULL); goto done; }
+        if (!m->tok && !print_ids) { cli_error("%s: no tokenizer in the file to show the output as text; use --print-ids", path); goto done; }
     } else {
         if (!m->tok) { cli_error("%s: no tokenizer in the file; use --ids", path); goto done; }
         const char *text = prompt ? prompt : "";

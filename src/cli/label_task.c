@@ -45,6 +45,10 @@ int label_session_open(label_session *s, const label_options *o) {
     }
     s->prompts.prompts = 1;
     if (conv_list_read(&s->prompts, o->prompts_path) || pref_store_read(o->store, &s->done, 1) < 0) goto fail;
+    if (s->prompts.n == 0) {
+        err_set("'%s': no prompts to label", o->prompts_path);
+        goto fail;
+    }
     model_set_threads(o->threads);
     if (cand_gen_open(&s->gen, o->model_path, (float)o->temp, (uint64_t)o->seed, o->max_new) < 0) goto fail;
     return 0;

@@ -35,6 +35,11 @@ shard *shard_open(const char *path, uint32_t vocab_size) {
         close(fd);
         return err_set("cannot stat '%s': %s", path, strerror(errno)), NULL;
     }
+    if (!S_ISREG(st.st_mode)) {
+        close(fd);
+        return err_set("'%s' is %s, not a token shard", path, S_ISDIR(st.st_mode) ? "a directory" : "not a regular file"),
+               NULL;
+    }
     const size_t size = (size_t)st.st_size;
     if (size < SHARD_HEADER_BYTES) {
         close(fd);

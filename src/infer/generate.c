@@ -55,20 +55,31 @@ int generate(const model *m, model_state *st, sampler *smp, const int *prompt, i
 
 int parse_token_list(const char *s, int **ids, int *n) {
     int cap = 16, cnt = 0;
-    int *v = xmalloc(sizeof(int) * cap);
     const char *p = s;
-    while (*p) {
+    while (*p == ' ') p++;
+    if (!*p) return err_set("empty token list");
+    int *v = xmalloc(sizeof(int) * cap);
+    for (;;) { /* id, then a comma and another id, or the end ("1,,2" and "1," are not lists) */
         char *end;
         errno = 0;
         long x = strtol(p, &end, 10);
-        if (end == p || errno || x < 0 || x > 0x7fffffff) {
+        if (end == p || errno || x < 0 || x > 0x7fffffff || *p == '-' || *p == '+') {
             free(v);
-            return err_set("bad token list '%s': expected comma-separated ids", s);
+            return err_set("bad token list '%s': expected comma-separated ids (at character %d)", s,
+                           (int)(p - s) + 1);
         }
         if (cnt == cap) v = xrealloc(v, sizeof(int) * (cap *= 2));
         v[cnt++] = (int)x;
         p = end;
-        while (*p == ',' || *p == ' ') p++;
+        while (*p == ' ') p++;
+        if (!*p) break;
+        if (*p != ',') {
+            free(v);
+            return err_set("bad token list '%s': expected comma-separated ids (at character %d)", s,
+                           (int)(p - s) + 1);
+        }
+        p++;
+        while (*p == ' ') p++;
     }
     if (!cnt) {
         free(v);
