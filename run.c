@@ -110,6 +110,7 @@ static double kv_num(const Gguf *g, const char *key, double def) {
     return t == T_I8 || t == T_I16 || t == T_I32 || t == T_I64 ? (double)(v.u ^ sign) - (double)sign : (double)v.u;
 }
 
+static int kv_id(const Gguf *g, const char *key, int def) { double v = kv_num(g, key, def); return v >= 0 && v < INT_MAX ? (int)v : -1; } // -1: none
 static Str kv_str(const Gguf *g, const char *key) {
     uint32_t t;
     Cur c = kv_get(g, key, T_STR, &t);
@@ -234,8 +235,8 @@ static void tokenizer_init(Tokenizer *t, const Gguf *g) {
     if (c.p && (rd(&c, 4) != T_I32 || rd(&c, 8) != (uint64_t)t->n))
         die("'%s': tokenizer.ggml.token_type is not %d int32", g_path, t->n);
     t->ttype = c.p;
-    t->bos = (int)kv_num(g, "tokenizer.ggml.bos_token_id", -1), t->eos = (int)kv_num(g, "tokenizer.ggml.eos_token_id", -1);
-    t->eot = (int)kv_num(g, "tokenizer.ggml.eot_token_id", t->eos), t->add_bos = kv_num(g, "tokenizer.ggml.add_bos_token", 0) != 0;
+    t->bos = kv_id(g, "tokenizer.ggml.bos_token_id", -1), t->eos = kv_id(g, "tokenizer.ggml.eos_token_id", -1);
+    t->eot = kv_id(g, "tokenizer.ggml.eot_token_id", t->eos), t->add_bos = kv_num(g, "tokenizer.ggml.add_bos_token", 0) != 0;
     if (!t->n || t->bos >= t->n) die("'%s': no tokens, or BOS is not one", g_path);
     for (int i = 0; i < t->n; i++) t->max_len = t->tok[i].n > t->max_len ? t->tok[i].n : t->max_len;
     for (int i = 0; i < 512; i++) t->cp_byte[i] = -1;

@@ -30,5 +30,5 @@ fuzz() { # binary runs max_len [seeds]
 }
 fuzz fuzz_gguf "$RUNS" 16384
 fuzz fuzz_model "$MODEL_RUNS" 32768
-fuzz fuzz_run "$RUN_RUNS" 32768
+fuzz fuzz_run "$RUN_RUNS" 32768 "$T/seeds tests/fuzz/regress-run"
 fuzz fuzz_jsonl "$JSONL_RUNS" 8192 "$T/seeds-jsonl tests/fuzz/regress-jsonl"

@@ -18,6 +18,7 @@ for h in $HARNESSES; do
     case $h in
         fuzz_jsonl) seeds="$OUT/seeds-jsonl tests/fuzz/regress-jsonl" max=8192 ;;
         fuzz_gguf) seeds=$OUT/seeds max=16384 ;;
+        fuzz_run) seeds="$OUT/seeds tests/fuzz/regress-run" max=32768 ;;
         *) seeds=$OUT/seeds max=32768 ;;
     esac
     mkdir -p "$OUT/corpus-$h"
@@ -31,10 +32,12 @@ for h in $HARNESSES; do
     cov=$(grep -o 'cov: [0-9]*' "$OUT/$h.log" | tail -1)
     if [ $rc -eq 0 ]; then
         echo "$h: ${execs:-?} inputs in $(( $(date +%s) - t0 )) s, $cov, no finding"
+    elif [ $rc -eq 72 ]; then # libFuzzer's exit status when interrupted (SIGINT, SIGTERM)
+        echo "$h: interrupted after $(grep -o '^#[0-9]*' "$OUT/$h.log" | tail -1 | tr -d '#') inputs, $cov, no finding"
     else
         status=1
         echo "$h: FINDING after ${execs:-?} inputs (exit $rc): $(grep -m1 -E 'ERROR|broken promise|runtime error' "$OUT/$h.log")"
-        ls "$OUT/$h-"* 2>/dev/null
+        ls "$OUT/$h-crash-"* "$OUT/$h-leak-"* "$OUT/$h-timeout-"* "$OUT/$h-oom-"* 2>/dev/null
     fi
 done
 echo "logs and corpora in $OUT"
