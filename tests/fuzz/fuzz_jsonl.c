@@ -20,14 +20,8 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#define CHECK(c)                                                                    \
-    do {                                                                            \
-        if (!(c)) {                                                                 \
-            fprintf(stderr, "fuzz_jsonl: broken promise at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #c);                                                  \
-            abort();                                                                \
-        }                                                                           \
-    } while (0)
+#define FUZZ_NAME "fuzz_jsonl"
+#include "fuzz_check.h"
 
 static int g_fd = -1;
 static char g_path[64];

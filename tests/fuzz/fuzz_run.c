@@ -24,14 +24,8 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CHECK(c)                                                                  \
-    do {                                                                          \
-        if (!(c)) {                                                               \
-            fprintf(stderr, "fuzz_run: broken promise at %s:%d: %s\n", __FILE__, \
-                    __LINE__, #c);                                                \
-            abort();                                                              \
-        }                                                                         \
-    } while (0)
+#define FUZZ_NAME "fuzz_run"
+#include "fuzz_check.h"
 
 static jmp_buf g_jmp;
 static void *g_blocks[1 << 16];
