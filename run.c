@@ -143,8 +143,8 @@ static Gguf gguf_open(const char *path) {
         t->type = (uint32_t)rd(&c, 4), t->offset = rd(&c, 8);
     }
     double align = kv_num(&g, "general.alignment", 32);
-    uint64_t a = (uint64_t)align, off = (uint64_t)(c.p - g.base);
-    if (!(align >= 1 && align <= 65536) || (a & (a - 1))) die("'%s': bad general.alignment %g", path, align);
+    uint64_t a = align >= 1 && align <= 65536 ? (uint64_t)align : 3, off = (uint64_t)(c.p - g.base); // 3: refused below
+    if (a != align || (a & (a - 1))) die("'%s': bad general.alignment %g", path, align);
     if ((off = (off + a - 1) / a * a) > g.size) die("'%s': file is truncated (no tensor data)", path);
     return g.data = g.base + off, g;
 }
