@@ -30,10 +30,11 @@ done
 
 # Build and run: compiler, cJSON, readline, plotting, compressors for the
 # compression comparison. Tests: PyTorch/numpy (float64 references), clang
-# (libFuzzer; libomp for its OpenMP builds), node (llama.cpp oracles).
+# (libFuzzer; libomp for its OpenMP builds), node (llama.cpp oracles), git
+# (t_tok_bytes reads llama.cpp sources from a git bundle).
 APT_PKGS="build-essential libcjson-dev libreadline-dev libcurl4-openssl-dev zlib1g-dev gnuplot-nox xz-utils zstd zpaq
           python3-torch python3-numpy clang libclang-rt-14-dev libomp-14-dev tmux
-          python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium"
+          python3-sentencepiece libopenblas0-pthread libmicrohttpd-dev chromium git"
 # Training on several processes or machines (mpirun -np N ./llmos pretrain):
 # OpenMPI's library and headers (llmos links it) and its launcher.
 APT_PKGS="$APT_PKGS libopenmpi-dev openmpi-bin"
