@@ -41,6 +41,7 @@ static void hist_add(session *s, chat_role role, const char *text) {
 }
 
 static void hist_drop(session *s, int from, int count) {
+    if (count <= 0) return; /* s->h may be NULL: no memmove from it */
     for (int i = from; i < from + count; i++) free((char *)s->h[i].content);
     memmove(s->h + from, s->h + from + count, (size_t)(s->n_h - from - count) * sizeof *s->h);
     s->n_h -= count;
