@@ -10,7 +10,7 @@ cd "$T"
 head -n 3 chats.jsonl > prompts.jsonl
 start_label_web server --model base.gguf --prompts prompts.jsonl --store store.jsonl --k 2 --max-new 4 --threads 1
 "$PY" - "$url" <<'PY'
-import json, socket, sys, time, urllib.parse, urllib.request
+import json, socket, sys, time, urllib.error, urllib.parse, urllib.request
 url = sys.argv[1]
 host, port = urllib.parse.urlparse(url).hostname, urllib.parse.urlparse(url).port
 socks = []
@@ -32,7 +32,17 @@ print('%d of 100 half-sent connections closed at once (per-client limit)' % len(
 assert len(early) >= 50, 'the server kept %d half-sent connections from one client' % (100 - len(early))
 for s in socks:
     s.close()
-t = json.load(urllib.request.urlopen(url + 'api/task', timeout=60))
+# The server notices the closed sockets on its next poll: a new request may be
+# refused (reset) for a moment, but must be answered within a few seconds.
+for attempt in range(20):
+    try:
+        t = json.load(urllib.request.urlopen(url + 'api/task', timeout=60))
+        break
+    except (ConnectionResetError, urllib.error.URLError) as e:
+        last = e
+        time.sleep(0.5)
+else:
+    raise SystemExit('no answer 10 s after the client let go: %s' % last)
 assert 'candidates' in t or t.get('done'), t
 print('a new request is answered')
 PY
