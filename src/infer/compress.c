@@ -33,6 +33,7 @@ typedef struct {
 } bytebuf;
 
 static void put(bytebuf *b, const void *p, size_t n) {
+    if (!n) return; /* p may be NULL (an empty coded chunk): memcpy may not take it */
     if (b->n + n > b->cap) {
         b->cap = MAX(b->cap * 2, b->n + n + 64);
         b->v = xrealloc(b->v, b->cap);
